@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+
+const entry = path.join(__dirname, '..', 'dist', 'src', 'cli', 'index.js');
+if (!fs.existsSync(entry)) {
+  process.stderr.write('ebbflow: not built yet. Run `npm run build` (or `npm run dev`, which builds first).\n');
+  process.exit(2);
+}
+require(entry)
+  .buildProgram()
+  .parseAsync(process.argv)
+  .catch((err) => {
+    process.stderr.write(`ebbflow: ${err && err.stack ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });

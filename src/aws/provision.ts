@@ -1,0 +1,126 @@
+/**
+ * Creates what the pipeline needs on AWS or the emulator, idempotently: input and output buckets, the ingress queue
+ * with its dead-letter queue (redrive after 3 receives), the S3 → SQS event notification and the notification topic.
+ * In production Terraform (infra/terraform) owns these; `ebbflow dev` and `ebbflow setup` use this for local stacks.
+ */
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { AwsClients } from './clients';
+
+export interface PipelineNames {
+  inputBucket: string;
+  outputBucket: string;
+  ingressQueue: string;
+  dlq: string;
+  topic: string;
+  /** Receives before SQS moves a message to the DLQ by itself. */
+  maxReceiveCount?: number;
+  /** Visibility timeout of the ingress queue, in seconds. */
+  visibilityTimeoutSeconds?: number;
+}
+
+export interface PipelineResources {
+  inputBucket: string;
+  outputBucket: string;
+  ingressQueueUrl: string;
+  ingressQueueArn: string;
+  dlqUrl: string;
+  dlqArn: string;
+  notificationTopicArn: string;
+}
+
+/** Pipeline names derived from one prefix, e.g. `ebbflow` → `ebbflow-input`, `ebbflow-ingress`, `ebbflow-dlq`. */
+export function pipelineNames(prefix: string): PipelineNames {
+  return {
+    inputBucket: `${prefix}-input`,
+    outputBucket: `${prefix}-output`,
+    ingressQueue: `${prefix}-ingress`,
+    dlq: `${prefix}-dlq`,
+    topic: `${prefix}-notifications`,
+  };
+}
+
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}
+
+async function queueArn(clients: AwsClients, url: string): Promise<string> {
+  const { Attributes } = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${url} has no QueueArn`);
+  return arn;
+}
+
+export async function provisionPipeline(clients: AwsClients, names: PipelineNames): Promise<PipelineResources> {
+  await ensureBucket(clients.s3, names.inputBucket);
+  await ensureBucket(clients.s3, names.outputBucket);
+
+  const dlq = await clients.sqs.send(
+    new CreateQueueCommand({ QueueName: names.dlq, Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } }),
+  );
+  const dlqUrl = dlq.QueueUrl!;
+  const dlqArn = await queueArn(clients, dlqUrl);
+
+  const ingress = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.ingressQueue,
+      Attributes: { VisibilityTimeout: String(names.visibilityTimeoutSeconds ?? 60) },
+    }),
+  );
+  const ingressQueueUrl = ingress.QueueUrl!;
+  const ingressQueueArn = await queueArn(clients, ingressQueueUrl);
+  await clients.sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: ingressQueueUrl,
+      Attributes: {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: names.maxReceiveCount ?? 3 }),
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AllowS3Notifications',
+              Effect: 'Allow',
+              Principal: { Service: 's3.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: ingressQueueArn,
+              Condition: { ArnLike: { 'aws:SourceArn': `arn:aws:s3:::${names.inputBucket}` } },
+            },
+          ],
+        }),
+      },
+    }),
+  );
+
+  await clients.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: names.inputBucket,
+      NotificationConfiguration: {
+        QueueConfigurations: [{ Id: 'ebbflow-ingress', QueueArn: ingressQueueArn, Events: ['s3:ObjectCreated:*'] }],
+      },
+    }),
+  );
+
+  const topic = await clients.sns.send(new CreateTopicCommand({ Name: names.topic }));
+
+  return {
+    inputBucket: names.inputBucket,
+    outputBucket: names.outputBucket,
+    ingressQueueUrl,
+    ingressQueueArn,
+    dlqUrl,
+    dlqArn,
+    notificationTopicArn: topic.TopicArn!,
+  };
+}

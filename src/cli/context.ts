@@ -1,0 +1,33 @@
+/** What every command needs: the config and a logger, with errors turned into clear messages and exit codes. */
+import { loadConfig, type EbbflowConfig } from '../config';
+import { createLogger, type Logger } from '../logger';
+
+export interface CliContext {
+  config: EbbflowConfig;
+  logger: Logger;
+}
+
+export function cliContext(component: string): CliContext {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.general.logLevel, fields: { component } });
+  return { config, logger };
+}
+
+/** Runs a command's body; known errors print one clear line and exit non-zero instead of a stack trace. */
+export function action<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await body(...args);
+    } catch (err) {
+      const e = err as Error;
+      const known = ['ConfigError', 'StackError', 'UsageError'].includes(e.name);
+      process.stderr.write(`ebbflow: ${known ? e.message : (e.stack ?? String(e))}\n`);
+      process.exitCode = known && e.name !== 'StackError' ? 2 : 1;
+    }
+  };
+}
+
+/** A mistake in how a command was called; printed without a stack trace. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

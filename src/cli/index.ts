@@ -1,0 +1,22 @@
+/** The `ebbflow` command-line program. Each group of commands registers itself from its own file. */
+import { Command } from 'commander';
+import { version } from '../../package.json';
+import { registerWorkerCommands } from './worker';
+
+export function buildProgram(): Command {
+  const program = new Command('ebbflow')
+    .description('Event-driven batch workflows on Temporal: scheduled jobs, per-message processing, fan-out ETL')
+    .version(version)
+    .showHelpAfterError();
+  registerWorkerCommands(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`ebbflow: ${String(err)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,19 @@
+/** Names shared by workflows, activities and processes. Pure: safe to import from workflows/. */
+
+/** Default task queue served by `ebbflow worker` (EBBFLOW_TASK_QUEUE overrides it). */
+export const DEFAULT_TASK_QUEUE = 'ebbflow';
+
+/** Search attributes registered by `ebbflow dev` / `ebbflow setup`, so runs are found by their source object. */
+export const SEARCH_ATTRIBUTES = {
+  sourceBucket: 'EbbflowSourceBucket',
+  sourceKey: 'EbbflowSourceKey',
+} as const;
+
+/** Message attributes written on every dead-letter message. */
+export const DLQ_ATTRIBUTES = {
+  reason: 'ebbflow-reason',
+  errorType: 'ebbflow-error-type',
+  workflowId: 'ebbflow-workflow-id',
+  attempts: 'ebbflow-attempts',
+  source: 'ebbflow-source',
+} as const;

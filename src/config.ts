@@ -1,0 +1,490 @@
+/**
+ * The one typed configuration of every ebbflow process, and the only reader of `process.env`.
+ *
+ * Each setting is declared once below with its environment variable, its default and a description; the README's
+ * configuration table is printed from the same list (`ebbflow config --markdown`). Values are layered:
+ * built-in defaults, then `.ebbflow/dev.json` written by `ebbflow dev` (so commands in another terminal find the local
+ * stack without flags), then the environment. Invalid values fail fast with the variable's name.
+ *
+ * Production needs no code change: point TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE at a cluster or Temporal Cloud (with mTLS
+ * or an API key), leave AWS_ENDPOINT_URL unset to talk to real AWS, and set EBBFLOW_DATABASE_URL to PostgreSQL.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from './errors';
+
+type Parser<T> = (raw: string) => T;
+
+interface Setting<T> {
+  readonly env: string;
+  readonly description: string;
+  readonly parse: Parser<T>;
+  /** Default as a string (what a person would type), or undefined for an optional setting. */
+  readonly default: string | undefined;
+  /** Key in `.ebbflow/dev.json` that may supply the value. */
+  readonly devKey?: keyof DevState;
+}
+
+const str: Parser<string> = (raw) => raw;
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`expected a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+const num =
+  (min: number): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min) throw new Error(`expected a number ≥ ${min}, got "${raw}"`);
+    return value;
+  };
+export const parseBool: Parser<boolean> = (raw) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`expected true or false, got "${raw}"`);
+};
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw) => {
+    if (!(values as string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+/** Durations as Temporal writes them: `500ms`, `30s`, `5m`, `1h`, or a bare number of milliseconds. */
+export const parseDuration: Parser<number> = (raw) => {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw.trim());
+  if (!match) throw new Error(`expected a duration such as 500ms, 30s, 5m or 1h, got "${raw}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * unit);
+};
+
+function setting<T>(
+  env: string,
+  parse: Parser<T>,
+  def: string | undefined,
+  description: string,
+  devKey?: keyof DevState,
+): Setting<T> {
+  return { env, parse, default: def, description, devKey };
+}
+
+/** What `ebbflow dev` records about the local stack it started. */
+export interface DevState {
+  temporalAddress: string;
+  temporalNamespace: string;
+  temporalUiUrl: string;
+  awsEndpoint: string;
+  awsRegion: string;
+  inputBucket: string;
+  outputBucket: string;
+  ingressQueueUrl: string;
+  dlqUrl: string;
+  notificationTopicArn: string;
+  taskQueue: string;
+  databaseUrl: string;
+  metricsPort: number;
+  pid: number;
+  startedAt: string;
+}
+
+/** Every setting, grouped by the part of ebbflow it configures. */
+export const SETTINGS = {
+  general: {
+    stateDir: setting(
+      'EBBFLOW_STATE_DIR',
+      str,
+      '.ebbflow',
+      'Folder for local state: dev.json, the dev server database, the venv.',
+    ),
+    logLevel: setting(
+      'EBBFLOW_LOG_LEVEL',
+      oneOf('debug', 'info', 'warn', 'error'),
+      'info',
+      'Least severe log level printed (JSON lines on stderr).',
+    ),
+  },
+  temporal: {
+    address: setting(
+      'TEMPORAL_ADDRESS',
+      str,
+      'localhost:7233',
+      'Temporal frontend host:port (Temporal Cloud: <ns>.<acct>.tmprl.cloud:7233).',
+      'temporalAddress',
+    ),
+    namespace: setting('TEMPORAL_NAMESPACE', str, 'default', 'Temporal namespace.', 'temporalNamespace'),
+    taskQueue: setting(
+      'EBBFLOW_TASK_QUEUE',
+      str,
+      'ebbflow',
+      'Task queue served by the worker and used by the bridge.',
+      'taskQueue',
+    ),
+    apiKey: setting('TEMPORAL_API_KEY', str, undefined, 'API key for Temporal Cloud (implies TLS).'),
+    tlsCertPath: setting(
+      'TEMPORAL_TLS_CLIENT_CERT_PATH',
+      str,
+      undefined,
+      'mTLS client certificate (PEM) for a cluster or Temporal Cloud.',
+    ),
+    tlsKeyPath: setting('TEMPORAL_TLS_CLIENT_KEY_PATH', str, undefined, 'mTLS client private key (PEM).'),
+    tlsCaPath: setting(
+      'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+      str,
+      undefined,
+      'CA certificate that signs the server certificate, when not a public CA.',
+    ),
+    tlsServerName: setting(
+      'TEMPORAL_TLS_SERVER_NAME',
+      str,
+      undefined,
+      'Server name to verify, when it differs from the address host.',
+    ),
+    uiUrl: setting(
+      'EBBFLOW_TEMPORAL_UI_URL',
+      str,
+      'http://localhost:8233',
+      'Temporal Web UI, used to print links to runs.',
+      'temporalUiUrl',
+    ),
+  },
+  aws: {
+    region: setting('AWS_REGION', str, 'us-east-1', 'AWS region.', 'awsRegion'),
+    endpoint: setting(
+      'AWS_ENDPOINT_URL',
+      str,
+      undefined,
+      'Endpoint override for every AWS service (the emulator locally); unset for real AWS.',
+      'awsEndpoint',
+    ),
+  },
+  pipeline: {
+    inputBucket: setting(
+      'EBBFLOW_INPUT_BUCKET',
+      str,
+      'ebbflow-input',
+      'Bucket that receives uploads; its notifications feed the ingress queue.',
+      'inputBucket',
+    ),
+    outputBucket: setting(
+      'EBBFLOW_OUTPUT_BUCKET',
+      str,
+      'ebbflow-output',
+      'Bucket for processed images and reports.',
+      'outputBucket',
+    ),
+    ingressQueueUrl: setting(
+      'EBBFLOW_INGRESS_QUEUE_URL',
+      str,
+      undefined,
+      'SQS queue the bridge reads.',
+      'ingressQueueUrl',
+    ),
+    dlqUrl: setting(
+      'EBBFLOW_DLQ_URL',
+      str,
+      undefined,
+      'Dead-letter queue for messages the bridge cannot start and work that failed for good.',
+      'dlqUrl',
+    ),
+    notificationTopicArn: setting(
+      'EBBFLOW_NOTIFICATION_TOPIC_ARN',
+      str,
+      undefined,
+      'SNS topic for job notifications (reports, failures).',
+      'notificationTopicArn',
+    ),
+  },
+  image: {
+    maxPixels: setting(
+      'EBBFLOW_IMAGE_MAX_PIXELS',
+      int(1),
+      '100000000',
+      'Largest image accepted, in pixels (width × height); larger ones fail as non-retryable (decompression bombs).',
+    ),
+    maxInputBytes: setting(
+      'EBBFLOW_IMAGE_MAX_BYTES',
+      int(1),
+      String(100 * 1024 * 1024),
+      'Largest original accepted, in bytes.',
+    ),
+    maxAttempts: setting(
+      'EBBFLOW_IMAGE_MAX_ATTEMPTS',
+      int(1, 100),
+      '3',
+      'Attempts of the resize activity before the message goes to the DLQ.',
+    ),
+    initialRetryInterval: setting(
+      'EBBFLOW_IMAGE_RETRY_INITIAL_INTERVAL',
+      parseDuration,
+      '1s',
+      'First retry delay; doubles each attempt.',
+    ),
+    activityTimeout: setting(
+      'EBBFLOW_IMAGE_ACTIVITY_TIMEOUT',
+      parseDuration,
+      '2m',
+      'Start-to-close timeout of one resize attempt.',
+    ),
+  },
+  worker: {
+    maxConcurrentActivities: setting(
+      'EBBFLOW_WORKER_MAX_ACTIVITIES',
+      int(1),
+      '4',
+      'Activities one worker runs at once.',
+    ),
+    maxConcurrentWorkflowTasks: setting(
+      'EBBFLOW_WORKER_MAX_WORKFLOW_TASKS',
+      int(1),
+      '40',
+      'Workflow tasks one worker runs at once.',
+    ),
+    shutdownGrace: setting(
+      'EBBFLOW_WORKER_SHUTDOWN_GRACE',
+      parseDuration,
+      '30s',
+      'On SIGTERM, time given to running activities before they are cancelled.',
+    ),
+    metricsPort: setting(
+      'EBBFLOW_METRICS_PORT',
+      int(0, 65535),
+      '9464',
+      'Port of the Prometheus /metrics endpoint (0 = any free port).',
+    ),
+    workflowBundle: setting(
+      'EBBFLOW_WORKFLOW_BUNDLE',
+      str,
+      undefined,
+      'Pre-built workflow bundle; defaults to dist/workflow-bundle.js when it exists.',
+    ),
+  },
+  bridge: {
+    waitTimeSeconds: setting('EBBFLOW_BRIDGE_WAIT_SECONDS', int(0, 20), '20', 'SQS long-poll wait.'),
+    batchSize: setting('EBBFLOW_BRIDGE_BATCH_SIZE', int(1, 10), '10', 'Messages per receive.'),
+    receivers: setting('EBBFLOW_BRIDGE_RECEIVERS', int(1, 50), '3', 'Receives kept in flight at once.'),
+    maxBackoff: setting(
+      'EBBFLOW_BRIDGE_MAX_BACKOFF',
+      parseDuration,
+      '30s',
+      'Longest pause between retries while Temporal is unreachable.',
+    ),
+  },
+  database: {
+    url: setting(
+      'EBBFLOW_DATABASE_URL',
+      str,
+      undefined,
+      'postgres://… for PostgreSQL; sqlite:<file> otherwise (default: <state dir>/ebbflow.db).',
+      'databaseUrl',
+    ),
+  },
+  scaler: {
+    driver: setting(
+      'EBBFLOW_SCALER_DRIVER',
+      oneOf('local', 'ecs', 'kubernetes'),
+      'local',
+      'How capacity is changed: local processes, an ECS service, or a Kubernetes Deployment.',
+    ),
+    pollInterval: setting(
+      'EBBFLOW_SCALER_POLL_INTERVAL',
+      parseDuration,
+      '5s',
+      'How often the scaler reads the backlog and decides.',
+    ),
+    targetBacklogPerTask: setting(
+      'EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK',
+      num(0.1),
+      '5',
+      'Backlog per task the scaler aims for.',
+    ),
+    minTasks: setting('EBBFLOW_SCALER_MIN_TASKS', int(0), '0', 'Fewest tasks (0 lets the fleet scale to zero).'),
+    maxTasks: setting('EBBFLOW_SCALER_MAX_TASKS', int(1), '10', 'Most tasks.'),
+    scaleOutCooldown: setting(
+      'EBBFLOW_SCALER_SCALE_OUT_COOLDOWN',
+      parseDuration,
+      '60s',
+      'Least time between two scale-outs.',
+    ),
+    scaleInCooldown: setting(
+      'EBBFLOW_SCALER_SCALE_IN_COOLDOWN',
+      parseDuration,
+      '300s',
+      'Least time after any change before a scale-in.',
+    ),
+    maxStep: setting(
+      'EBBFLOW_SCALER_MAX_STEP',
+      int(1),
+      undefined,
+      'Largest change of desired tasks in one decision (unset: no cap).',
+    ),
+    maxBacklogAge: setting(
+      'EBBFLOW_SCALER_MAX_BACKLOG_AGE',
+      parseDuration,
+      undefined,
+      'Scale out when the oldest waiting work is older than this.',
+    ),
+    ecsCluster: setting('EBBFLOW_ECS_CLUSTER', str, 'ebbflow', 'ECS cluster of the worker service (driver ecs).'),
+    ecsService: setting('EBBFLOW_ECS_SERVICE', str, 'ebbflow-worker', 'ECS service of the workers (driver ecs).'),
+    k8sNamespace: setting(
+      'EBBFLOW_K8S_NAMESPACE',
+      str,
+      'default',
+      'Namespace of the worker Deployment (driver kubernetes).',
+    ),
+    k8sDeployment: setting('EBBFLOW_K8S_DEPLOYMENT', str, 'ebbflow-worker', 'Worker Deployment (driver kubernetes).'),
+    cloudwatchNamespace: setting(
+      'EBBFLOW_CLOUDWATCH_NAMESPACE',
+      str,
+      undefined,
+      'When set, backlog per task is published to CloudWatch under this namespace.',
+    ),
+    metricsPort: setting(
+      'EBBFLOW_SCALER_METRICS_PORT',
+      int(0, 65535),
+      '9465',
+      'Port of the scaler’s /metrics and /decisions endpoints.',
+    ),
+  },
+} as const;
+
+/** The resolved configuration: one object per group of SETTINGS. */
+export interface EbbflowConfig {
+  general: { stateDir: string; logLevel: 'debug' | 'info' | 'warn' | 'error' };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    apiKey?: string;
+    tlsCertPath?: string;
+    tlsKeyPath?: string;
+    tlsCaPath?: string;
+    tlsServerName?: string;
+    uiUrl: string;
+  };
+  aws: {
+    region: string;
+    endpoint?: string;
+    /** True when an endpoint override is set and no AWS credentials are in the environment. */
+    emulatorCredentials: boolean;
+  };
+  pipeline: {
+    inputBucket: string;
+    outputBucket: string;
+    ingressQueueUrl?: string;
+    dlqUrl?: string;
+    notificationTopicArn?: string;
+  };
+  image: {
+    maxPixels: number;
+    maxInputBytes: number;
+    maxAttempts: number;
+    initialRetryInterval: number;
+    activityTimeout: number;
+  };
+  worker: {
+    maxConcurrentActivities: number;
+    maxConcurrentWorkflowTasks: number;
+    shutdownGrace: number;
+    metricsPort: number;
+    workflowBundle?: string;
+  };
+  bridge: { waitTimeSeconds: number; batchSize: number; receivers: number; maxBackoff: number };
+  database: { url: string };
+  scaler: {
+    driver: 'local' | 'ecs' | 'kubernetes';
+    pollInterval: number;
+    targetBacklogPerTask: number;
+    minTasks: number;
+    maxTasks: number;
+    scaleOutCooldown: number;
+    scaleInCooldown: number;
+    maxStep?: number;
+    maxBacklogAge?: number;
+    ecsCluster: string;
+    ecsService: string;
+    k8sNamespace: string;
+    k8sDeployment: string;
+    cloudwatchNamespace?: string;
+    metricsPort: number;
+  };
+}
+
+/** Reads `<stateDir>/dev.json` if `ebbflow dev` wrote one. */
+export function readDevState(stateDir: string): Partial<DevState> | undefined {
+  const file = path.join(stateDir, 'dev.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<DevState>;
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid JSON (${(err as Error).message}); delete it or rerun ebbflow dev`);
+  }
+}
+
+/**
+ * Resolves every setting from defaults, the dev state and the environment. Throws a ConfigError naming the variable
+ * when a value does not parse, or when a required setting has no value.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { useDevState?: boolean } = {},
+): EbbflowConfig {
+  const stateDir = path.resolve(env.EBBFLOW_STATE_DIR ?? SETTINGS.general.stateDir.default ?? '.ebbflow');
+  const dev = options.useDevState === false ? undefined : readDevState(stateDir);
+  const problems: string[] = [];
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [group, settings] of Object.entries(SETTINGS)) {
+    const values: Record<string, unknown> = {};
+    for (const [key, s] of Object.entries(settings) as [string, Setting<unknown>][]) {
+      const fromEnv = env[s.env];
+      const fromDev = s.devKey && dev?.[s.devKey] !== undefined ? String(dev[s.devKey]) : undefined;
+      const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : (fromDev ?? s.default);
+      if (raw === undefined) continue;
+      try {
+        values[key] = s.parse(raw);
+      } catch (err) {
+        const source = fromEnv ? s.env : fromDev ? `${s.env} (from ${path.join(stateDir, 'dev.json')})` : s.env;
+        problems.push(`${source}: ${(err as Error).message}`);
+      }
+    }
+    out[group] = values;
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  const config = out as unknown as EbbflowConfig;
+  config.general.stateDir = stateDir;
+  config.aws.emulatorCredentials =
+    config.aws.endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !env.AWS_WEB_IDENTITY_TOKEN_FILE;
+  config.database.url ??= `sqlite:${path.join(stateDir, 'ebbflow.db')}`;
+  if (config.scaler.minTasks > config.scaler.maxTasks) {
+    throw new ConfigError(
+      `invalid configuration:\n  EBBFLOW_SCALER_MIN_TASKS (${config.scaler.minTasks}) is above EBBFLOW_SCALER_MAX_TASKS (${config.scaler.maxTasks})`,
+    );
+  }
+  if (Boolean(config.temporal.tlsCertPath) !== Boolean(config.temporal.tlsKeyPath)) {
+    throw new ConfigError(
+      'invalid configuration:\n  TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together',
+    );
+  }
+  return config;
+}
+
+/** Returns the value or throws a ConfigError that names the variable to set. */
+export function required<T>(value: T | undefined, env: string, hint = ''): T {
+  if (value === undefined || value === '') {
+    throw new ConfigError(`${env} is not set${hint ? `: ${hint}` : ''} (or start the local stack with: ebbflow dev)`);
+  }
+  return value;
+}
+
+/** The configuration table, as Markdown, for the README and `ebbflow config --markdown`. */
+export function settingsMarkdown(): string {
+  const rows = ['| Variable | Default | Description |', '| --- | --- | --- |'];
+  for (const settings of Object.values(SETTINGS)) {
+    for (const s of Object.values(settings) as Setting<unknown>[]) {
+      rows.push(`| \`${s.env}\` | ${s.default === undefined ? '—' : `\`${s.default}\``} | ${s.description} |`);
+    }
+  }
+  return rows.join('\n');
+}

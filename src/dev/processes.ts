@@ -1,0 +1,198 @@
+/**
+ * Starts and stops the local services of the embedded stack: the Temporal dev server (with its Web UI) and the AWS
+ * emulator. Used by `ebbflow dev` and by the integration tests' global setup, so both run the same way.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { StackError } from '../errors';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const bootstrap = require('../../scripts/bootstrap.js') as {
+  temporalCli(): string;
+  motoServer(): string;
+  testServer(): string;
+};
+
+/** Paths of the tools, installing them into the project venv on first use. */
+export const tools = {
+  temporal: (): string => bootstrap.temporalCli(),
+  moto: (): string => bootstrap.motoServer(),
+  testServer: (): string => bootstrap.testServer(),
+};
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** True when nothing listens on 127.0.0.1:port. */
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port the OS considers free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Throws a StackError naming the setting to change when a port is taken. */
+export async function assertPortsFree(ports: Record<string, number>): Promise<void> {
+  const taken: string[] = [];
+  for (const [what, port] of Object.entries(ports)) {
+    if (port !== 0 && !(await portIsFree(port))) taken.push(`${what} port ${port}`);
+  }
+  if (taken.length > 0) {
+    throw new StackError(
+      `${taken.join(', ')} already in use. Stop what holds it (is another ebbflow dev running?) or choose other ports: ebbflow dev --help`,
+    );
+  }
+}
+
+function tcpOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Polls `check` until it returns true, failing after `timeoutMs` or as soon as `abort` settles. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number; abort?: Promise<unknown> } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let aborted = false;
+  void options.abort?.then(() => (aborted = true));
+  while (Date.now() < deadline) {
+    if (aborted) throw new StackError(`${what} exited before it was ready`);
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
+  }
+  throw new StackError(`${what} was not ready after ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s`);
+}
+
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: { logFile?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ManagedProcess {
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: false,
+  });
+  if (options.logFile) {
+    mkdirSync(path.dirname(options.logFile), { recursive: true });
+    const out = createWriteStream(options.logFile, { flags: 'a' });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+  } else {
+    child.stdout?.resume();
+    child.stderr?.resume();
+  }
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(-1));
+  });
+  return {
+    name,
+    child,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface TemporalDevServerOptions {
+  port: number;
+  uiPort?: number;
+  /** SQLite file that keeps workflows across restarts; in-memory when omitted. */
+  dbFile?: string;
+  namespace?: string;
+  headless?: boolean;
+  logFile?: string;
+  /** Search attributes registered at start, name → type (e.g. Keyword). */
+  searchAttributes?: Record<string, string>;
+}
+
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<ManagedProcess> {
+  const ports: Record<string, number> = { 'Temporal frontend': options.port };
+  if (!options.headless && options.uiPort) ports['Temporal UI'] = options.uiPort;
+  await assertPortsFree(ports);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  if (options.headless) args.push('--headless');
+  else if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
+    args.push('--search-attribute', `${name}=${type}`);
+  }
+  // Dynamic config that makes a single laptop behave: no throttling of the local frontend.
+  args.push('--dynamic-config-value', 'frontend.rps=5000', '--dynamic-config-value', 'frontend.namespaceRPS=5000');
+  const proc = startProcess('temporal', tools.temporal(), args, { logFile: options.logFile });
+  await waitFor('Temporal dev server', () => tcpOpen(options.port), { timeoutMs: 60_000, abort: proc.exited });
+  return proc;
+}
+
+export interface MotoOptions {
+  port: number;
+  logFile?: string;
+}
+
+export async function startMoto(options: MotoOptions): Promise<ManagedProcess> {
+  await assertPortsFree({ 'AWS emulator': options.port });
+  const proc = startProcess('moto', tools.moto(), ['-H', '127.0.0.1', '-p', String(options.port)], {
+    logFile: options.logFile,
+  });
+  await waitFor(
+    'AWS emulator',
+    async () => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${options.port}/moto-api/`);
+        return res.ok;
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 60_000, abort: proc.exited },
+  );
+  return proc;
+}

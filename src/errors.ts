@@ -1,0 +1,17 @@
+/**
+ * Error classes shared by the processes. Each sets an explicit `name`: `instanceof` is unreliable across the workflow
+ * sandbox and under Jest, so code and tests compare `name`.
+ */
+
+/** Thrown at start-up when a setting is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Thrown when a local service (Temporal dev server, AWS emulator) cannot be started or reached. */
+export class StackError extends Error {
+  override readonly name = 'StackError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The ebbflow worker: serves the task queue with every workflow and activity, exposes Prometheus metrics (the
+ * Temporal SDK's and ours, through the SDK's meter) and shuts down gracefully on SIGTERM within a grace time.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { createAwsClients } from '../aws/clients';
+import type { EbbflowConfig } from '../config';
+import { ConfigError } from '../errors';
+import type { Logger } from '../logger';
+import { connectWorker } from '../temporal/connection';
+
+/** Where `npm run build` writes the pre-built workflow bundle. */
+const BUILT_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
+
+export interface CreateWorkerOptions {
+  config: EbbflowConfig;
+  logger: Logger;
+  connection?: NativeConnection;
+  /** Activity implementations; built from the config when omitted. */
+  activities?: object;
+  /** Extra Worker options (tests use this for interceptors, identity, …). */
+  workerOptions?: Partial<WorkerOptions>;
+  /** Use the workflow sources even when a pre-built bundle exists. */
+  bundleFromSource?: boolean;
+}
+
+/** Where the worker's workflow code comes from: an explicit bundle, the built one, or the sources. */
+export function workflowSource(
+  config: EbbflowConfig,
+  bundleFromSource = false,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (config.worker.workflowBundle) {
+    if (!existsSync(config.worker.workflowBundle)) {
+      throw new ConfigError(`EBBFLOW_WORKFLOW_BUNDLE: no file at ${config.worker.workflowBundle}`);
+    }
+    return { workflowBundle: { codePath: config.worker.workflowBundle } };
+  }
+  if (!bundleFromSource && existsSync(BUILT_BUNDLE)) return { workflowBundle: { codePath: BUILT_BUNDLE } };
+  return { workflowsPath: require.resolve('../../workflows') };
+}
+
+export function createActivityDeps(config: EbbflowConfig, logger: Logger): ActivityDeps {
+  return { config, aws: createAwsClients(config.aws), logger };
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { config, logger } = options;
+  const connection = options.connection ?? (await connectWorker(config.temporal));
+  const activities = options.activities ?? createActivities(createActivityDeps(config, logger));
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...workflowSource(config, options.bundleFromSource),
+    activities,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    shutdownGraceTime: config.worker.shutdownGrace,
+    ...options.workerOptions,
+  });
+}
+
+/** Installs the SDK runtime once per process, with the Prometheus endpoint when a port is configured. */
+export function installRuntime(config: EbbflowConfig, logger: Logger): void {
+  const port = config.worker.metricsPort;
+  Runtime.install({
+    telemetryOptions: {
+      metrics: port > 0 ? { prometheus: { bindAddress: `0.0.0.0:${port}`, useSecondsForDurations: true } } : undefined,
+    },
+    logger: {
+      log: (level, message, meta) => {
+        const fields = meta as Record<string, unknown> | undefined;
+        if (level === 'ERROR') logger.error(message, fields);
+        else if (level === 'WARN') logger.warn(message, fields);
+        else if (level === 'INFO') logger.info(message, fields);
+        else logger.debug(message, fields);
+      },
+      trace: () => undefined,
+      debug: (message, meta) => logger.debug(message, meta as Record<string, unknown>),
+      info: (message, meta) => logger.info(message, meta as Record<string, unknown>),
+      warn: (message, meta) => logger.warn(message, meta as Record<string, unknown>),
+      error: (message, meta) => logger.error(message, meta as Record<string, unknown>),
+    },
+  });
+  if (port > 0) logger.info('metrics endpoint listening', { url: `http://localhost:${port}/metrics` });
+}
+
+/** Runs the worker until SIGTERM/SIGINT, then lets running activities finish within the grace time. */
+export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<void> {
+  installRuntime(config, logger);
+  const worker = await createWorker({ config, logger });
+  logger.info('worker started', {
+    taskQueue: config.temporal.taskQueue,
+    namespace: config.temporal.namespace,
+    address: config.temporal.address,
+    maxConcurrentActivities: config.worker.maxConcurrentActivities,
+  });
+  await worker.run();
+  logger.info('worker stopped');
+}

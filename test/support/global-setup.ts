@@ -1,0 +1,47 @@
+/**
+ * Starts one Temporal dev server and one AWS emulator for the whole integration run, on free ports, and exports
+ * their addresses to the test workers through the environment. Skipped when only the unit project runs.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '@jest/types';
+import { freePort, startMoto, startTemporalDevServer, type ManagedProcess } from '../../src/dev/processes';
+import { SEARCH_ATTRIBUTES } from '../../src/common/constants';
+
+declare global {
+  var __EBBFLOW_TEST_PROCESSES__: ManagedProcess[] | undefined;
+}
+
+export default async function globalSetup(globalConfig: Config.GlobalConfig): Promise<void> {
+  const argv = process.argv;
+  const selectAt = argv.indexOf('--selectProjects');
+  const onlyUnit = selectAt >= 0 && argv[selectAt + 1] === 'unit' && !argv.includes('integration');
+  const explicitFiles = globalConfig.nonFlagArgs ?? [];
+  const onlyUnitFiles = explicitFiles.length > 0 && explicitFiles.every((f: string) => f.includes('test/unit'));
+  if (onlyUnit || onlyUnitFiles) return;
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-test-'));
+  const [temporalPort, motoPort] = [await freePort(), await freePort()];
+  const [temporal, moto] = await Promise.all([
+    startTemporalDevServer({
+      port: temporalPort,
+      headless: true,
+      logFile: path.join(dir, 'temporal.log'),
+      searchAttributes: { [SEARCH_ATTRIBUTES.sourceBucket]: 'Keyword', [SEARCH_ATTRIBUTES.sourceKey]: 'Keyword' },
+    }),
+    startMoto({ port: motoPort, logFile: path.join(dir, 'moto.log') }),
+  ]);
+  globalThis.__EBBFLOW_TEST_PROCESSES__ = [temporal, moto];
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_NAMESPACE: 'default',
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${motoPort}`,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    EBBFLOW_STATE_DIR: dir,
+    EBBFLOW_TEST_DIR: dir,
+    EBBFLOW_LOG_LEVEL: 'warn',
+  });
+}

@@ -1,0 +1,1 @@
+/** Every workflow type the worker serves; one workflow per file. */
