@@ -2,13 +2,15 @@
  * Every activity ebbflow runs, built from injected dependencies. Workflows proxy
  * `ReturnType<typeof createActivities>` as a type only; the worker registers the object returned here.
  */
+import { createDeadLetterActivities } from './dead-letter';
 import type { ActivityDeps } from './deps';
 
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
-  void deps;
-  return {};
+  return {
+    ...createDeadLetterActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
