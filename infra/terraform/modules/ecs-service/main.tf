@@ -1,0 +1,193 @@
+# One ebbflow process as an ECS Fargate service: its task definition, a task role limited to the statements it is
+# given, an execution role that may pull the image, read the listed secrets and write logs, and a log group.
+
+data "aws_region" "current" {}
+
+locals {
+  secret_arns = distinct([for arn in values(var.secrets) : arn])
+
+  # A statement about a resource that is not there (no DLQ, no topic) is dropped rather than made invalid.
+  task_role_statements = [for s in var.task_role_statements : s if length(s.resources) > 0]
+}
+
+################################################################################
+# Logs
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/ecs/${var.name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+################################################################################
+# Execution role (image pull, logs, secrets)
+################################################################################
+
+data "aws_iam_policy_document" "assume_ecs_tasks" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "task_execution" {
+  name_prefix        = "${substr(var.name, 0, 24)}-exec-"
+  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "task_execution" {
+  role       = aws_iam_role.task_execution.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+data "aws_iam_policy_document" "task_execution_secrets" {
+  count = length(local.secret_arns) > 0 ? 1 : 0
+
+  statement {
+    sid       = "ReadContainerSecrets"
+    actions   = ["secretsmanager:GetSecretValue", "ssm:GetParameters"]
+    resources = local.secret_arns
+  }
+}
+
+resource "aws_iam_role_policy" "task_execution_secrets" {
+  count = length(local.secret_arns) > 0 ? 1 : 0
+
+  name   = "secrets"
+  role   = aws_iam_role.task_execution.id
+  policy = data.aws_iam_policy_document.task_execution_secrets[0].json
+}
+
+################################################################################
+# Task role (what the process itself may do)
+################################################################################
+
+resource "aws_iam_role" "task" {
+  name_prefix        = "${substr(var.name, 0, 24)}-task-"
+  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "task" {
+  count = length(local.task_role_statements) > 0 ? 1 : 0
+
+  dynamic "statement" {
+    for_each = local.task_role_statements
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "task" {
+  count = length(local.task_role_statements) > 0 ? 1 : 0
+
+  name   = "ebbflow"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.task[0].json
+}
+
+################################################################################
+# Task definition
+################################################################################
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = var.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.cpu
+  memory                   = var.memory
+  execution_role_arn       = aws_iam_role.task_execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  container_definitions = jsonencode([
+    {
+      name        = "ebbflow"
+      image       = var.image
+      essential   = true
+      command     = var.command
+      stopTimeout = var.stop_timeout
+      # An init process reaps children; node itself handles SIGTERM and drains.
+      linuxParameters = { initProcessEnabled = true }
+      environment     = [for k, v in var.environment : { name = k, value = v }]
+      secrets         = [for k, v in var.secrets : { name = k, valueFrom = v }]
+      portMappings    = [for port in var.port_mappings : { containerPort = port, protocol = "tcp" }]
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.this.name
+          awslogs-region        = data.aws_region.current.region
+          awslogs-stream-prefix = "ebbflow"
+        }
+      }
+    }
+  ])
+
+  tags = var.tags
+}
+
+################################################################################
+# Service
+################################################################################
+
+resource "aws_ecs_service" "this" {
+  name                    = var.name
+  cluster                 = var.cluster_arn
+  task_definition         = aws_ecs_task_definition.this.arn
+  desired_count           = var.desired_count
+  enable_execute_command  = var.enable_execute_command
+  propagate_tags          = "SERVICE"
+  enable_ecs_managed_tags = true
+
+  dynamic "capacity_provider_strategy" {
+    for_each = var.capacity_provider_strategy
+
+    content {
+      capacity_provider = capacity_provider_strategy.value.capacity_provider
+      weight            = capacity_provider_strategy.value.weight
+      base              = capacity_provider_strategy.value.base
+    }
+  }
+
+  network_configuration {
+    subnets          = var.subnet_ids
+    security_groups  = var.security_group_ids
+    assign_public_ip = var.assign_public_ip
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  lifecycle {
+    # The scaler changes desiredCount at run time; a plan must not undo it.
+    ignore_changes = [desired_count]
+  }
+
+  tags = var.tags
+}

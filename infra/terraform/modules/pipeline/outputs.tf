@@ -1,0 +1,56 @@
+################################################################################
+# Buckets
+################################################################################
+
+output "input_bucket_id" {
+  description = "Name of the input bucket (EBBFLOW_INPUT_BUCKET)."
+  value       = aws_s3_bucket.input.id
+}
+
+output "input_bucket_arn" {
+  description = "ARN of the input bucket."
+  value       = aws_s3_bucket.input.arn
+}
+
+output "output_bucket_id" {
+  description = "Name of the output bucket (EBBFLOW_OUTPUT_BUCKET)."
+  value       = aws_s3_bucket.output.id
+}
+
+output "output_bucket_arn" {
+  description = "ARN of the output bucket."
+  value       = aws_s3_bucket.output.arn
+}
+
+################################################################################
+# Queues
+################################################################################
+
+output "queue_url" {
+  description = "URL of the ingress queue (EBBFLOW_INGRESS_QUEUE_URL)."
+  value       = aws_sqs_queue.this.id
+}
+
+output "queue_arn" {
+  description = "ARN of the ingress queue."
+  value       = aws_sqs_queue.this.arn
+}
+
+output "dlq_url" {
+  description = "URL of the dead-letter queue (EBBFLOW_DLQ_URL), or null without one."
+  value       = try(aws_sqs_queue.dlq[0].id, null)
+}
+
+output "dlq_arn" {
+  description = "ARN of the dead-letter queue, or null without one."
+  value       = try(aws_sqs_queue.dlq[0].arn, null)
+}
+
+################################################################################
+# Notification topic
+################################################################################
+
+output "topic_arn" {
+  description = "ARN of the notification topic (EBBFLOW_NOTIFICATION_TOPIC_ARN), or null without one."
+  value       = try(aws_sns_topic.this[0].arn, null)
+}
