@@ -1,0 +1,78 @@
+/**
+ * The cost model: Fargate bills vCPU and memory per second from the moment a task starts pulling its image until it
+ * stops, with a one-minute minimum; an always-on EC2 fleet bills every hour whatever it does.
+ */
+
+export interface FargatePrices {
+  label: string;
+  /** $ per vCPU-hour. */
+  vcpuHour: number;
+  /** $ per GB-hour. */
+  gbHour: number;
+}
+
+/**
+ * Fargate prices, us-east-1. On-demand is the article's figure; ARM (Graviton) is AWS's list price; Spot moves with the
+ * market, the figure here is a typical 67–70 % discount and only an estimate.
+ */
+export const FARGATE_PRICES = {
+  'on-demand': { label: 'Fargate on-demand (x86)', vcpuHour: 0.04048, gbHour: 0.004445 },
+  arm: { label: 'Fargate on-demand (ARM)', vcpuHour: 0.03238, gbHour: 0.00356 },
+  spot: { label: 'Fargate Spot (estimate)', vcpuHour: 0.01334053, gbHour: 0.00146489 },
+} as const satisfies Record<string, FargatePrices>;
+
+export type PricingName = keyof typeof FARGATE_PRICES;
+
+export interface TaskSize {
+  vcpu: number;
+  memoryGb: number;
+}
+
+/** The article's task: 0.5 vCPU and 1 GB. */
+export const ARTICLE_TASK: TaskSize = { vcpu: 0.5, memoryGb: 1 };
+
+export interface Ec2Baseline {
+  label: string;
+  instances: number;
+  /** $ per instance-hour. */
+  hourly: number;
+}
+
+/** The article's opening setup: two t3.medium instances always on for "about $73 per month" (730-hour month). */
+export const ARTICLE_EC2_BASELINE: Ec2Baseline = {
+  label: '2 × t3.medium always on',
+  instances: 2,
+  hourly: 73 / 2 / 730,
+};
+
+export const HOURS_PER_MONTH = 730;
+const HOUR_MS = 3_600_000;
+
+/** $ per task-hour. */
+export function taskHourly(size: TaskSize, prices: FargatePrices): number {
+  return size.vcpu * prices.vcpuHour + size.memoryGb * prices.gbHour;
+}
+
+/** Billed ms of one task that ran `ms`: per second, at least one minute. */
+export function billedMs(ms: number): number {
+  return Math.max(60_000, Math.ceil(ms / 1000) * 1000);
+}
+
+/** $ for one task that ran `ms`. */
+export function taskCost(ms: number, size: TaskSize, prices: FargatePrices): number {
+  return (billedMs(ms) / HOUR_MS) * taskHourly(size, prices);
+}
+
+/** $ for keeping the baseline fleet on for `ms`. */
+export function baselineCost(ms: number, baseline: Ec2Baseline): number {
+  return (ms / HOUR_MS) * baseline.instances * baseline.hourly;
+}
+
+/** Rounds to whole cents, as a bill does. */
+export const cents = (dollars: number): number => Math.round(dollars * 100) / 100;
+
+/** Formats dollars with enough digits for small amounts: $0.0016, $1.18, $246.85. */
+export function money(dollars: number): string {
+  if (dollars !== 0 && Math.abs(dollars) < 0.01) return `$${dollars.toFixed(4)}`;
+  return `$${dollars.toFixed(2)}`;
+}

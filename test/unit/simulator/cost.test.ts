@@ -1,0 +1,58 @@
+import { articleFigures, reportRunCost, renderArticleFigures } from '../../../src/simulator/article';
+import { ARTICLE_TASK, FARGATE_PRICES, billedMs, cents, taskCost, taskHourly } from '../../../src/simulator/cost';
+
+const figure = (start: string) => {
+  const f = articleFigures().find((x) => x.claim.startsWith(start));
+  if (!f) throw new Error(`no figure starting with ${start}`);
+  return f;
+};
+
+describe('cost model and the article’s figures', () => {
+  test('a 0.5 vCPU, 1 GB Fargate task costs $0.024685 an hour', () => {
+    expect(taskHourly(ARTICLE_TASK, FARGATE_PRICES['on-demand'])).toBeCloseTo(0.024685, 9);
+  });
+
+  test('daily report: $0.0017 a run the article’s way, $0.0016 exactly; $0.051 and $0.049 a month', () => {
+    const run = reportRunCost();
+    expect(run.articleRounding.toFixed(4)).toBe('0.0017');
+    expect(run.exact.toFixed(4)).toBe('0.0016');
+    expect(cents(run.exact)).toBe(0); // under a cent per run either way
+    expect((run.articleRounding * 30).toFixed(3)).toBe('0.050'); // 0.0016539 × 30; the article multiplies the rounded 0.0017
+    expect((0.0017 * 30).toFixed(3)).toBe('0.051');
+    expect((run.exact * 30).toFixed(3)).toBe('0.049');
+  });
+
+  test('images: 333 task-hours a day is $8.22 as the article writes it, $8.23 exactly; $246.60 / $246.85 a month', () => {
+    const hourly = taskHourly(ARTICLE_TASK, FARGATE_PRICES['on-demand']);
+    expect(cents(333 * hourly)).toBe(8.22);
+    expect(cents(8.22 * 30)).toBe(246.6);
+    const f = figure('images: 10,000');
+    expect(cents(f.recomputed)).toBe(8.23);
+    expect(cents(f.recomputed * 30)).toBe(246.85);
+  });
+
+  test('the "more realistic" day: $1.18 + $0.59 = $1.77, $53.10 a month, but only 72 of 333 task-hours paid', () => {
+    const hourly = taskHourly(ARTICLE_TASK, FARGATE_PRICES['on-demand']);
+    expect(cents(8 * 6 * hourly)).toBe(1.18);
+    expect(cents(16 * 1.5 * hourly)).toBe(0.59);
+    expect(cents(cents(8 * 6 * hourly) + cents(16 * 1.5 * hourly)) * 30).toBeCloseTo(53.1, 9);
+    const f = figure('"more realistic"');
+    expect(f.note).toContain('72 task-hours');
+    expect(f.note).toContain('333.3');
+    expect(figure('total monthly cost').recomputed).toBeCloseTo(61.22, 9);
+  });
+
+  test('the contradictions are named', () => {
+    expect(figure('"average load').recomputed).toBeCloseTo(13.89, 2);
+    expect(figure('burst test: 100 images').recomputed).toBe(20);
+    expect(figure('steady test').recomputed).toBe(10);
+    expect(figure('"Savings').recomputed).toBeCloseTo(32.2, 1);
+    expect(renderArticleFigures('markdown')).toContain('| Article says |');
+  });
+
+  test('Fargate bills per second with a one-minute minimum', () => {
+    expect(billedMs(10_000)).toBe(60_000);
+    expect(billedMs(90_500)).toBe(91_000);
+    expect(taskCost(3_600_000, ARTICLE_TASK, FARGATE_PRICES['on-demand'])).toBeCloseTo(0.024685, 9);
+  });
+});
