@@ -347,6 +347,18 @@ export const SETTINGS = {
       '9465',
       'Port of the scaler’s /metrics and /decisions endpoints.',
     ),
+    drainGrace: setting(
+      'EBBFLOW_SCALER_DRAIN_GRACE',
+      parseDuration,
+      '45s',
+      'Local driver: time a worker gets after SIGTERM to finish its activities before it is killed.',
+    ),
+    ecsAgentUri: setting(
+      'ECS_AGENT_URI',
+      str,
+      undefined,
+      'Set by ECS inside a task: the worker then holds scale-in protection while an activity runs.',
+    ),
   },
 } as const;
 
@@ -409,6 +421,8 @@ export interface EbbflowConfig {
     k8sDeployment: string;
     cloudwatchNamespace?: string;
     metricsPort: number;
+    drainGrace: number;
+    ecsAgentUri?: string;
   };
 }
 

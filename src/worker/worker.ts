@@ -10,6 +10,7 @@ import { createAwsClients } from '../aws/clients';
 import type { EbbflowConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
+import { taskProtectionWorkerOptions } from '../scaler/task-protection';
 import { connectWorker } from '../temporal/connection';
 
 /** Where `npm run build` writes the pre-built workflow bundle. */
@@ -59,6 +60,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.worker.shutdownGrace,
+    ...taskProtectionWorkerOptions(config, logger),
     ...options.workerOptions,
   });
 }
