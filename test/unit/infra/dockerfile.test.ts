@@ -1,0 +1,73 @@
+/**
+ * infra/Dockerfile cannot be built here (no Docker engine): its instructions are read and the promises the compose file,
+ * ECS and Kubernetes rely on are checked — multi-stage, production dependencies only, non-root, the CLI entrypoint.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../../..');
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** Instructions of a Dockerfile, with continuation lines joined and comments dropped. */
+function instructions(text: string): Instruction[] {
+  return text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const [keyword, ...rest] = line.split(/\s+/);
+      return { keyword: keyword!.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+const all = instructions(readFileSync(path.join(root, 'infra/Dockerfile'), 'utf8'));
+const stages = all.reduce<Instruction[][]>((acc, instruction) => {
+  if (instruction.keyword === 'FROM') acc.push([]);
+  acc.at(-1)?.push(instruction);
+  return acc;
+}, []);
+const runtime = stages.at(-1)!;
+const args = (stage: Instruction[], keyword: string): string[] =>
+  stage.filter((i) => i.keyword === keyword).map((i) => i.args);
+
+describe('infra/Dockerfile', () => {
+  it('builds in separate stages and runs on node:20-bookworm-slim', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    expect(args(all, 'ARG')).toContain('NODE_IMAGE=node:20-bookworm-slim');
+    expect(runtime[0]!.args).toBe('${NODE_IMAGE} AS runtime');
+  });
+
+  it('compiles with npm ci and npm run build, and keeps the workflow bundle', () => {
+    const build = stages.find((s) => s[0]!.args.endsWith('AS build'))!;
+    expect(args(build, 'RUN').join(' ')).toMatch(/npm ci .*npm run build.*dist\/workflow-bundle\.js/);
+    expect(args(runtime, 'COPY')).toContain('--from=build --chown=root:root /app/dist ./dist');
+  });
+
+  it('ships production dependencies only and checks that sharp and better-sqlite3 load', () => {
+    const deps = stages.find((s) => s[0]!.args.endsWith('AS deps'))!;
+    expect(args(deps, 'RUN').join(' ')).toContain('npm ci --omit=dev');
+    expect(args(runtime, 'COPY')).toContain('--from=deps --chown=root:root /app/node_modules ./node_modules');
+    expect(args(runtime, 'RUN').join(' ')).toMatch(/require\('sharp'\).*require\('better-sqlite3'\)/);
+  });
+
+  it('runs as a non-root user in production mode, with the CLI as entrypoint and the worker as default', () => {
+    const users = args(runtime, 'USER');
+    expect(users).toHaveLength(1);
+    expect(users[0]).not.toMatch(/^(root|0)(:|$)/);
+    expect(args(runtime, 'ENV').join(' ')).toMatch(/NODE_ENV=production/);
+    expect(JSON.parse(args(runtime, 'ENTRYPOINT')[0]!)).toEqual(['node', 'bin/ebbflow.js']);
+    expect(JSON.parse(args(runtime, 'CMD')[0]!)).toEqual(['worker']);
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin.ebbflow).toBe('bin/ebbflow.js');
+  });
+
+  it('keeps local state, dependencies and build output out of the build context', () => {
+    const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.ebbflow', '.git']));
+  });
+});
