@@ -15,3 +15,8 @@ export class StackError extends Error {
     super(message, options);
   }
 }
+
+/** A mistake in how a command was called (a missing file, a bad flag); printed without a stack trace. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

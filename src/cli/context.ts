@@ -2,6 +2,8 @@
 import { loadConfig, type EbbflowConfig } from '../config';
 import { createLogger, type Logger } from '../logger';
 
+export { UsageError } from '../errors';
+
 export interface CliContext {
   config: EbbflowConfig;
   logger: Logger;
@@ -25,9 +27,4 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void>)
       process.exitCode = known && e.name !== 'StackError' ? 2 : 1;
     }
   };
-}
-
-/** A mistake in how a command was called; printed without a stack trace. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }

@@ -1,6 +1,8 @@
 /** The `ebbflow` command-line program. Each group of commands registers itself from its own file. */
 import { Command } from 'commander';
 import { version } from '../../package.json';
+import { registerDevCommands } from './dev';
+import { registerPipelineCommands } from './pipeline';
 import { registerWorkerCommands } from './worker';
 
 export function buildProgram(): Command {
@@ -8,6 +10,8 @@ export function buildProgram(): Command {
     .description('Event-driven batch workflows on Temporal: scheduled jobs, per-message processing, fan-out ETL')
     .version(version)
     .showHelpAfterError();
+  registerDevCommands(program);
+  registerPipelineCommands(program);
   registerWorkerCommands(program);
   return program;
 }

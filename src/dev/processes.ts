@@ -7,9 +7,10 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { StackError } from '../errors';
+import { PROJECT_ROOT } from '../paths';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const bootstrap = require('../../scripts/bootstrap.js') as {
+const bootstrap = require(path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js')) as {
   temporalCli(): string;
   motoServer(): string;
   testServer(): string;

@@ -5,11 +5,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-
-export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '../../workflow-bundle.js');
+import { BUILT_WORKFLOW_BUNDLE } from '../paths';
 
 async function main(): Promise<void> {
-  const out = path.resolve(process.argv[2] ?? DEFAULT_BUNDLE_PATH);
+  const out = path.resolve(process.argv[2] ?? BUILT_WORKFLOW_BUNDLE);
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },

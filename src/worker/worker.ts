@@ -3,18 +3,16 @@
  * Temporal SDK's and ours, through the SDK's meter) and shuts down gracefully on SIGTERM within a grace time.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createAwsClients } from '../aws/clients';
 import type { EbbflowConfig } from '../config';
+import { openDatabase, type Database } from '../db/connection';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
+import { BUILT_WORKFLOW_BUNDLE } from '../paths';
 import { taskProtectionWorkerOptions } from '../scaler/task-protection';
 import { connectWorker } from '../temporal/connection';
-
-/** Where `npm run build` writes the pre-built workflow bundle. */
-const BUILT_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
 
 export interface CreateWorkerOptions {
   config: EbbflowConfig;
@@ -39,12 +37,19 @@ export function workflowSource(
     }
     return { workflowBundle: { codePath: config.worker.workflowBundle } };
   }
-  if (!bundleFromSource && existsSync(BUILT_BUNDLE)) return { workflowBundle: { codePath: BUILT_BUNDLE } };
+  if (!bundleFromSource && existsSync(BUILT_WORKFLOW_BUNDLE))
+    return { workflowBundle: { codePath: BUILT_WORKFLOW_BUNDLE } };
   return { workflowsPath: require.resolve('../../workflows') };
 }
 
 export function createActivityDeps(config: EbbflowConfig, logger: Logger): ActivityDeps {
-  return { config, aws: createAwsClients(config.aws), logger };
+  let database: Database<unknown> | undefined;
+  return {
+    config,
+    aws: createAwsClients(config.aws),
+    logger,
+    database: () => (database ??= openDatabase<unknown>(config.database.url)),
+  };
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {

@@ -43,5 +43,6 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
     EBBFLOW_STATE_DIR: dir,
     EBBFLOW_TEST_DIR: dir,
     EBBFLOW_LOG_LEVEL: 'warn',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
 }

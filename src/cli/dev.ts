@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { DEFAULT_TASK_QUEUE } from '../common/constants';
+import { runDemo } from '../dev/demo';
+import { startDevStack } from '../dev/stack';
+import { action, cliContext, UsageError } from './context';
+
+interface DevOptions {
+  temporalPort: string;
+  uiPort: string;
+  awsPort: string;
+  prefix: string;
+  namespace: string;
+  headless?: boolean;
+  workers: string;
+  scaler: boolean;
+  demo?: boolean;
+  demoCount: string;
+}
+
+function port(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UsageError(`${flag} must be a port from 1 to 65535, got "${value}"`);
+  return n;
+}
+
+/** Sample photos for the demo; set once the image module provides its generator. */
+async function generatePhotos(dir: string, count: number): Promise<void> {
+  void dir;
+  void count;
+  throw new Error('no sample photo generator');
+}
+
+export function registerDevCommands(program: Command): void {
+  program
+    .command('dev')
+    .description('Run the whole system on this machine: Temporal dev server + UI, AWS emulator, bridge and workers')
+    .option('--temporal-port <port>', 'Temporal frontend port', '7233')
+    .option('--ui-port <port>', 'Temporal Web UI port', '8233')
+    .option('--aws-port <port>', 'AWS emulator port', '5050')
+    .option('--prefix <name>', 'prefix of bucket and queue names', 'ebbflow')
+    .option('--namespace <ns>', 'Temporal namespace', 'default')
+    .option('--headless', 'no Temporal Web UI')
+    .option('--workers <n>', 'most worker processes (the local scaler moves between 0 and this)', '4')
+    .option('--no-scaler', 'run a fixed fleet of --workers workers instead of the local scaler')
+    .option('--demo', 'generate sample photos, upload them and follow them to completion')
+    .option('--demo-count <n>', 'photos in the demo batch', '100')
+    .action(
+      action(async (opts: DevOptions) => {
+        const { config, logger } = cliContext('dev');
+        const workers = Number(opts.workers);
+        if (!Number.isInteger(workers) || workers < 1)
+          throw new UsageError(`--workers must be 1 or more, got "${opts.workers}"`);
+        const processes: string[][] = [['bridge']];
+        if (opts.scaler) processes.push(['scaler']);
+        else for (let i = 0; i < workers; i++) processes.push(['worker']);
+        const stack = await startDevStack(
+          config,
+          {
+            temporalPort: port(opts.temporalPort, '--temporal-port'),
+            uiPort: port(opts.uiPort, '--ui-port'),
+            awsPort: port(opts.awsPort, '--aws-port'),
+            prefix: opts.prefix,
+            namespace: opts.namespace,
+            taskQueue: config.temporal.taskQueue || DEFAULT_TASK_QUEUE,
+            headless: opts.headless,
+            processes,
+            processEnv: {
+              EBBFLOW_SCALER_DRIVER: 'local',
+              EBBFLOW_SCALER_MAX_TASKS: String(workers),
+              ...(opts.scaler ? { EBBFLOW_METRICS_PORT: '0' } : {}),
+            },
+          },
+          logger,
+        );
+        const s = stack.state;
+        process.stdout.write(
+          [
+            '',
+            'ebbflow is running locally.',
+            '',
+            `  Temporal UI      ${s.temporalUiUrl || '(headless)'}`,
+            `  Temporal         ${s.temporalAddress}  namespace ${s.temporalNamespace}  task queue ${s.taskQueue}`,
+            `  AWS emulator     ${s.awsEndpoint}`,
+            `  Upload bucket    s3://${s.inputBucket}  →  queue ${s.ingressQueueUrl}`,
+            `  Output bucket    s3://${s.outputBucket}`,
+            `  Dead letters     ${s.dlqUrl}`,
+            `  Logs             ${stack.logDir}`,
+            '',
+            'In another terminal:  ebbflow submit <photos>   ebbflow status   ebbflow dlq list',
+            'Press Ctrl-C to stop everything.',
+            '',
+          ].join('\n'),
+        );
+        let stopping = false;
+        const stop = async (): Promise<void> => {
+          if (stopping) return;
+          stopping = true;
+          process.stdout.write('\nstopping…\n');
+          await stack.stop();
+          process.stdout.write('stopped.\n');
+        };
+        const done = new Promise<void>((resolve) => {
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
+        });
+        if (opts.demo) {
+          await runDemo({ config, state: s, count: Number(opts.demoCount), logger, generatePhotos }).catch(
+            (err: unknown) => {
+              process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+            },
+          );
+          if (!stopping)
+            process.stdout.write('\nThe demo is done; the stack stays up for exploring. Ctrl-C stops it.\n');
+        }
+        await done;
+      }),
+    );
+}

@@ -1,0 +1,127 @@
+import type { Command } from 'commander';
+import { createAwsClients } from '../aws/clients';
+import { pipelineNames, provisionPipeline } from '../aws/provision';
+import { required, settingsMarkdown } from '../config';
+import { readStatus, type PipelineStatus } from '../ops/status';
+import { collectUploads, uploadAll } from '../ops/upload';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { connectClient } from '../temporal/connection';
+import { action, cliContext, UsageError } from './context';
+import { formatBytes, ProgressBar, table } from './format';
+
+function printStatus(status: PipelineStatus): void {
+  const q = (d?: { visible: number; inFlight: number; delayed: number }) =>
+    d ? [d.visible, d.inFlight, d.delayed] : [];
+  process.stdout.write(
+    table(
+      ['queue', 'visible', 'in flight', 'delayed'],
+      [
+        ['ingress', ...q(status.ingress)],
+        ['dead-letter', ...q(status.dlq)],
+      ],
+    ) + '\n\n',
+  );
+  const w = status.workflows;
+  process.stdout.write(
+    table(
+      ['workflows on ' + status.taskQueue, 'count'],
+      [
+        ['running', w.running],
+        ['completed', w.completed],
+        ['failed', w.failed],
+        ['timed out', w.timedOut],
+        ['terminated', w.terminated],
+      ],
+    ) + '\n',
+  );
+}
+
+export function registerPipelineCommands(program: Command): void {
+  program
+    .command('submit')
+    .description('Upload images (files or folders) to the input bucket; each upload starts one workflow')
+    .argument('<paths...>', 'image files or folders of images')
+    .option('--prefix <prefix>', 'key prefix in the input bucket', 'uploads/')
+    .option('--concurrency <n>', 'uploads at once', '8')
+    .action(
+      action(async (paths: string[], opts: { prefix: string; concurrency: string }) => {
+        const { config } = cliContext('submit');
+        const concurrency = Number(opts.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be 1 or more');
+        const items = collectUploads(paths, opts.prefix);
+        if (items.length === 0) throw new UsageError(`no images found in ${paths.join(', ')}`);
+        const aws = createAwsClients(config.aws);
+        const total = items.reduce((sum, i) => sum + i.bytes, 0);
+        const bar = new ProgressBar('uploading', items.length);
+        await uploadAll(aws.s3, config.pipeline.inputBucket, items, { concurrency, onUploaded: () => bar.tick() });
+        bar.finish();
+        process.stdout.write(
+          `${items.length} images (${formatBytes(total)}) uploaded to s3://${config.pipeline.inputBucket}/${opts.prefix}\n`,
+        );
+      }),
+    );
+
+  program
+    .command('status')
+    .description('Queue depth, dead-letter depth and workflows by status')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        const { config } = cliContext('status');
+        const aws = createAwsClients(config.aws);
+        const client = await connectClient(config.temporal);
+        try {
+          const status = await readStatus(client, aws.sqs, {
+            taskQueue: config.temporal.taskQueue,
+            ingressQueueUrl: required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL'),
+            dlqUrl: required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL'),
+          });
+          if (opts.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+          else printStatus(status);
+        } finally {
+          await client.connection.close();
+        }
+      }),
+    );
+
+  program
+    .command('setup')
+    .description('Register search attributes on the namespace; with --create-aws also create buckets and queues')
+    .option('--create-aws', 'create buckets, queues, DLQ, notification and topic (emulator or a sandbox account)')
+    .option('--prefix <name>', 'prefix of bucket and queue names (with --create-aws)', 'ebbflow')
+    .action(
+      action(async (opts: { createAws?: boolean; prefix: string }) => {
+        const { config, logger } = cliContext('setup');
+        if (opts.createAws) {
+          const resources = await provisionPipeline(createAwsClients(config.aws), pipelineNames(opts.prefix));
+          process.stdout.write(JSON.stringify(resources, null, 2) + '\n');
+        }
+        const client = await connectClient(config.temporal);
+        try {
+          const added = await ensureSearchAttributes(client, config.temporal.namespace);
+          logger.info('search attributes ready', { added });
+        } finally {
+          await client.connection.close();
+        }
+      }),
+    );
+
+  program
+    .command('config')
+    .description('Print the resolved configuration, or the table of every setting')
+    .option('--markdown', 'print the table of settings (variable, default, description) as Markdown')
+    .action(
+      action(async (opts: { markdown?: boolean }) => {
+        if (opts.markdown) {
+          process.stdout.write(settingsMarkdown() + '\n');
+          return;
+        }
+        const { config } = cliContext('config');
+        const redacted = {
+          ...config,
+          temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : undefined },
+        };
+        process.stdout.write(JSON.stringify(redacted, null, 2) + '\n');
+      }),
+    );
+}

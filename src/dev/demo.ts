@@ -1,0 +1,82 @@
+/**
+ * `ebbflow dev --demo`: generates a batch of sample photos on this machine, uploads them, and follows the batch
+ * through S3 notifications, SQS, the bridge and Temporal until every photo is processed or dead-lettered.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createAwsClients } from '../aws/clients';
+import { ProgressBar } from '../cli/format';
+import { SEARCH_ATTRIBUTES } from '../common/constants';
+import type { DevState, EbbflowConfig } from '../config';
+import type { Logger } from '../logger';
+import { countWorkflows } from '../ops/status';
+import { collectUploads, uploadAll } from '../ops/upload';
+import { connectClient } from '../temporal/connection';
+
+export interface DemoOptions {
+  config: EbbflowConfig;
+  state: DevState;
+  count: number;
+  logger: Logger;
+  /** Writes `count` sample photos into `dir`. */
+  generatePhotos: (dir: string, count: number) => Promise<unknown>;
+  /** Give up following after this long. */
+  timeoutMs?: number;
+}
+
+export interface DemoResult {
+  batch: string;
+  completed: number;
+  failed: number;
+  seconds: number;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { config, state, count } = options;
+  const batch = `demo/${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  const dir = path.join(config.general.stateDir, 'demo-photos', path.basename(batch));
+  mkdirSync(dir, { recursive: true });
+  process.stdout.write(`Generating ${count} sample photos in ${dir}…\n`);
+  await options.generatePhotos(dir, count);
+
+  const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
+  const items = collectUploads([dir], batch);
+  const upload = new ProgressBar('uploading ', items.length);
+  await uploadAll(aws.s3, state.inputBucket, items, { onUploaded: () => upload.tick() });
+  upload.finish();
+
+  const client = await connectClient({
+    ...config.temporal,
+    address: state.temporalAddress,
+    namespace: state.temporalNamespace,
+  });
+  const started = Date.now();
+  const progress = new ProgressBar('processing', items.length);
+  const query = `${SEARCH_ATTRIBUTES.sourceKey} STARTS_WITH "${batch}/"`;
+  try {
+    const deadline = started + (options.timeoutMs ?? 15 * 60_000);
+    for (;;) {
+      const w = await countWorkflows(client, state.taskQueue, query);
+      const finished = w.completed + w.failed + w.timedOut + w.terminated;
+      progress.update(finished, `${w.running} running, ${w.failed} failed`);
+      if (finished >= items.length) {
+        progress.finish();
+        const seconds = (Date.now() - started) / 1000;
+        process.stdout.write(
+          `\n${w.completed} photos processed into ${w.completed * 3} variants in ${seconds.toFixed(1)} s` +
+            `${w.failed ? `, ${w.failed} failed (ebbflow dlq list)` : ''}.\n` +
+            `Outputs: s3://${state.outputBucket}/processed/{thumbnail,medium,large}/${batch}/\n` +
+            (state.temporalUiUrl
+              ? `Runs in the UI: ${state.temporalUiUrl}/namespaces/${state.temporalNamespace}/workflows?query=${encodeURIComponent(query)}\n`
+              : ''),
+        );
+        return { batch, completed: w.completed, failed: w.failed, seconds };
+      }
+      if (Date.now() > deadline)
+        throw new Error(`the demo batch did not finish within the time limit (${finished}/${items.length})`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    await client.connection.close();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The embedded local stack behind `ebbflow dev`: the Temporal dev server with its UI (SQLite-backed, so runs survive a
+ * restart), the AWS emulator with the pipeline provisioned, and ebbflow's own processes (bridge, scaler or workers) as
+ * child processes of this one. What it started is recorded in `<state dir>/dev.json`, which every other command reads.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createAwsClients } from '../aws/clients';
+import { pipelineNames, provisionPipeline } from '../aws/provision';
+import { SEARCH_ATTRIBUTES } from '../common/constants';
+import type { DevState, EbbflowConfig } from '../config';
+import { StackError } from '../errors';
+import type { Logger } from '../logger';
+import { CLI_PATH } from '../paths';
+import { assertPortsFree, startMoto, startProcess, startTemporalDevServer, type ManagedProcess } from './processes';
+
+export interface DevStackOptions {
+  temporalPort: number;
+  uiPort: number;
+  awsPort: number;
+  /** Prefix of bucket and queue names. */
+  prefix: string;
+  namespace: string;
+  taskQueue: string;
+  /** Run the Temporal server without its Web UI. */
+  headless?: boolean;
+  /** ebbflow processes to run beside the servers, e.g. [['bridge'], ['scaler']]. */
+  processes: string[][];
+  /** Extra environment for those processes. */
+  processEnv?: Record<string, string>;
+}
+
+export interface DevStack {
+  state: DevState;
+  processes: ManagedProcess[];
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses to start a second stack over a live one (its dev.json names a running process). */
+export function assertNoRunningStack(stateDir: string): void {
+  const file = path.join(stateDir, 'dev.json');
+  if (!existsSync(file)) return;
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevState>;
+    if (state.pid && state.pid !== process.pid && isAlive(state.pid)) {
+      throw new StackError(
+        `ebbflow dev is already running (pid ${state.pid}, UI ${state.temporalUiUrl}). Stop it with Ctrl-C there, or use another EBBFLOW_STATE_DIR.`,
+      );
+    }
+  } catch (err) {
+    if ((err as Error).name === 'StackError') throw err;
+  }
+  rmSync(file, { force: true });
+}
+
+export async function startDevStack(
+  config: EbbflowConfig,
+  options: DevStackOptions,
+  logger: Logger,
+): Promise<DevStack> {
+  const stateDir = config.general.stateDir;
+  const logDir = path.join(stateDir, 'logs');
+  assertNoRunningStack(stateDir);
+  const ports: Record<string, number> = { 'Temporal frontend': options.temporalPort, 'AWS emulator': options.awsPort };
+  if (!options.headless) ports['Temporal UI'] = options.uiPort;
+  await assertPortsFree(ports);
+
+  const started: ManagedProcess[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const proc of [...started].reverse()) await proc.stop(proc.name.startsWith('ebbflow') ? 35_000 : 10_000);
+    rmSync(path.join(stateDir, 'dev.json'), { force: true });
+  };
+  try {
+    logger.info('starting the Temporal dev server and the AWS emulator');
+    const [temporal, moto] = await Promise.all([
+      startTemporalDevServer({
+        port: options.temporalPort,
+        uiPort: options.uiPort,
+        headless: options.headless,
+        dbFile: path.join(stateDir, 'temporal.db'),
+        namespace: options.namespace,
+        logFile: path.join(logDir, 'temporal.log'),
+        searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((name) => [name, 'Keyword'])),
+      }),
+      startMoto({ port: options.awsPort, logFile: path.join(logDir, 'aws-emulator.log') }),
+    ]);
+    started.push(temporal, moto);
+
+    const awsEndpoint = `http://127.0.0.1:${options.awsPort}`;
+    const aws = createAwsClients({ region: config.aws.region, endpoint: awsEndpoint, emulatorCredentials: true });
+    const resources = await provisionPipeline(aws, pipelineNames(options.prefix));
+    const state: DevState = {
+      temporalAddress: `127.0.0.1:${options.temporalPort}`,
+      temporalNamespace: options.namespace,
+      temporalUiUrl: options.headless ? '' : `http://localhost:${options.uiPort}`,
+      awsEndpoint,
+      awsRegion: config.aws.region,
+      inputBucket: resources.inputBucket,
+      outputBucket: resources.outputBucket,
+      ingressQueueUrl: resources.ingressQueueUrl,
+      dlqUrl: resources.dlqUrl,
+      notificationTopicArn: resources.notificationTopicArn,
+      taskQueue: options.taskQueue,
+      databaseUrl: config.database.url,
+      metricsPort: config.worker.metricsPort,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    };
+    writeFileSync(path.join(stateDir, 'dev.json'), JSON.stringify(state, null, 2) + '\n');
+
+    // Children read dev.json through the config module, exactly as a command in another terminal would.
+    const env = { ...process.env, EBBFLOW_STATE_DIR: stateDir, ...options.processEnv };
+    for (const args of options.processes) {
+      const name = `ebbflow ${args[0]}`;
+      const proc = startProcess(name, process.execPath, [CLI_PATH, ...args], {
+        env,
+        logFile: path.join(logDir, `${args[0]}.log`),
+      });
+      started.push(proc);
+      void proc.exited.then((code) => {
+        if (code !== 0 && code !== null)
+          logger.warn(`${name} exited`, { code, log: path.join(logDir, `${args[0]}.log`) });
+      });
+    }
+    return { state, processes: started, logDir, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
