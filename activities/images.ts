@@ -1,0 +1,124 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import {
+  variantKey,
+  type ProcessImageResult,
+  type ResizeImageInput,
+  type VariantOutput,
+} from '../src/common/image-variants';
+import { ImageNotFoundError, ImageTooLargeError, isImageError } from '../src/images/errors';
+import { renderVariants } from '../src/images/resize';
+import type { ActivityDeps } from './deps';
+
+/** Reads an object whole, refusing it before download when it is larger than `maxBytes`. */
+async function readOriginal(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  maxBytes: number,
+  abortSignal: AbortSignal,
+): Promise<Buffer> {
+  let response;
+  try {
+    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchKey') {
+      throw new ImageNotFoundError(`s3://${bucket}/${key} does not exist`, { cause: err });
+    }
+    throw err;
+  }
+  const declared = response.ContentLength ?? 0;
+  if (declared > maxBytes) {
+    response.Body?.transformToWebStream()
+      .cancel()
+      .catch(() => undefined);
+    throw new ImageTooLargeError(
+      `s3://${bucket}/${key} is ${declared} bytes, above the limit of ${maxBytes} (EBBFLOW_IMAGE_MAX_BYTES)`,
+    );
+  }
+  const bytes = await response.Body?.transformToByteArray();
+  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0);
+}
+
+export function createImageActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Reads the original once, decodes it once and writes every variant to `processed/<variant>/<key>`. Permanent
+     * problems (empty, unsupported, damaged, too many bytes or pixels, missing) fail as non-retryable with the error
+     * class name as type; anything else (S3 hiccups) is retried by the workflow's policy. Heartbeats between steps.
+     */
+    async resizeImage(input: ResizeImageInput): Promise<ProcessImageResult> {
+      const ctx = Context.current();
+      const { config } = deps;
+      const outputBucket = input.outputBucket ?? config.pipeline.outputBucket;
+      const tags = { format: 'unknown' };
+      const meter = ctx.metricMeter;
+      try {
+        ctx.heartbeat('download');
+        const original = await readOriginal(
+          deps.aws.s3,
+          input.bucket,
+          input.key,
+          config.image.maxInputBytes,
+          ctx.cancellationSignal,
+        );
+        meter.createCounter('ebbflow_image_bytes_in', 'bytes', 'Bytes of originals read').add(original.length);
+        const rendered = await renderVariants(original, input.variants, {
+          maxPixels: config.image.maxPixels,
+          onProgress: (step) => ctx.heartbeat(step),
+        });
+        tags.format = rendered.format;
+        const variants: VariantOutput[] = [];
+        for (const v of rendered.variants) {
+          ctx.heartbeat(`upload ${v.name}`);
+          const key = variantKey(v.name, input.key);
+          await deps.aws.s3.send(
+            new PutObjectCommand({ Bucket: outputBucket, Key: key, Body: v.data, ContentType: 'image/jpeg' }),
+            { abortSignal: ctx.cancellationSignal },
+          );
+          variants.push({
+            variant: v.name,
+            bucket: outputBucket,
+            key,
+            width: v.width,
+            height: v.height,
+            bytes: v.data.length,
+          });
+        }
+        const bytesOut = variants.reduce((sum, v) => sum + v.bytes, 0);
+        meter.createCounter('ebbflow_image_bytes_out', 'bytes', 'Bytes of variants written').add(bytesOut);
+        meter.createCounter('ebbflow_images_processed', '1', 'Images resized into every variant').add(1, tags);
+        ctx.log.info('image resized', { bucket: input.bucket, key: input.key, bytesIn: original.length, bytesOut });
+        return {
+          source: {
+            bucket: input.bucket,
+            key: input.key,
+            bytes: original.length,
+            width: rendered.width,
+            height: rendered.height,
+            format: rendered.format,
+          },
+          variants,
+        };
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        meter
+          .createCounter('ebbflow_image_failures', '1', 'Failed resize attempts, by error type')
+          .add(1, { error_type: error.name });
+        // The attempt number rides along, so the workflow can tell the DLQ how many attempts were made.
+        const details = [{ attempt: ctx.info.attempt }];
+        if (isImageError(error)) {
+          ctx.log.warn('image refused', {
+            bucket: input.bucket,
+            key: input.key,
+            type: error.name,
+            reason: error.message,
+          });
+          throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true, details });
+        }
+        if (ctx.cancellationSignal.aborted) throw error;
+        throw ApplicationFailure.create({ message: error.message, type: error.name, details, cause: error });
+      }
+    },
+  };
+}

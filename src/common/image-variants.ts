@@ -1,0 +1,153 @@
+/**
+ * Image variants and the types of `processImageWorkflow`: pure geometry and shapes shared by the workflow (which
+ * runs in Temporal's sandbox), the resize activity, the bridge and the CLI. No Node APIs here.
+ */
+
+/** One output size: the image is fitted inside `width` × `height`, aspect kept, never enlarged. */
+export interface VariantSpec {
+  /** Folder name under `processed/`: letters, digits, `-` and `_`. */
+  name: string;
+  width: number;
+  height: number;
+}
+
+/** The three variants written when the input names none. */
+export const DEFAULT_VARIANTS: readonly VariantSpec[] = [
+  { name: 'thumbnail', width: 150, height: 150 },
+  { name: 'medium', width: 800, height: 800 },
+  { name: 'large', width: 1920, height: 1920 },
+];
+
+/**
+ * Types of the permanent image failures (the error classes in src/images/errors.ts): never retried, the item goes
+ * to the DLQ at once.
+ */
+export const IMAGE_ERROR_TYPES = [
+  'EmptyImageError',
+  'ImageTooLargeError',
+  'UnsupportedImageError',
+  'DecompressionBombError',
+  'CorruptImageError',
+  'ImageNotFoundError',
+  'InvalidImageInputError',
+] as const;
+
+export type ImageErrorType = (typeof IMAGE_ERROR_TYPES)[number];
+
+/** JPEG quality of every variant. */
+export const VARIANT_JPEG_QUALITY = 85;
+
+/** Input of `processImageWorkflow`; typeable into `temporal workflow start --input`. */
+export interface ProcessImageInput {
+  /** Bucket of the original. */
+  bucket: string;
+  /** Object key of the original (already URL-decoded). */
+  key: string;
+  /** Where the variants go; the worker's EBBFLOW_OUTPUT_BUCKET when absent. */
+  outputBucket?: string;
+  /** Variants to write: names of default variants or full specs; the three defaults when absent. */
+  variants?: (string | VariantSpec)[];
+  /** Attempts of the resize activity before the item goes to the DLQ (1–20). @defaultValue 3 */
+  maxAttempts?: number;
+  /** First retry delay in milliseconds; doubles on each attempt. @defaultValue 1000 */
+  initialRetryIntervalMs?: number;
+  /** Start-to-close timeout of one resize attempt, in milliseconds. @defaultValue 120000 */
+  activityTimeoutMs?: number;
+  /** The original SQS message body; sent to the DLQ unchanged on failure (the input as JSON otherwise). */
+  message?: string;
+  /**
+   * Upsert the EbbflowSourceBucket/EbbflowSourceKey search attributes. The server must have them registered
+   * (`ebbflow dev` does); set `false` against a namespace without them. @defaultValue true
+   */
+  searchAttributes?: boolean;
+}
+
+/** One written variant. */
+export interface VariantOutput {
+  variant: string;
+  bucket: string;
+  key: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+/** Result of `processImageWorkflow` (and of the `resizeImage` activity). */
+export interface ProcessImageResult {
+  source: { bucket: string; key: string; bytes: number; width: number; height: number; format: string };
+  variants: VariantOutput[];
+}
+
+/** Input of the `resizeImage` activity: the workflow input with variants resolved. */
+export interface ResizeImageInput {
+  bucket: string;
+  key: string;
+  outputBucket?: string;
+  variants: VariantSpec[];
+}
+
+/** Size of an image fitted inside `box`: aspect kept (rounded to whole pixels, at least 1), never enlarged. */
+export function fitInside(
+  source: { width: number; height: number },
+  box: { width: number; height: number },
+): { width: number; height: number } {
+  const scale = Math.min(box.width / source.width, box.height / source.height, 1);
+  if (scale >= 1) return { width: source.width, height: source.height };
+  return {
+    width: Math.max(1, Math.min(box.width, Math.round(source.width * scale))),
+    height: Math.max(1, Math.min(box.height, Math.round(source.height * scale))),
+  };
+}
+
+/** Key of a variant in the output bucket: `processed/<variant>/<key>`. */
+export function variantKey(variant: string, key: string): string {
+  return `processed/${variant}/${key}`;
+}
+
+const VARIANT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_SIDE = 16384;
+
+/**
+ * Resolves the input's variants (names of defaults or full specs) to specs; throws an Error with a readable message
+ * for an unknown name, a bad name, a bad size or a duplicate.
+ */
+export function resolveVariants(variants: ProcessImageInput['variants']): VariantSpec[] {
+  if (variants === undefined) return DEFAULT_VARIANTS.map((v) => ({ ...v }));
+  if (!Array.isArray(variants) || variants.length === 0) throw new Error('variants must be a non-empty list');
+  const specs = variants.map((v): VariantSpec => {
+    if (typeof v === 'string') {
+      const known = DEFAULT_VARIANTS.find((d) => d.name === v);
+      if (!known) throw new Error(`unknown variant "${v}" (known: ${DEFAULT_VARIANTS.map((d) => d.name).join(', ')})`);
+      return { ...known };
+    }
+    if (typeof v !== 'object' || v === null || typeof v.name !== 'string' || !VARIANT_NAME.test(v.name)) {
+      throw new Error(`a variant needs a name of letters, digits, - or _ (got ${JSON.stringify(v)})`);
+    }
+    for (const side of ['width', 'height'] as const) {
+      const value = v[side];
+      if (!Number.isInteger(value) || value < 1 || value > MAX_SIDE) {
+        throw new Error(`variant "${v.name}": ${side} must be a whole number from 1 to ${MAX_SIDE}`);
+      }
+    }
+    return { name: v.name, width: v.width, height: v.height };
+  });
+  const names = new Set<string>();
+  for (const s of specs) {
+    if (names.has(s.name)) throw new Error(`variant "${s.name}" is listed twice`);
+    names.add(s.name);
+  }
+  return specs;
+}
+
+/** The variant with the largest area once fitted to `source`: the one the others can be derived from. */
+export function largestVariant(
+  source: { width: number; height: number },
+  variants: readonly VariantSpec[],
+): { width: number; height: number } {
+  let best = { width: 0, height: 0 };
+  for (const v of variants) {
+    const size = fitInside(source, v);
+    if (size.width * size.height > best.width * best.height) best = size;
+  }
+  return best;
+}

@@ -1,0 +1,119 @@
+/**
+ * The resize core of the image activity, free of S3 so that the benchmark measures exactly what the activity runs.
+ *
+ * The original is decoded once: one libvips pipeline reads it (JPEG and WebP shrink on load when the largest variant
+ * is much smaller than the original), applies the EXIF orientation, flattens transparency onto white, converts to
+ * sRGB and resizes to the largest variant, into raw pixels. Every variant is then encoded from those pixels. The same
+ * bytes in give the same bytes out, so a retried attempt overwrites its outputs with identical objects.
+ */
+import sharp from 'sharp';
+import { fitInside, largestVariant, VARIANT_JPEG_QUALITY, type VariantSpec } from '../common/image-variants';
+import { CorruptImageError, DecompressionBombError, EmptyImageError, UnsupportedImageError } from './errors';
+
+/** Formats read by the activity; anything else fails as UnsupportedImageError. */
+export const READABLE_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+
+export interface RenderOptions {
+  /** Largest accepted width × height (EBBFLOW_IMAGE_MAX_PIXELS). */
+  maxPixels: number;
+  /** Called between steps, for heartbeats. */
+  onProgress?: (step: string) => void;
+}
+
+export interface RenderedVariant {
+  name: string;
+  width: number;
+  height: number;
+  /** The variant as JPEG. */
+  data: Buffer;
+}
+
+export interface RenderedImage {
+  format: string;
+  /** Size of the original once upright (EXIF orientation applied). */
+  width: number;
+  height: number;
+  variants: RenderedVariant[];
+}
+
+/** Reads the header only: format, size and orientation, with the permanent failures a header can show. */
+export async function inspectImage(
+  input: Buffer,
+  maxPixels: number,
+): Promise<{ format: string; width: number; height: number; orientation: number }> {
+  if (input.length === 0) throw new EmptyImageError('the image is empty (0 bytes)');
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new UnsupportedImageError(`not an image in a format ebbflow reads (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  const format = meta.format ?? 'unknown';
+  if (!READABLE_FORMATS.has(format)) {
+    throw new UnsupportedImageError(
+      `${format} images are not supported (readable: ${[...READABLE_FORMATS].join(', ')})`,
+    );
+  }
+  const { width, height } = meta;
+  if (!width || !height) throw new CorruptImageError(`the ${format} header declares no size`);
+  if (width * height > maxPixels) {
+    throw new DecompressionBombError(
+      `the ${format} header declares ${width}×${height} = ${width * height} pixels, above the limit of ${maxPixels} ` +
+        '(EBBFLOW_IMAGE_MAX_PIXELS)',
+    );
+  }
+  return { format, width, height, orientation: meta.orientation ?? 1 };
+}
+
+/** Decodes `input` once and encodes every variant as JPEG (quality 85, sRGB, upright, flattened onto white). */
+export async function renderVariants(
+  input: Buffer,
+  variants: readonly VariantSpec[],
+  options: RenderOptions,
+): Promise<RenderedImage> {
+  const header = await inspectImage(input, options.maxPixels);
+  // EXIF orientations 5–8 are quarter turns: the upright image has width and height swapped.
+  const upright =
+    header.orientation >= 5
+      ? { width: header.height, height: header.width }
+      : { width: header.width, height: header.height };
+  const largest = largestVariant(upright, variants);
+  options.onProgress?.('decode');
+
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    let pipeline = sharp(input, { limitInputPixels: options.maxPixels, failOn: 'error', sequentialRead: true })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb');
+    if (largest.width !== upright.width || largest.height !== upright.height) {
+      pipeline = pipeline.resize(largest.width, largest.height, { fit: 'fill' });
+    }
+    decoded = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/pixel limit/i.test(message)) {
+      throw new DecompressionBombError(`the image exceeds ${options.maxPixels} pixels (${message})`, { cause: err });
+    }
+    throw new CorruptImageError(`the ${header.format} image data is damaged or truncated (${message})`, {
+      cause: err,
+    });
+  }
+
+  const { width, height, channels } = decoded.info;
+  const base = sharp(decoded.data, { raw: { width, height, channels } });
+  const rendered: RenderedVariant[] = [];
+  for (const variant of variants) {
+    options.onProgress?.(variant.name);
+    const size = fitInside(upright, variant);
+    let pipeline = base.clone();
+    if (size.width !== width || size.height !== height) {
+      pipeline = pipeline.resize(size.width, size.height, { fit: 'fill' });
+    }
+    const data = await pipeline.jpeg({ quality: VARIANT_JPEG_QUALITY, chromaSubsampling: '4:2:0' }).toBuffer();
+    rendered.push({ name: variant.name, width: size.width, height: size.height, data });
+  }
+  return { format: header.format, width: upright.width, height: upright.height, variants: rendered };
+}

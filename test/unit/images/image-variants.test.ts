@@ -1,0 +1,84 @@
+import {
+  DEFAULT_VARIANTS,
+  fitInside,
+  largestVariant,
+  resolveVariants,
+  variantKey,
+} from '../../../src/common/image-variants';
+
+describe('fitInside', () => {
+  it('fits a landscape photo inside the box, aspect kept', () => {
+    expect(fitInside({ width: 4000, height: 3000 }, { width: 1920, height: 1920 })).toEqual({
+      width: 1920,
+      height: 1440,
+    });
+    expect(fitInside({ width: 4000, height: 3000 }, { width: 150, height: 150 })).toEqual({ width: 150, height: 113 });
+  });
+
+  it('fits a portrait photo by its height', () => {
+    expect(fitInside({ width: 3000, height: 4000 }, { width: 800, height: 800 })).toEqual({ width: 600, height: 800 });
+  });
+
+  it('never enlarges an image smaller than the box', () => {
+    expect(fitInside({ width: 100, height: 80 }, { width: 150, height: 150 })).toEqual({ width: 100, height: 80 });
+    expect(fitInside({ width: 150, height: 150 }, { width: 150, height: 150 })).toEqual({ width: 150, height: 150 });
+  });
+
+  it('keeps at least one pixel on the short side of a very wide panorama', () => {
+    expect(fitInside({ width: 60_000, height: 100 }, { width: 150, height: 150 })).toEqual({ width: 150, height: 1 });
+    expect(fitInside({ width: 6000, height: 1000 }, { width: 1920, height: 1920 })).toEqual({
+      width: 1920,
+      height: 320,
+    });
+  });
+
+  it('never exceeds the box on either side', () => {
+    for (let w = 1; w < 3000; w += 97) {
+      for (let h = 1; h < 3000; h += 89) {
+        const size = fitInside({ width: w, height: h }, { width: 150, height: 150 });
+        expect(size.width).toBeLessThanOrEqual(Math.min(150, w));
+        expect(size.height).toBeLessThanOrEqual(Math.min(150, h));
+        expect(Math.max(size.width, size.height)).toBe(Math.min(150, Math.max(w, h)));
+      }
+    }
+  });
+});
+
+describe('variantKey', () => {
+  it('writes under processed/<variant>/<key>, keeping the key as it is', () => {
+    expect(variantKey('medium', 'photos/my cat+1.jpg')).toBe('processed/medium/photos/my cat+1.jpg');
+  });
+});
+
+describe('resolveVariants', () => {
+  it('defaults to thumbnail 150, medium 800 and large 1920', () => {
+    expect(resolveVariants(undefined)).toEqual([
+      { name: 'thumbnail', width: 150, height: 150 },
+      { name: 'medium', width: 800, height: 800 },
+      { name: 'large', width: 1920, height: 1920 },
+    ]);
+    expect(DEFAULT_VARIANTS).toHaveLength(3);
+  });
+
+  it('accepts default names and custom sizes', () => {
+    expect(resolveVariants(['thumbnail', { name: 'square_512', width: 512, height: 512 }])).toEqual([
+      { name: 'thumbnail', width: 150, height: 150 },
+      { name: 'square_512', width: 512, height: 512 },
+    ]);
+  });
+
+  it('rejects unknown names, bad sizes, unsafe names, duplicates and an empty list', () => {
+    expect(() => resolveVariants(['huge'])).toThrow(/unknown variant "huge"/);
+    expect(() => resolveVariants([{ name: 'x', width: 0, height: 10 }])).toThrow(/width must be/);
+    expect(() => resolveVariants([{ name: '../up', width: 10, height: 10 }])).toThrow(/name of letters/);
+    expect(() => resolveVariants(['medium', 'medium'])).toThrow(/listed twice/);
+    expect(() => resolveVariants([])).toThrow(/non-empty/);
+  });
+});
+
+describe('largestVariant', () => {
+  it('is the biggest fitted size, capped by the original', () => {
+    expect(largestVariant({ width: 4000, height: 3000 }, DEFAULT_VARIANTS)).toEqual({ width: 1920, height: 1440 });
+    expect(largestVariant({ width: 1000, height: 500 }, DEFAULT_VARIANTS)).toEqual({ width: 1000, height: 500 });
+  });
+});

@@ -1,0 +1,125 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import type { createActivities } from '../activities';
+import { SEARCH_ATTRIBUTES } from '../src/common/constants';
+import {
+  IMAGE_ERROR_TYPES,
+  resolveVariants,
+  type ImageErrorType,
+  type ProcessImageInput,
+  type ProcessImageResult,
+  type VariantSpec,
+} from '../src/common/image-variants';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const SOURCE_BUCKET = defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceBucket, 'KEYWORD');
+const SOURCE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceKey, 'KEYWORD');
+
+const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_INITIAL_INTERVAL_MS = 1000;
+const DEFAULT_ACTIVITY_TIMEOUT_MS = 120_000;
+
+/** Sending to the DLQ is what keeps a failed item from being lost, so it is retried longer, but still bounded. */
+const { sendToDeadLetterQueue } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+function bounded(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${what} must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Why the resize failed for good: the typed cause's message and type, and how many attempts were made. */
+function describeFailure(err: unknown, maxAttempts: number): { reason: string; errorType: string; attempts: number } {
+  const activity = err instanceof ActivityFailure ? err : undefined;
+  const cause = activity?.cause ?? err;
+  let attempts = activity?.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? maxAttempts : 1;
+  if (cause instanceof ApplicationFailure) {
+    const detail = cause.details?.[0] as { attempt?: number } | undefined;
+    if (typeof detail?.attempt === 'number') attempts = detail.attempt;
+    return { reason: cause.message, errorType: cause.type ?? 'Error', attempts };
+  }
+  if (cause instanceof TimeoutFailure) {
+    return { reason: `resize attempt timed out (${cause.timeoutType ?? 'timeout'})`, errorType: 'Timeout', attempts };
+  }
+  const error = cause instanceof Error ? cause : new Error(String(cause));
+  return { reason: error.message, errorType: error.name, attempts };
+}
+
+/**
+ * Resizes one uploaded image into its variants (thumbnail, medium, large by default) and writes them next to each
+ * other under `processed/<variant>/<key>`.
+ *
+ * Retries: the one resize activity gets `maxAttempts` attempts (3 by default) with exponential backoff from 1 s,
+ * doubling, capped at 1 min, so a passing S3 or worker problem heals by itself while a poisoned message cannot loop.
+ * Bad input (empty, corrupt, unsupported, too large, a decompression bomb, a missing object) is non-retryable and
+ * fails on its first attempt. Each attempt has a start-to-close timeout and heartbeats, so a worker that dies mid-way
+ * is noticed within the heartbeat timeout rather than the full timeout. After the last failed attempt the original
+ * message goes to the DLQ with the reason, error type, workflow id and attempts, and the workflow fails with that
+ * reason. The history is a handful of events, so there is no continue-as-new.
+ *
+ * Search attributes EbbflowSourceBucket/EbbflowSourceKey must be registered on the namespace (`ebbflow dev` does it);
+ * start with `"searchAttributes": false` on a namespace without them, or the workflow task fails until they exist.
+ */
+export async function processImageWorkflow(input: ProcessImageInput): Promise<ProcessImageResult> {
+  const body = input?.message ?? JSON.stringify(input);
+  const deadLetter = async (reason: string, errorType: string, attempts: number): Promise<never> => {
+    await sendToDeadLetterQueue({ body, reason, errorType, workflowId: workflowInfo().workflowId, attempts });
+    throw ApplicationFailure.nonRetryable(reason, errorType);
+  };
+
+  let variants: VariantSpec[];
+  let maxAttempts: number;
+  let initialInterval: number;
+  let timeout: number;
+  try {
+    if (typeof input?.bucket !== 'string' || input.bucket === '') throw new Error('input.bucket is required');
+    if (typeof input.key !== 'string' || input.key === '') throw new Error('input.key is required');
+    variants = resolveVariants(input.variants);
+    maxAttempts = bounded(input.maxAttempts, DEFAULT_MAX_ATTEMPTS, 1, 20, 'maxAttempts');
+    initialInterval = bounded(input.initialRetryIntervalMs, DEFAULT_INITIAL_INTERVAL_MS, 1, 3_600_000, 'retry');
+    timeout = bounded(input.activityTimeoutMs, DEFAULT_ACTIVITY_TIMEOUT_MS, 1000, 3_600_000, 'activityTimeoutMs');
+  } catch (err) {
+    return deadLetter(`invalid input: ${(err as Error).message}`, 'InvalidImageInputError' satisfies ImageErrorType, 0);
+  }
+
+  if (input.searchAttributes !== false) {
+    upsertSearchAttributes([
+      { key: SOURCE_BUCKET, value: input.bucket },
+      { key: SOURCE_KEY, value: input.key },
+    ]);
+  }
+
+  const { resizeImage } = proxyActivities<Activities>({
+    startToCloseTimeout: timeout,
+    heartbeatTimeout: Math.min(timeout, 30_000),
+    retry: {
+      maximumAttempts: maxAttempts,
+      initialInterval,
+      backoffCoefficient: 2,
+      maximumInterval: Math.max(initialInterval, 60_000),
+      nonRetryableErrorTypes: [...IMAGE_ERROR_TYPES],
+    },
+  });
+  try {
+    return await resizeImage({ bucket: input.bucket, key: input.key, outputBucket: input.outputBucket, variants });
+  } catch (err) {
+    // A cancelled run was stopped on purpose: nothing to dead-letter.
+    if (isCancellation(err)) throw err;
+    const failure = describeFailure(err, maxAttempts);
+    return deadLetter(failure.reason, failure.errorType, failure.attempts);
+  }
+}
