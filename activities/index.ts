@@ -4,12 +4,14 @@
  */
 import { createDeadLetterActivities } from './dead-letter';
 import type { ActivityDeps } from './deps';
+import { createImageActivities } from './images';
 
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeadLetterActivities(deps),
+    ...createImageActivities(deps),
   };
 }
 
