@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, parseDuration, required, settingsMarkdown, SETTINGS } from '../../src/config';
+
+const emptyStateDir = () => mkdtempSync(path.join(os.tmpdir(), 'ebbflow-config-'));
+
+describe('loadConfig', () => {
+  it('gives every documented default when the environment is empty', () => {
+    const config = loadConfig({ EBBFLOW_STATE_DIR: emptyStateDir() });
+    expect(config.temporal.address).toBe('localhost:7233');
+    expect(config.temporal.taskQueue).toBe('ebbflow');
+    expect(config.aws.endpoint).toBeUndefined();
+    expect(config.aws.emulatorCredentials).toBe(false);
+    expect(config.image.maxAttempts).toBe(3);
+    expect(config.worker.shutdownGrace).toBe(30_000);
+    expect(config.scaler.scaleInCooldown).toBe(300_000);
+    expect(config.database.url).toBe(`sqlite:${path.join(config.general.stateDir, 'ebbflow.db')}`);
+  });
+
+  it('layers the environment over dev.json over the defaults', () => {
+    const dir = emptyStateDir();
+    writeFileSync(
+      path.join(dir, 'dev.json'),
+      JSON.stringify({
+        temporalAddress: '127.0.0.1:17233',
+        awsEndpoint: 'http://127.0.0.1:15050',
+        taskQueue: 'from-dev',
+      }),
+    );
+    const config = loadConfig({ EBBFLOW_STATE_DIR: dir, EBBFLOW_TASK_QUEUE: 'from-env' });
+    expect(config.temporal.address).toBe('127.0.0.1:17233');
+    expect(config.aws.endpoint).toBe('http://127.0.0.1:15050');
+    expect(config.aws.emulatorCredentials).toBe(true);
+    expect(config.temporal.taskQueue).toBe('from-env');
+    expect(loadConfig({ EBBFLOW_STATE_DIR: dir }, { useDevState: false }).temporal.address).toBe('localhost:7233');
+  });
+
+  it('names every malformed variable in one error', () => {
+    expect(() =>
+      loadConfig({
+        EBBFLOW_STATE_DIR: emptyStateDir(),
+        EBBFLOW_IMAGE_MAX_ATTEMPTS: 'three',
+        EBBFLOW_BRIDGE_BATCH_SIZE: '11',
+      }),
+    ).toThrow(
+      /EBBFLOW_IMAGE_MAX_ATTEMPTS: expected a whole number[\s\S]*EBBFLOW_BRIDGE_BATCH_SIZE: expected a whole number from 1 to 10/,
+    );
+  });
+
+  it('rejects contradictory settings', () => {
+    const dir = emptyStateDir();
+    expect(() =>
+      loadConfig({ EBBFLOW_STATE_DIR: dir, EBBFLOW_SCALER_MIN_TASKS: '5', EBBFLOW_SCALER_MAX_TASKS: '2' }),
+    ).toThrow(/EBBFLOW_SCALER_MIN_TASKS \(5\) is above EBBFLOW_SCALER_MAX_TASKS \(2\)/);
+    expect(() => loadConfig({ EBBFLOW_STATE_DIR: dir, TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' })).toThrow(
+      /must be set together/,
+    );
+  });
+
+  it('reports a corrupt dev.json instead of ignoring it', () => {
+    const dir = emptyStateDir();
+    writeFileSync(path.join(dir, 'dev.json'), '{not json');
+    expect(() => loadConfig({ EBBFLOW_STATE_DIR: dir })).toThrow(/dev.json is not valid JSON/);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['250', 250],
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['1.5m', 90_000],
+    ['2h', 7_200_000],
+  ])('%s → %d ms', (raw, ms) => expect(parseDuration(raw)).toBe(ms));
+
+  it('rejects words', () => expect(() => parseDuration('soon')).toThrow(/expected a duration/));
+});
+
+describe('required', () => {
+  it('names the variable and how to get a value', () => {
+    expect(() => required(undefined, 'EBBFLOW_DLQ_URL')).toThrow(/EBBFLOW_DLQ_URL is not set .*ebbflow dev/);
+    expect(required('x', 'ANY')).toBe('x');
+  });
+});
+
+describe('settingsMarkdown', () => {
+  it('has one row per setting, each with a description', () => {
+    const rows = settingsMarkdown().split('\n').slice(2);
+    const count = Object.values(SETTINGS).reduce((n, group) => n + Object.keys(group).length, 0);
+    expect(rows).toHaveLength(count);
+    for (const row of rows) expect(row).toMatch(/^\| `[A-Z0-9_]+` \| .+ \| .{10,} \|$/);
+  });
+});
