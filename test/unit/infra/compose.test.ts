@@ -84,7 +84,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets up once the servers are healthy, then starts worker and bridge from infra/Dockerfile', () => {
-    expect(services.setup!.command).toEqual(['setup']);
+    expect(services.setup!.command).toEqual(['setup', '--create-aws', '--prefix', 'ebbflow']);
     expect(services.setup!.depends_on).toEqual({
       temporal: { condition: 'service_healthy' },
       moto: { condition: 'service_healthy' },
@@ -104,7 +104,9 @@ describe('docker-compose.yml', () => {
   it('gives every ebbflow service the same settings, all of them real ones, naming what setup creates', () => {
     const ebbflowServices = Object.entries(services).filter(([, s]) => s.build);
     expect(ebbflowServices.map(([name]) => name).sort()).toEqual(['bridge', 'scaler', 'setup', 'worker']);
-    const names = pipelineNames('ebbflow');
+    // The names setup creates from its --prefix are the ones every service is told about.
+    const setupCommand = services.setup!.command ?? [];
+    const names = pipelineNames(setupCommand[setupCommand.indexOf('--prefix') + 1] ?? '');
     for (const [name, service] of ebbflowServices) {
       const env = service.environment ?? {};
       expect({ name, unknown: unknownVariables(Object.keys(env)) }).toEqual({ name, unknown: [] });
