@@ -1,0 +1,91 @@
+/**
+ * `ebbflow dev` as a user runs it: a child process that brings the stack up, records it in dev.json for other
+ * terminals, and takes everything down on Ctrl-C.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, portIsFree } from '../../../src/dev/processes';
+import { CLI_PATH } from '../../../src/paths';
+import { eventually } from '../../support/stack';
+
+const run = promisify(execFile);
+
+function devEnv(stateDir: string): NodeJS.ProcessEnv {
+  const env = { ...process.env, EBBFLOW_STATE_DIR: stateDir };
+  // The stack under test records its own addresses; nothing from the shared test servers may leak in.
+  delete env.TEMPORAL_ADDRESS;
+  delete env.AWS_ENDPOINT_URL;
+  return env;
+}
+
+describe('ebbflow dev', () => {
+  it('fails at once with a clear message when a port is taken', async () => {
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
+      const result = await run(
+        process.execPath,
+        [CLI_PATH, 'dev', '--headless', '--temporal-port', String(port), '--aws-port', String(await freePort())],
+        { env: devEnv(stateDir), timeout: 30_000 },
+      ).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`Temporal frontend port ${port} already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('brings the stack up, serves other commands through dev.json, and stops everything on Ctrl-C', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
+    const [temporalPort, awsPort] = [await freePort(), await freePort()];
+    const env = devEnv(stateDir);
+    const dev = spawn(
+      process.execPath,
+      [
+        CLI_PATH,
+        'dev',
+        '--headless',
+        '--no-scaler',
+        '--workers',
+        '1',
+        '--temporal-port',
+        String(temporalPort),
+        '--aws-port',
+        String(awsPort),
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    dev.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    dev.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+    try {
+      const devJson = path.join(stateDir, 'dev.json');
+      await eventually('dev.json', async () => existsSync(devJson) && output.includes('Press Ctrl-C'), 90_000);
+      const state = JSON.parse(readFileSync(devJson, 'utf8')) as Record<string, string>;
+      expect(state.temporalAddress).toBe(`127.0.0.1:${temporalPort}`);
+      expect(state.awsEndpoint).toBe(`http://127.0.0.1:${awsPort}`);
+
+      const { stdout } = await run(process.execPath, [CLI_PATH, 'status', '--json'], { env });
+      const status = JSON.parse(stdout) as { taskQueue: string; dlq: { visible: number }; ingress: { url: string } };
+      expect(status.ingress.url).toBe(state.ingressQueueUrl);
+      expect(status.dlq.visible).toBe(0);
+    } finally {
+      dev.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+    expect(output).toContain('stopped.');
+    expect(existsSync(path.join(stateDir, 'dev.json'))).toBe(false);
+    expect(await portIsFree(temporalPort)).toBe(true);
+    expect(await portIsFree(awsPort)).toBe(true);
+  });
+});
