@@ -53,6 +53,7 @@ export function createImageActivities(deps: ActivityDeps) {
       const outputBucket = input.outputBucket ?? config.pipeline.outputBucket;
       const tags = { format: 'unknown' };
       const meter = ctx.metricMeter;
+      const where = { workflowId: ctx.info.workflowExecution?.workflowId, bucket: input.bucket, key: input.key };
       try {
         ctx.heartbeat('download');
         const original = await readOriginal(
@@ -88,7 +89,7 @@ export function createImageActivities(deps: ActivityDeps) {
         const bytesOut = variants.reduce((sum, v) => sum + v.bytes, 0);
         meter.createCounter('ebbflow_image_bytes_out', 'bytes', 'Bytes of variants written').add(bytesOut);
         meter.createCounter('ebbflow_images_processed', '1', 'Images resized into every variant').add(1, tags);
-        ctx.log.info('image resized', { bucket: input.bucket, key: input.key, bytesIn: original.length, bytesOut });
+        deps.logger.info('image resized', { ...where, bytesIn: original.length, bytesOut });
         return {
           source: {
             bucket: input.bucket,

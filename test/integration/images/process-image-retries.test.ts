@@ -1,0 +1,174 @@
+/**
+ * Retry, timeout and dead-letter paths of processImageWorkflow on the time-skipping test server, with fake
+ * activities: backoff waits and timeouts take no real time.
+ */
+import { Context, ApplicationFailure } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { DeadLetterInput } from '../../../activities/dead-letter';
+import type { ProcessImageInput, ProcessImageResult, ResizeImageInput } from '../../../src/common/image-variants';
+import { createTimeSkippingEnv } from '../../support/time-skipping';
+
+type Behaviour = (attempt: number) => Promise<ProcessImageResult>;
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const behaviours = new Map<string, Behaviour>();
+const resizeCalls = new Map<string, ResizeImageInput[]>();
+const deadLetters: DeadLetterInput[] = [];
+const taskQueue = 'image-retries';
+
+const ok = (key: string): ProcessImageResult => ({
+  source: { bucket: 'in', key, bytes: 10, width: 10, height: 10, format: 'jpeg' },
+  variants: [
+    { variant: 'thumbnail', bucket: 'out', key: `processed/thumbnail/${key}`, width: 10, height: 10, bytes: 5 },
+  ],
+});
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowsPath: require.resolve('../../../workflows'),
+    activities: {
+      async resizeImage(input: ResizeImageInput): Promise<ProcessImageResult> {
+        resizeCalls.set(input.key, [...(resizeCalls.get(input.key) ?? []), input]);
+        return behaviours.get(input.key)!(Context.current().info.attempt);
+      },
+      async sendToDeadLetterQueue(letter: DeadLetterInput): Promise<{ messageId: string }> {
+        deadLetters.push(letter);
+        return { messageId: String(deadLetters.length) };
+      },
+    },
+  });
+  running = worker.run();
+}, 60_000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+async function run(key: string, behaviour: Behaviour, extra: Partial<ProcessImageInput> = {}) {
+  behaviours.set(key, behaviour);
+  const input: ProcessImageInput = { bucket: 'in', key, searchAttributes: false, ...extra };
+  return env.client.workflow.execute('processImageWorkflow', {
+    taskQueue,
+    workflowId: `retries-${key}`,
+    args: [input],
+  }) as Promise<ProcessImageResult>;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<{ message: string; type?: string }> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as unknown as { message: string; type?: string };
+}
+
+const letterFor = (key: string) => deadLetters.filter((l) => l.workflowId === `retries-${key}`);
+
+describe('processImageWorkflow retries', () => {
+  it('retries a transient failure and succeeds, with the default variants and nothing in the DLQ', async () => {
+    const result = await run('transient.jpg', async (attempt) => {
+      if (attempt < 3) throw new Error('S3 is having a moment');
+      return ok('transient.jpg');
+    });
+    expect(result).toEqual(ok('transient.jpg'));
+    const calls = resizeCalls.get('transient.jpg')!;
+    expect(calls).toHaveLength(3);
+    expect(calls[0]!.variants.map((v) => v.name)).toEqual(['thumbnail', 'medium', 'large']);
+    expect(letterFor('transient.jpg')).toEqual([]);
+  });
+
+  it('does not retry a permanent failure: one attempt, one dead letter with the reason, the workflow fails', async () => {
+    const failure = await failureOf(
+      run(
+        'corrupt.jpg',
+        async (attempt) => {
+          throw ApplicationFailure.create({
+            message: 'the jpeg image data is damaged',
+            type: 'CorruptImageError',
+            nonRetryable: true,
+            details: [{ attempt }],
+          });
+        },
+        { message: '{"original":"sqs body"}' },
+      ),
+    );
+    expect(failure).toMatchObject({ message: 'the jpeg image data is damaged', type: 'CorruptImageError' });
+    expect(resizeCalls.get('corrupt.jpg')).toHaveLength(1);
+    expect(letterFor('corrupt.jpg')).toEqual([
+      {
+        body: '{"original":"sqs body"}',
+        reason: 'the jpeg image data is damaged',
+        errorType: 'CorruptImageError',
+        workflowId: 'retries-corrupt.jpg',
+        attempts: 1,
+      },
+    ]);
+  });
+
+  it('treats an image error type as permanent even when the activity forgot to say so', async () => {
+    const failure = await failureOf(
+      run('bomb.png', async () => {
+        throw ApplicationFailure.create({ message: 'too many pixels', type: 'DecompressionBombError' });
+      }),
+    );
+    expect(failure.type).toBe('DecompressionBombError');
+    expect(resizeCalls.get('bomb.png')).toHaveLength(1);
+  });
+
+  it('honours maxAttempts, then dead-letters the input as JSON with the attempts made', async () => {
+    const failure = await failureOf(
+      run(
+        'flaky.jpg',
+        async (attempt) => {
+          throw ApplicationFailure.create({
+            message: `S3 down (attempt ${attempt})`,
+            type: 'S3ServiceException',
+            details: [{ attempt }],
+          });
+        },
+        { maxAttempts: 5 },
+      ),
+    );
+    expect(resizeCalls.get('flaky.jpg')).toHaveLength(5);
+    expect(failure).toMatchObject({ message: 'S3 down (attempt 5)', type: 'S3ServiceException' });
+    const [letter] = letterFor('flaky.jpg');
+    expect(letter).toMatchObject({ errorType: 'S3ServiceException', attempts: 5 });
+    expect(JSON.parse(letter!.body)).toMatchObject({ bucket: 'in', key: 'flaky.jpg', maxAttempts: 5 });
+  });
+
+  it('times out a hung attempt, retries it up to maxAttempts, then dead-letters a Timeout', async () => {
+    const failure = await failureOf(
+      run(
+        'hung.jpg',
+        async () => {
+          const ctx = Context.current();
+          for (;;) {
+            await ctx.sleep(50); // rejects once the attempt is cancelled after its timeout
+          }
+        },
+        { maxAttempts: 2, activityTimeoutMs: 1000 },
+      ),
+    );
+    expect(failure.type).toBe('Timeout');
+    expect(resizeCalls.get('hung.jpg')).toHaveLength(2);
+    expect(letterFor('hung.jpg')).toEqual([expect.objectContaining({ errorType: 'Timeout', attempts: 2 })]);
+  });
+
+  it('dead-letters malformed input without calling the activity', async () => {
+    const failure = await failureOf(run('bad-variants.jpg', async () => ok('x'), { variants: ['gigantic'] }));
+    expect(failure).toMatchObject({ type: 'InvalidImageInputError', message: expect.stringMatching(/gigantic/) });
+    expect(resizeCalls.has('bad-variants.jpg')).toBe(false);
+    expect(letterFor('bad-variants.jpg')).toEqual([expect.objectContaining({ errorType: 'InvalidImageInputError' })]);
+  });
+});
