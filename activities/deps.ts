@@ -1,5 +1,6 @@
 import type { AwsClients } from '../src/aws/clients';
 import type { EbbflowConfig } from '../src/config';
+import type { Database } from '../src/db/connection';
 import type { Logger } from '../src/logger';
 
 /**
@@ -10,4 +11,6 @@ export interface ActivityDeps {
   config: EbbflowConfig;
   aws: AwsClients;
   logger: Logger;
+  /** The ebbflow database (EBBFLOW_DATABASE_URL), opened on first use and shared by the process's activities. */
+  database: () => Database<unknown>;
 }

@@ -4,6 +4,7 @@
  */
 import { createDeadLetterActivities } from './dead-letter';
 import type { ActivityDeps } from './deps';
+import { createEtlActivities } from './etl';
 import { createImageActivities } from './images';
 
 export type { ActivityDeps } from './deps';
@@ -11,6 +12,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeadLetterActivities(deps),
+    ...createEtlActivities(deps),
     ...createImageActivities(deps),
   };
 }

@@ -281,6 +281,33 @@ export const SETTINGS = {
       'databaseUrl',
     ),
   },
+  etl: {
+    parallelism: setting('EBBFLOW_ETL_PARALLELISM', int(1, 1000), '10', 'Sources an ETL run keeps in flight at once.'),
+    maxAttempts: setting(
+      'EBBFLOW_ETL_MAX_ATTEMPTS',
+      int(1, 20),
+      '3',
+      'Attempts per source before it counts as failed.',
+    ),
+    retryInitialInterval: setting(
+      'EBBFLOW_ETL_RETRY_INITIAL_INTERVAL',
+      parseDuration,
+      '5s',
+      'First delay before a source is retried; doubles each attempt.',
+    ),
+    heartbeatTimeout: setting(
+      'EBBFLOW_ETL_HEARTBEAT_TIMEOUT',
+      parseDuration,
+      '60s',
+      'A source attempt silent for this long (worker lost) is retried from its checkpoint.',
+    ),
+    batchRows: setting(
+      'EBBFLOW_ETL_BATCH_ROWS',
+      int(1, 100_000),
+      '1000',
+      'Rows upserted per transaction; each batch commits the checkpoint a resumed attempt starts from.',
+    ),
+  },
   scaler: {
     driver: setting(
       'EBBFLOW_SCALER_DRIVER',
@@ -405,6 +432,13 @@ export interface EbbflowConfig {
   };
   bridge: { waitTimeSeconds: number; batchSize: number; receivers: number; maxBackoff: number };
   database: { url: string };
+  etl: {
+    parallelism: number;
+    maxAttempts: number;
+    retryInitialInterval: number;
+    heartbeatTimeout: number;
+    batchRows: number;
+  };
   scaler: {
     driver: 'local' | 'ecs' | 'kubernetes';
     pollInterval: number;

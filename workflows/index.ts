@@ -1,2 +1,4 @@
 /** Every workflow type the worker serves; one workflow per file. */
 export * from './process-image-workflow';
+export * from './etl-fan-out-workflow';
+export * from './etl-source-workflow';

@@ -1,0 +1,108 @@
+/**
+ * Extract: lists a source's data files under its S3 prefix and streams their lines, gunzipping on the way. Decoding
+ * failures become EtlCorruptInputError (permanent); network failures stay plain errors (transient, retried).
+ */
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { EtlSourceDefinition } from '../common/etl-types';
+import { EtlCorruptInputError, EtlMissingSourceError } from './errors';
+
+const EXTENSIONS: Record<EtlSourceDefinition['format'], string[]> = {
+  csv: ['.csv', '.csv.gz', '.tsv.gz'],
+  jsonl: ['.jsonl', '.jsonl.gz', '.ndjson', '.ndjson.gz', '.json', '.json.gz'],
+};
+
+export interface DataFile {
+  bucket: string;
+  key: string;
+  size: number;
+  gzip: boolean;
+}
+
+function isGzip(source: EtlSourceDefinition, key: string): boolean {
+  const compression = source.compression ?? 'auto';
+  return compression === 'gzip' || (compression === 'auto' && key.endsWith('.gz'));
+}
+
+/** The source's data files, sorted by key. Throws EtlMissingSourceError when there are none. */
+export async function listDataFiles(
+  s3: S3Client,
+  source: EtlSourceDefinition,
+  bucket: string,
+  prefix: string,
+): Promise<DataFile[]> {
+  const files: DataFile[] = [];
+  let token: string | undefined;
+  const gz = source.compression === 'gzip';
+  do {
+    let page;
+    try {
+      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    } catch (err) {
+      if ((err as Error).name === 'NoSuchBucket') {
+        throw new EtlMissingSourceError(`source ${source.name}: bucket ${bucket} does not exist`);
+      }
+      throw err;
+    }
+    for (const object of page.Contents ?? []) {
+      const key = object.Key ?? '';
+      const matches = EXTENSIONS[source.format].some((ext) => key.endsWith(ext)) || (gz && key.endsWith('.gz'));
+      if (matches) files.push({ bucket, key, size: object.Size ?? 0, gzip: isGzip(source, key) });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  if (files.length === 0) {
+    throw new EtlMissingSourceError(
+      `source ${source.name}: no ${source.format} files under s3://${bucket}/${prefix} (is the prefix right, and has the export for this date landed?)`,
+    );
+  }
+  return files.sort((a, b) => (a.key < b.key ? -1 : 1));
+}
+
+function isDecodeError(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return ['Z_DATA_ERROR', 'Z_BUF_ERROR', 'ERR_INVALID_ARG_TYPE', 'Z_NEED_DICT'].includes(code);
+}
+
+/** Streams the lines of one file (without line endings; a trailing empty line is dropped). */
+export async function* readLines(s3: S3Client, file: DataFile): AsyncGenerator<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: file.bucket, Key: file.key }));
+  const body = object.Body as Readable | undefined;
+  if (!body) throw new Error(`s3://${file.bucket}/${file.key}: empty response body`);
+  let stream: Readable = body;
+  if (file.gzip) {
+    const gunzip = createGunzip();
+    body.on('error', (err) => gunzip.destroy(err));
+    stream = body.pipe(gunzip);
+  }
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  try {
+    for await (const chunk of stream) {
+      rest += decoder.write(chunk as Buffer);
+      let at = rest.indexOf('\n');
+      let from = 0;
+      while (at >= 0) {
+        const line = rest.slice(from, at);
+        yield line.endsWith('\r') ? line.slice(0, -1) : line;
+        from = at + 1;
+        at = rest.indexOf('\n', from);
+      }
+      rest = rest.slice(from);
+    }
+  } catch (err) {
+    if (file.gzip && isDecodeError(err)) {
+      throw new EtlCorruptInputError(
+        `s3://${file.bucket}/${file.key} is not valid gzip (${(err as Error).message}); re-export the file`,
+        { cause: err },
+      );
+    }
+    throw err;
+  } finally {
+    body.destroy();
+  }
+  rest += decoder.end();
+  if (rest.length > 0) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}

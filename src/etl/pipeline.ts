@@ -1,0 +1,129 @@
+/**
+ * One source, end to end: list its files, stream each, validate and normalise rows, upsert them in batches. Each
+ * batch commits together with the checkpoint after it, and the checkpoint is reported (heartbeat), so an attempt that
+ * dies resumes after the last committed batch: no row is loaded twice, none is skipped.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { topReasons, type EtlCheckpoint, type EtlLoadResult, type EtlSourceDefinition } from '../common/etl-types';
+import { EtlSchemaMismatchError } from './errors';
+import { listDataFiles, readLines } from './extract';
+import { csvParser, jsonLinesParser, missingColumns, splitCsvLine, type LineParser, type Row } from './records';
+import { columnsOf, resolveLocation } from './sources';
+import type { Warehouse } from './warehouse';
+
+export interface SourceEtlOptions {
+  s3: S3Client;
+  warehouse: Warehouse;
+  source: EtlSourceDefinition;
+  date: string;
+  defaultBucket: string;
+  /** Key of this source in this run: the checkpoint's identity. */
+  scope: string;
+  attempt: number;
+  batchRows: number;
+  /** Called after every committed batch with the new checkpoint. */
+  onProgress?: (checkpoint: EtlCheckpoint) => void;
+  /** Checked between batches; throws to stop (cancellation). */
+  checkCancelled?: () => void;
+  /** Position to resume from when the database has none (the last heartbeat of an interrupted attempt). */
+  resumeHint?: EtlCheckpoint;
+}
+
+/** How many leading JSON records without a required column make the whole source a schema mismatch. */
+const SCHEMA_PROBE_RECORDS = 20;
+
+export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadResult> {
+  const { s3, warehouse, source, date, scope, attempt } = options;
+  const columns = columnsOf(source);
+  const { bucket, prefix } = resolveLocation(source, date, options.defaultBucket);
+  const files = await listDataFiles(s3, source, bucket, prefix);
+  await warehouse.ensureTable(source.table, columns, source.key);
+
+  const stored = await warehouse.readCheckpoint(scope);
+  const start = stored ?? options.resumeHint;
+  const resumable = start !== undefined && files[start.fileIndex]?.key === start.file;
+  const resumedFrom = resumable ? start : undefined;
+  const reasons: Record<string, number> = resumable && stored ? { ...stored.rejectReasons } : {};
+  let totals = {
+    rowsRead: resumedFrom?.rowsRead ?? 0,
+    rowsWritten: resumedFrom?.rowsWritten ?? 0,
+    rowsRejected: resumedFrom?.rowsRejected ?? 0,
+  };
+
+  for (let fileIndex = resumedFrom?.fileIndex ?? 0; fileIndex < files.length; fileIndex++) {
+    const file = files[fileIndex]!;
+    const skip = resumedFrom && fileIndex === resumedFrom.fileIndex ? resumedFrom.offset : 0;
+    let parse: LineParser | undefined = source.format === 'jsonl' ? jsonLinesParser(columns) : undefined;
+    let offset = 0;
+    let batch: Row[] = [];
+    let batchStart = skip;
+    let probed = 0;
+    let probeMisses: Record<string, number> = {};
+    const flush = async (): Promise<void> => {
+      options.checkCancelled?.();
+      const checkpoint: EtlCheckpoint = { fileIndex, file: file.key, offset, ...totals };
+      await warehouse.loadBatch({
+        scope,
+        source: source.name,
+        date,
+        table: source.table,
+        key: source.key,
+        rows: batch,
+        attempt,
+        checkpoint,
+        fromRow: batchStart,
+        rejectReasons: topReasons(reasons, 20),
+      });
+      options.onProgress?.(checkpoint);
+      batch = [];
+      batchStart = offset;
+    };
+
+    for await (const line of readLines(s3, file)) {
+      if (!parse) {
+        const header = splitCsvLine(line) ?? [];
+        const missing = missingColumns(columns, header);
+        if (missing.length > 0) {
+          throw new EtlSchemaMismatchError(
+            `source ${source.name}: s3://${file.bucket}/${file.key} has no column ${missing.join(', ')} (header: ${header.join(', ')}); fix the export or the schema`,
+          );
+        }
+        parse = csvParser(columns, header);
+        continue;
+      }
+      if (line.trim() === '') continue;
+      offset++;
+      if (offset <= skip) continue;
+      const parsed = parse(line);
+      totals.rowsRead++;
+      if (parsed.ok) {
+        batch.push(parsed.row);
+        totals.rowsWritten++;
+      } else {
+        totals.rowsRejected++;
+        reasons[parsed.reason] = (reasons[parsed.reason] ?? 0) + 1;
+      }
+      if (source.format === 'jsonl' && skip === 0 && probed < SCHEMA_PROBE_RECORDS) {
+        probed++;
+        probeMisses = parsed.ok
+          ? {}
+          : /: missing$/.test(parsed.reason)
+            ? { [parsed.reason]: (probeMisses[parsed.reason] ?? 0) + 1 }
+            : {};
+        const [reason, n] = Object.entries(probeMisses)[0] ?? [];
+        if (reason && n === SCHEMA_PROBE_RECORDS) {
+          throw new EtlSchemaMismatchError(
+            `source ${source.name}: the first ${n} records of s3://${file.bucket}/${file.key} lack ${reason.replace(/: missing$/, '')}; fix the export or the schema`,
+          );
+        }
+      }
+      if (batch.length >= options.batchRows) await flush();
+    }
+    if (!parse) {
+      throw new EtlSchemaMismatchError(`source ${source.name}: s3://${file.bucket}/${file.key} has no header line`);
+    }
+    await flush();
+  }
+  totals = { ...totals };
+  return { ...totals, rejectReasons: topReasons(reasons), files: files.length, resumedFrom };
+}

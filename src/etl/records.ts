@@ -1,0 +1,129 @@
+/**
+ * Transform: turns raw CSV lines or JSON Lines into typed rows checked against a source's schema. Bad rows are
+ * dropped and counted by reason (the reason names the column and the problem, never the value, so reasons group).
+ */
+import type { ColumnSpec } from './sources';
+
+export type CellValue = string | number | null;
+export type Row = Record<string, CellValue>;
+
+export type Parsed = { ok: true; row: Row } | { ok: false; reason: string };
+
+/** Splits one CSV line (RFC 4180 quoting, no embedded newlines). Returns undefined when a quote is left open. */
+export function splitCsvLine(line: string): string[] | undefined {
+  const out: string[] = [];
+  let field = '';
+  let i = 0;
+  let quoted = false;
+  while (i < line.length) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (line[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else field += c;
+    i++;
+  }
+  if (quoted) return undefined;
+  out.push(field);
+  return out;
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Normalises one value to its column type; returns an error text when it cannot. */
+export function normalise(column: ColumnSpec, raw: unknown): { value: CellValue } | { error: string } {
+  if (raw === undefined || raw === null || raw === '') {
+    return column.required ? { error: `${column.name}: missing` } : { value: null };
+  }
+  const text = typeof raw === 'string' ? raw.trim() : raw;
+  switch (column.type) {
+    case 'string':
+      return typeof text === 'object' ? { error: `${column.name}: not a string` } : { value: String(text) };
+    case 'integer': {
+      const n = typeof text === 'number' ? text : /^[+-]?\d+$/.test(String(text)) ? Number(text) : NaN;
+      return Number.isSafeInteger(n) ? { value: n } : { error: `${column.name}: not an integer` };
+    }
+    case 'number': {
+      const n = typeof text === 'number' ? text : String(text) === '' ? NaN : Number(text);
+      return Number.isFinite(n) ? { value: n } : { error: `${column.name}: not a number` };
+    }
+    case 'boolean': {
+      const s = String(text).toLowerCase();
+      if (['true', '1', 'yes', 't', 'y'].includes(s)) return { value: 1 };
+      if (['false', '0', 'no', 'f', 'n'].includes(s)) return { value: 0 };
+      return { error: `${column.name}: not a boolean` };
+    }
+    case 'date': {
+      const s = String(text);
+      const m = DATE.exec(s.slice(0, 10));
+      if (!m || (s.length > 10 && !/^[T ]/.test(s[10]!))) return { error: `${column.name}: not a date` };
+      const d = new Date(`${m[1]}-${m[2]}-${m[3]}T00:00:00Z`);
+      if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s.slice(0, 10)) {
+        return { error: `${column.name}: not a date` };
+      }
+      return { value: s.slice(0, 10) };
+    }
+    case 'timestamp': {
+      const ms = typeof text === 'number' ? text : Date.parse(String(text));
+      return Number.isFinite(ms) ? { value: new Date(ms).toISOString() } : { error: `${column.name}: not a timestamp` };
+    }
+  }
+}
+
+function typed(columns: readonly ColumnSpec[], get: (c: ColumnSpec) => unknown): Parsed {
+  const row: Row = {};
+  for (const column of columns) {
+    const result = normalise(column, get(column));
+    if ('error' in result) return { ok: false, reason: result.error };
+    row[column.name] = result.value;
+  }
+  return { ok: true, row };
+}
+
+/** Parses data lines of one format, given the file's header (CSV) — built once per file. */
+export type LineParser = (line: string) => Parsed;
+
+export function csvParser(columns: readonly ColumnSpec[], header: readonly string[]): LineParser {
+  const position = new Map(header.map((h, i) => [h.trim(), i]));
+  return (line) => {
+    const cells = splitCsvLine(line);
+    if (!cells) return { ok: false, reason: 'malformed CSV line (unclosed quote)' };
+    if (cells.length !== header.length) return { ok: false, reason: `expected ${header.length} fields` };
+    return typed(columns, (c) => {
+      const at = position.get(c.name);
+      return at === undefined ? undefined : cells[at];
+    });
+  };
+}
+
+export function jsonLinesParser(columns: readonly ColumnSpec[]): LineParser {
+  return (line) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return { ok: false, reason: 'malformed JSON' };
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { ok: false, reason: 'not a JSON object' };
+    }
+    const record = value as Record<string, unknown>;
+    return typed(columns, (c) => record[c.name]);
+  };
+}
+
+/** Required schema columns a CSV header lacks. */
+export function missingColumns(columns: readonly ColumnSpec[], header: readonly string[]): string[] {
+  const present = new Set(header.map((h) => h.trim()));
+  return columns.filter((c) => c.required && !present.has(c.name)).map((c) => c.name);
+}

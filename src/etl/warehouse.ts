@@ -1,0 +1,257 @@
+/**
+ * The warehouse: one table per source `table`, in the same database as the rest of ebbflow (SQLite by default,
+ * PostgreSQL in production). Rows are keyed by (`_source`, `etl_date`, the source's key columns) and upserted, so a
+ * rerun for the same date leaves the same rows. Each batch is written in one transaction with the source's checkpoint
+ * and a line in `etl_loads`, so a resumed attempt starts exactly after the last batch that was committed.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { EtlCheckpoint, EtlColumnType } from '../common/etl-types';
+import type { Database } from '../db/connection';
+import type { Row } from './records';
+import type { ColumnSpec } from './sources';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- table names come from the sources file, validated there. */
+type AnyDb = Kysely<any>;
+
+export interface LoadBatch {
+  /** Identifies one source in one run (the source workflow id): the checkpoint's key. */
+  scope: string;
+  source: string;
+  date: string;
+  table: string;
+  key: readonly string[];
+  rows: readonly Row[];
+  attempt: number;
+  /** Checkpoint after this batch. */
+  checkpoint: EtlCheckpoint;
+  /** First data row of this batch in its file. */
+  fromRow: number;
+  rejectReasons: Record<string, number>;
+}
+
+export interface StoredCheckpoint extends EtlCheckpoint {
+  rejectReasons: Record<string, number>;
+}
+
+export interface LoadAudit {
+  scope: string;
+  source: string;
+  file: string;
+  fromRow: number;
+  toRow: number;
+  attempt: number;
+}
+
+export class Warehouse {
+  private readonly ensured = new Map<string, Promise<void>>();
+  private bookkeeping?: Promise<void>;
+
+  constructor(private readonly database: Database<any>) {}
+
+  private get db(): AnyDb {
+    return this.database.db;
+  }
+
+  private sqlType(type: EtlColumnType): 'bigint' | 'integer' | 'double precision' | 'text' {
+    if (type === 'integer' || type === 'boolean') return this.database.kind === 'postgres' ? 'bigint' : 'integer';
+    if (type === 'number') return 'double precision';
+    return 'text';
+  }
+
+  /** Creates the checkpoint and audit tables once per process. */
+  ensureBookkeeping(): Promise<void> {
+    this.bookkeeping ??= (async () => {
+      await this.db.schema
+        .createTable('etl_checkpoints')
+        .ifNotExists()
+        .addColumn('scope', 'text', (c) => c.primaryKey())
+        .addColumn('file_index', 'integer', (c) => c.notNull())
+        .addColumn('file', 'text', (c) => c.notNull())
+        .addColumn('row_offset', 'integer', (c) => c.notNull())
+        .addColumn('rows_read', 'integer', (c) => c.notNull())
+        .addColumn('rows_written', 'integer', (c) => c.notNull())
+        .addColumn('rows_rejected', 'integer', (c) => c.notNull())
+        .addColumn('reject_reasons', 'text', (c) => c.notNull())
+        .execute();
+      await this.db.schema
+        .createTable('etl_loads')
+        .ifNotExists()
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('etl_date', 'text', (c) => c.notNull())
+        .addColumn('file', 'text', (c) => c.notNull())
+        .addColumn('from_row', 'integer', (c) => c.notNull())
+        .addColumn('to_row', 'integer', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .execute();
+      await this.db.schema.createIndex('etl_loads_scope').ifNotExists().on('etl_loads').column('scope').execute();
+    })().catch((err: unknown) => {
+      this.bookkeeping = undefined;
+      throw err;
+    });
+    return this.bookkeeping;
+  }
+
+  /** Creates the table of a source (or adds columns its schema gained), once per process. */
+  ensureTable(table: string, columns: readonly ColumnSpec[], key: readonly string[]): Promise<void> {
+    const signature = `${table}|${columns.map((c) => `${c.name}:${c.type}`).join(',')}|${key.join(',')}`;
+    let pending = this.ensured.get(signature);
+    if (!pending) {
+      pending = this.createOrExtend(table, columns, key).catch((err: unknown) => {
+        this.ensured.delete(signature);
+        throw err;
+      });
+      this.ensured.set(signature, pending);
+    }
+    return pending;
+  }
+
+  private async createOrExtend(table: string, columns: readonly ColumnSpec[], key: readonly string[]): Promise<void> {
+    let create = this.db.schema
+      .createTable(table)
+      .ifNotExists()
+      .addColumn('_source', 'text', (c) => c.notNull())
+      .addColumn('etl_date', 'text', (c) => c.notNull());
+    for (const column of columns) {
+      const isKey = key.includes(column.name);
+      create = create.addColumn(column.name, this.sqlType(column.type), (c) => (isKey ? c.notNull() : c));
+    }
+    create = create.addPrimaryKeyConstraint(`${table}_pk`, ['_source', 'etl_date', ...key] as any);
+    try {
+      await create.execute();
+    } catch (err) {
+      // Two sources of the same table may race to create it (PostgreSQL reports the loser as a duplicate).
+      if (!/already exists|duplicate key/i.test((err as Error).message)) throw err;
+    }
+    const existing = (await this.db.introspection.getTables()).find((t) => t.name === table);
+    const have = new Set(existing?.columns.map((c) => c.name) ?? []);
+    for (const column of columns) {
+      if (have.has(column.name)) continue;
+      try {
+        await this.db.schema.alterTable(table).addColumn(column.name, this.sqlType(column.type)).execute();
+      } catch (err) {
+        if (!/duplicate column|already exists/i.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  async readCheckpoint(scope: string): Promise<StoredCheckpoint | undefined> {
+    await this.ensureBookkeeping();
+    const row = await this.db.selectFrom('etl_checkpoints').selectAll().where('scope', '=', scope).executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      fileIndex: Number(row.file_index),
+      file: String(row.file),
+      offset: Number(row.row_offset),
+      rowsRead: Number(row.rows_read),
+      rowsWritten: Number(row.rows_written),
+      rowsRejected: Number(row.rows_rejected),
+      rejectReasons: JSON.parse(String(row.reject_reasons)) as Record<string, number>,
+    };
+  }
+
+  /** Upserts a batch and records the checkpoint after it, atomically. */
+  async loadBatch(batch: LoadBatch): Promise<void> {
+    await this.ensureBookkeeping();
+    const { checkpoint: cp } = batch;
+    await this.db.transaction().execute(async (tx) => {
+      if (batch.rows.length > 0) {
+        const values = batch.rows.map((r) => ({ _source: batch.source, etl_date: batch.date, ...r }));
+        const columns = Object.keys(values[0]!).filter((c) => c !== '_source' && c !== 'etl_date');
+        const updates = columns.filter((c) => !batch.key.includes(c));
+        // Several thousand bound values per statement stay under SQLite's and PostgreSQL's parameter limits.
+        const perStatement = Math.max(1, Math.floor(8000 / (columns.length + 2)));
+        for (let i = 0; i < values.length; i += perStatement) {
+          await tx
+            .insertInto(batch.table)
+            .values(values.slice(i, i + perStatement))
+            .onConflict((oc) => {
+              const target = oc.columns(['_source', 'etl_date', ...batch.key] as any);
+              if (updates.length === 0) return target.doNothing();
+              return target.doUpdateSet(
+                Object.fromEntries(updates.map((c) => [c, sql.ref(`excluded.${c}`)])) as Record<string, never>,
+              );
+            })
+            .execute();
+        }
+      }
+      const state = {
+        file_index: cp.fileIndex,
+        file: cp.file,
+        row_offset: cp.offset,
+        rows_read: cp.rowsRead,
+        rows_written: cp.rowsWritten,
+        rows_rejected: cp.rowsRejected,
+        reject_reasons: JSON.stringify(batch.rejectReasons),
+      };
+      await tx
+        .insertInto('etl_checkpoints')
+        .values({ scope: batch.scope, ...state })
+        .onConflict((oc) => oc.column('scope').doUpdateSet(state))
+        .execute();
+      if (batch.fromRow === cp.offset && batch.rows.length === 0) return;
+      await tx
+        .insertInto('etl_loads')
+        .values({
+          scope: batch.scope,
+          source: batch.source,
+          etl_date: batch.date,
+          file: cp.file,
+          from_row: batch.fromRow,
+          to_row: cp.offset,
+          attempt: batch.attempt,
+        })
+        .execute();
+    });
+  }
+
+  /** Rows of one source and date in a table. */
+  async countRows(table: string, source: string, date: string): Promise<number> {
+    const row = await this.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('_source', '=', source)
+      .where('etl_date', '=', date)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Every row of a table in key order: what tests compare between runs. */
+  async snapshot(table: string): Promise<Record<string, unknown>[]> {
+    const rows = await this.db.selectFrom(table).selectAll().execute();
+    const text = (r: Record<string, unknown>): string => JSON.stringify(r);
+    return rows.map((r) => r as Record<string, unknown>).sort((a, b) => (text(a) < text(b) ? -1 : 1));
+  }
+
+  /** The batches written for one source in one run, in order. */
+  async loads(scope: string): Promise<LoadAudit[]> {
+    await this.ensureBookkeeping();
+    const rows = await this.db
+      .selectFrom('etl_loads')
+      .selectAll()
+      .where('scope', '=', scope)
+      .orderBy('file')
+      .orderBy('from_row')
+      .execute();
+    return rows.map((r) => ({
+      scope: String(r.scope),
+      source: String(r.source),
+      file: String(r.file),
+      fromRow: Number(r.from_row),
+      toRow: Number(r.to_row),
+      attempt: Number(r.attempt),
+    }));
+  }
+
+  /** Sources that had batches written in runs whose scope starts with `prefix` (a fan-out workflow id). */
+  async sourcesLoadedBy(prefix: string): Promise<string[]> {
+    await this.ensureBookkeeping();
+    const rows = await this.db
+      .selectFrom('etl_loads')
+      .select('source')
+      .distinct()
+      .where('scope', 'like', `${prefix}%`)
+      .execute();
+    return rows.map((r) => String(r.source)).sort();
+  }
+}
