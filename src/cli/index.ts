@@ -1,6 +1,8 @@
 /** The `ebbflow` command-line program. Each group of commands registers itself from its own file. */
 import { Command } from 'commander';
 import { version } from '../../package.json';
+import { registerBridgeCommands } from './bridge';
+import { registerDlqCommands } from './dlq';
 import { registerDevCommands } from './dev';
 import { registerPipelineCommands } from './pipeline';
 import { registerWorkerCommands } from './worker';
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
   registerDevCommands(program);
   registerPipelineCommands(program);
   registerWorkerCommands(program);
+  registerBridgeCommands(program);
+  registerDlqCommands(program);
   return program;
 }
 

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseMessage } from '../../../src/bridge/messages';
+import { IMAGE_WORKFLOW, planMessage, type MessagePlan, type PlanOptions } from '../../../src/bridge/plan';
+import {
+  deriveWorkflowId,
+  envelopeWorkflowId,
+  s3WorkflowId,
+  sanitizeIdPart,
+  workflowIdPrefix,
+} from '../../../src/bridge/workflow-id';
+
+const fixture = (name: string): string =>
+  readFileSync(path.join(__dirname, '../../fixtures/messages', `${name}.json`), 'utf8');
+
+const options = (body: string, messageId = 'm-1'): PlanOptions => ({
+  messageId,
+  body,
+  knownWorkflows: new Set([IMAGE_WORKFLOW, 'echoWorkflow']),
+  image: { maxAttempts: 3, outputBucket: 'out' },
+});
+
+function plan(name: string, messageId = 'm-1'): MessagePlan {
+  const body = fixture(name);
+  return planMessage(parseMessage(body), options(body, messageId));
+}
+
+describe('workflow ids', () => {
+  it('are readable, safe and end in a hash of the idempotency key', () => {
+    const id = s3WorkflowId({ kind: 's3', bucket: 'ebbflow-input', key: 'photos/my cat+1.jpg', sequencer: '01' });
+    expect(id).toMatch(/^image-ebbflow-input\/photos\/my_cat\+1\.jpg-[0-9a-f]{12}$/);
+  });
+
+  it('are the same for the same S3 upload and differ for another upload of the same key', () => {
+    const a = { kind: 's3' as const, bucket: 'b', key: 'k.jpg', sequencer: '01', eTag: 'x' };
+    expect(s3WorkflowId({ ...a })).toBe(s3WorkflowId(a));
+    expect(s3WorkflowId({ ...a, sequencer: '02' })).not.toBe(s3WorkflowId(a));
+    expect(s3WorkflowId({ ...a, versionId: 'v2' })).not.toBe(s3WorkflowId({ ...a, versionId: 'v1' }));
+    const noSequencer = { kind: 's3' as const, bucket: 'b', key: 'k.jpg', eTag: 'x', eventTime: 't1' };
+    expect(s3WorkflowId({ ...noSequencer, eventTime: 't2' })).not.toBe(s3WorkflowId(noSequencer));
+  });
+
+  it('stay unique when sanitising makes two keys look alike', () => {
+    const one = s3WorkflowId({ kind: 's3', bucket: 'b', key: 'a b.jpg', sequencer: '1' });
+    const two = s3WorkflowId({ kind: 's3', bucket: 'b', key: 'a_b.jpg', sequencer: '1' });
+    expect(one.slice(0, -13)).toBe(two.slice(0, -13));
+    expect(one).not.toBe(two);
+  });
+
+  it('are bounded in length for very long keys', () => {
+    const id = deriveWorkflowId('image', 'x'.repeat(5000), 'k');
+    expect(id.length).toBeLessThanOrEqual(200);
+    expect(sanitizeIdPart('tab\there"quote\u0000')).toBe('tab_here_quote_');
+  });
+
+  it('come from the envelope id, or the message id when it has none', () => {
+    const withId = { kind: 'envelope' as const, workflow: 'echoWorkflow', id: 'order 42', input: {} };
+    expect(envelopeWorkflowId(withId, 'm-1')).toBe(envelopeWorkflowId(withId, 'm-2'));
+    expect(envelopeWorkflowId(withId, 'm-1')).toMatch(/^echo-order_42-[0-9a-f]{12}$/);
+    const without = { kind: 'envelope' as const, workflow: 'echoWorkflow', input: {} };
+    expect(envelopeWorkflowId(without, 'm-1')).not.toBe(envelopeWorkflowId(without, 'm-2'));
+    expect(workflowIdPrefix('processImageWorkflow')).toBe('process-image');
+  });
+});
+
+describe('planMessage', () => {
+  it('starts the image workflow with search attributes, settings and the original body', () => {
+    const body = fixture('s3-object-created');
+    const result = plan('s3-object-created');
+    expect(result).toEqual({
+      kind: 'start',
+      starts: [
+        {
+          workflowType: IMAGE_WORKFLOW,
+          workflowId: expect.stringMatching(/^image-ebbflow-input\/photos\/my_cat\+1\.jpg-/),
+          input: {
+            bucket: 'ebbflow-input',
+            key: 'photos/my cat+1.jpg',
+            maxAttempts: 3,
+            outputBucket: 'out',
+            message: body,
+          },
+          searchAttributes: { EbbflowSourceBucket: 'ebbflow-input', EbbflowSourceKey: 'photos/my cat+1.jpg' },
+          item: 's3://ebbflow-input/photos/my cat+1.jpg',
+        },
+      ],
+    });
+  });
+
+  it('gives the same ids to a redelivered message, whatever its message id', () => {
+    expect(plan('s3-two-records', 'm-1')).toEqual(plan('s3-two-records', 'm-2'));
+    const result = plan('s3-two-records');
+    expect(result.kind === 'start' && result.starts).toHaveLength(2);
+  });
+
+  it('starts the workflow an envelope names with its input', () => {
+    expect(plan('envelope')).toMatchObject({
+      kind: 'start',
+      starts: [{ workflowType: 'echoWorkflow', input: { day: '2025-03-14' } }],
+    });
+  });
+
+  it('rejects an envelope naming an unknown workflow, listing the known ones', () => {
+    const body = JSON.stringify({ workflow: 'nopeWorkflow', id: '1', input: {} });
+    expect(planMessage(parseMessage(body), options(body))).toEqual({
+      kind: 'reject',
+      errorType: 'UnknownWorkflow',
+      reason: 'unknown workflow "nopeWorkflow" (the worker serves: echoWorkflow, processImageWorkflow)',
+    });
+  });
+
+  it('rejects an envelope whose input is not an object', () => {
+    const body = JSON.stringify({ workflow: 'echoWorkflow', id: '1', input: [1] });
+    expect(planMessage(parseMessage(body), options(body))).toMatchObject({
+      kind: 'reject',
+      errorType: 'UnparseableMessage',
+    });
+  });
+
+  it('passes ignored and unparseable messages through', () => {
+    expect(plan('s3-test-event')).toEqual({ kind: 'ignored', reason: 's3:TestEvent' });
+    expect(planMessage(parseMessage('nope'), options('nope'))).toMatchObject({ kind: 'reject' });
+  });
+});
