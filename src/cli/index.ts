@@ -5,6 +5,8 @@ import { registerBridgeCommands } from './bridge';
 import { registerDlqCommands } from './dlq';
 import { registerDevCommands } from './dev';
 import { registerPipelineCommands } from './pipeline';
+import { registerScalerCommands } from './scaler';
+import { registerSimulateCommands } from './simulate';
 import { registerWorkerCommands } from './worker';
 
 export function buildProgram(): Command {
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerDevCommands(program);
   registerPipelineCommands(program);
   registerWorkerCommands(program);
+  registerScalerCommands(program);
+  registerSimulateCommands(program);
   registerBridgeCommands(program);
   registerDlqCommands(program);
   return program;

@@ -1,25 +1,15 @@
 /** What a person reads after a simulation: a summary table that lines up, and durations written as people say them. */
+import { table } from '../cli/format';
 import { money } from './cost';
 import type { SimulationResult } from './engine';
 
 /** 4s, 2m05s, 1h02m; a dash when there is nothing to show. */
-export function formatDuration(ms: number | undefined): string {
+export function compactDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** A plain-text table with right-aligned numbers. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 export const SUMMARY_HEADER = [
@@ -38,16 +28,16 @@ export const SUMMARY_HEADER = [
 ];
 
 export function summaryRow(r: SimulationResult): string[] {
-  const drain = r.drainTime === undefined ? `${r.completed}/${r.jobs} done` : formatDuration(r.drainTime);
+  const drain = r.drainTime === undefined ? `${r.completed}/${r.jobs} done` : compactDuration(r.drainTime);
   return [
     r.policy,
-    formatDuration(r.timeToFirstScaleOut),
-    formatDuration(r.timeToFullCapacity),
+    compactDuration(r.timeToFirstScaleOut),
+    compactDuration(r.timeToFullCapacity),
     drain,
-    formatDuration(r.returnToFloor),
-    formatDuration(r.waitP50),
-    formatDuration(r.waitP95),
-    formatDuration(r.waitMax),
+    compactDuration(r.returnToFloor),
+    compactDuration(r.waitP50),
+    compactDuration(r.waitP95),
+    compactDuration(r.waitMax),
     String(r.peakTasks),
     r.taskHours.toFixed(2),
     money(r.cost),

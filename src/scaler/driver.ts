@@ -1,0 +1,16 @@
+/** How the scaler reads and changes capacity: an ECS service, a Kubernetes Deployment, or local worker processes. */
+
+export interface Capacity {
+  /** Tasks asked for. */
+  desired: number;
+  /** Tasks running (ECS runningCount, ready replicas, live processes not draining). */
+  running: number;
+}
+
+export interface CapacityDriver {
+  readonly name: 'ecs' | 'kubernetes' | 'local';
+  describe(): Promise<Capacity>;
+  setDesired(count: number): Promise<void>;
+  /** Releases what the driver holds; the local driver drains its workers. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,80 @@
+/** Builds and runs the live scaler from the configuration: `ebbflow scaler` and `ebbflow dev` use this. */
+import type { Server } from 'node:http';
+import { createAwsClients } from '../aws/clients';
+import type { EbbflowConfig } from '../config';
+import type { Logger } from '../logger';
+import { connectClient } from '../temporal/connection';
+import type { CapacityDriver } from './driver';
+import { createEcsDriver } from './ecs';
+import { createKubernetesDriver } from './kubernetes';
+import { createLocalDriver } from './local';
+import { cloudWatchPublisher, createScalerMetrics, serveScalerEndpoints } from './metrics';
+import { policyFromConfig } from './policy';
+import { createScaler, type Scaler } from './scaler';
+import { createSignalReader } from './signals';
+
+export async function createDriver(config: EbbflowConfig, logger: Logger): Promise<CapacityDriver> {
+  const s = config.scaler;
+  switch (s.driver) {
+    case 'ecs':
+      return createEcsDriver({ ecs: createAwsClients(config.aws).ecs, cluster: s.ecsCluster, service: s.ecsService });
+    case 'kubernetes':
+      return createKubernetesDriver({ namespace: s.k8sNamespace, deployment: s.k8sDeployment });
+    case 'local':
+      return createLocalDriver({ logger, drainGrace: s.drainGrace });
+  }
+}
+
+export interface RunningScaler {
+  scaler: Scaler;
+  url: string;
+  /** Stops polling, drains local workers, closes connections. */
+  stop(): Promise<void>;
+}
+
+export async function startScaler(
+  config: EbbflowConfig,
+  logger: Logger,
+  driver?: CapacityDriver,
+): Promise<RunningScaler> {
+  const policy = policyFromConfig(config.scaler);
+  const aws = createAwsClients(config.aws);
+  const client = await connectClient(config.temporal);
+  const capacity = driver ?? (await createDriver(config, logger));
+  const metrics = createScalerMetrics();
+  const scaler = createScaler({
+    policy,
+    driver: capacity,
+    logger,
+    metrics,
+    readSignals: createSignalReader({
+      sqs: aws.sqs,
+      queueUrl: config.pipeline.ingressQueueUrl,
+      temporal: client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    }),
+    publish: config.scaler.cloudwatchNamespace
+      ? cloudWatchPublisher(aws.cloudwatch, config.scaler.cloudwatchNamespace, config.temporal.taskQueue)
+      : undefined,
+  });
+  const { server, url }: { server: Server; url: string } = await serveScalerEndpoints(
+    config.scaler.metricsPort,
+    metrics,
+    () => scaler.decisions,
+  );
+  logger.info('scaler endpoints listening', { metrics: `${url}/metrics`, decisions: `${url}/decisions` });
+  const abort = new AbortController();
+  const loop = scaler.run(config.scaler.pollInterval, abort.signal);
+  return {
+    scaler,
+    url,
+    async stop() {
+      abort.abort();
+      await loop;
+      await capacity.close();
+      await new Promise((resolve) => server.close(resolve));
+      await client.connection.close();
+    },
+  };
+}

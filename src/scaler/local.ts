@@ -1,0 +1,116 @@
+/**
+ * The local driver: workers are `ebbflow worker` processes on this machine, so scaling can be watched on a laptop
+ * (`ebbflow dev` uses it). Scale-in sends SIGTERM to the newest workers; a worker stops polling, lets its running
+ * activities finish within its shutdown grace and exits. A worker still alive after `drainGrace` is killed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../logger';
+import { CLI_PATH } from '../paths';
+import type { Capacity, CapacityDriver } from './driver';
+
+export interface LocalDriverOptions {
+  logger: Logger;
+  /** Environment of the workers; the scaler's own by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Time from SIGTERM to SIGKILL, ms. */
+  drainGrace: number;
+  /** Where workers write their logs. @defaultValue 'inherit' */
+  output?: 'inherit' | 'ignore';
+  /** Command that starts one worker. @defaultValue node bin/ebbflow.js worker */
+  command?: string[];
+}
+
+interface LocalWorker {
+  id: number;
+  process: ChildProcess;
+  draining: boolean;
+  exited: Promise<void>;
+}
+
+export interface LocalDriver extends CapacityDriver {
+  /** Live worker processes, draining ones included. */
+  readonly workers: { id: number; pid: number | undefined; draining: boolean }[];
+}
+
+export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
+  const logger = options.logger.child({ driver: 'local' });
+  const command = options.command ?? [process.execPath, CLI_PATH, 'worker'];
+  // Several workers on one machine cannot share the worker's metrics port: children run without it.
+  const env = { ...(options.env ?? process.env), EBBFLOW_METRICS_PORT: '0' };
+  const workers = new Map<number, LocalWorker>();
+  let nextId = 1;
+  let desired = 0;
+
+  const start = (): void => {
+    const id = nextId++;
+    const [file, ...args] = command;
+    const child = spawn(file!, args, {
+      env,
+      stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
+    });
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        const worker = workers.get(id);
+        workers.delete(id);
+        const level = worker?.draining ? 'info' : 'warn';
+        logger[level]('worker exited', {
+          worker: id,
+          pid: child.pid,
+          code,
+          signal,
+          drained: worker?.draining ?? false,
+        });
+        resolve();
+      });
+      child.once('error', (error) => {
+        workers.delete(id);
+        logger.error('worker could not start', { worker: id, error });
+        resolve();
+      });
+    });
+    workers.set(id, { id, process: child, draining: false, exited });
+    logger.info('worker started', { worker: id, pid: child.pid });
+  };
+
+  const drain = (worker: LocalWorker): Promise<void> => {
+    if (!worker.draining) {
+      worker.draining = true;
+      worker.process.kill('SIGTERM');
+      logger.info('worker draining', { worker: worker.id, pid: worker.process.pid, graceMs: options.drainGrace });
+      const timer = setTimeout(() => {
+        if (workers.has(worker.id)) {
+          logger.warn('worker did not stop within the grace; killing it', { worker: worker.id });
+          worker.process.kill('SIGKILL');
+        }
+      }, options.drainGrace);
+      timer.unref();
+      void worker.exited.then(() => clearTimeout(timer));
+    }
+    return worker.exited;
+  };
+
+  const active = () => [...workers.values()].filter((w) => !w.draining);
+
+  return {
+    name: 'local',
+    get workers() {
+      return [...workers.values()].map((w) => ({ id: w.id, pid: w.process.pid, draining: w.draining }));
+    },
+    async describe(): Promise<Capacity> {
+      // A worker that died on its own is replaced, as ECS or a Deployment would do.
+      while (active().length < desired) start();
+      return { desired, running: active().length };
+    },
+    async setDesired(count: number): Promise<void> {
+      desired = count;
+      const current = active();
+      for (let i = current.length; i < count; i++) start();
+      // Newest first: the oldest workers have the warmest caches.
+      for (const worker of current.slice(count).reverse()) void drain(worker);
+    },
+    async close(): Promise<void> {
+      desired = 0;
+      await Promise.all([...workers.values()].map(drain));
+    },
+  };
+}

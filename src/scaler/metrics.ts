@@ -1,0 +1,117 @@
+/**
+ * What the scaler shows: Prometheus gauges of its inputs and decisions, its decision log as JSON, and the backlog
+ * per task published to CloudWatch so AWS-native target tracking can scale on it where people prefer that.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { ScalingDecision, ScalingSignals } from './policy';
+import type { LoggedDecision } from './scaler';
+
+export interface ScalerMetrics {
+  registry: Registry;
+  errors: Counter;
+  observe(decision: LoggedDecision): void;
+}
+
+export function createScalerMetrics(): ScalerMetrics {
+  const registry = new Registry();
+  const gauge = (name: string, help: string) =>
+    new Gauge({ name: `ebbflow_scaler_${name}`, help, registers: [registry] });
+  const g = {
+    backlog: gauge('backlog', 'Waiting work: ingress visible + in flight + Temporal backlog.'),
+    perTask: gauge('backlog_per_task', 'Backlog divided by running tasks (the backlog itself when none runs).'),
+    desired: gauge('desired_tasks', 'Tasks asked for after the last decision.'),
+    running: gauge('running_tasks', 'Tasks running at the last poll.'),
+    visible: gauge('queue_visible_messages', 'Ingress queue: visible messages.'),
+    inFlight: gauge('queue_in_flight_messages', 'Ingress queue: messages in flight.'),
+    tqBacklog: gauge('task_queue_backlog', 'Temporal task queue: approximate backlog count.'),
+    tqAge: gauge('task_queue_backlog_age_seconds', 'Temporal task queue: age of the oldest waiting task.'),
+    tqRate: gauge('task_queue_add_rate', 'Temporal task queue: tasks added per second.'),
+  };
+  const decisions = new Counter({
+    name: 'ebbflow_scaler_decisions_total',
+    help: 'Decisions by direction.',
+    labelNames: ['direction'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'ebbflow_scaler_errors_total',
+    help: 'Polls that failed.',
+    registers: [registry],
+  });
+  return {
+    registry,
+    errors,
+    observe(d) {
+      g.backlog.set(d.backlog);
+      g.perTask.set(d.backlogPerTask);
+      g.desired.set(d.desired);
+      g.running.set(d.signals.running);
+      g.visible.set(d.signals.queueVisible);
+      g.inFlight.set(d.signals.queueInFlight);
+      g.tqBacklog.set(d.signals.taskQueueBacklog);
+      g.tqAge.set(d.signals.taskQueueBacklogAge / 1000);
+      g.tqRate.set(d.signals.taskQueueAddRate);
+      decisions.inc({ direction: d.direction });
+    },
+  };
+}
+
+/** Serves GET /metrics (Prometheus), /decisions (JSON, newest first; ?changes=1 for changes only) and /healthz. */
+export async function serveScalerEndpoints(
+  port: number,
+  metrics: ScalerMetrics,
+  decisions: () => readonly LoggedDecision[],
+): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const reply = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    if (url.pathname === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => reply(200, metrics.registry.contentType, text),
+        (err: unknown) => reply(500, 'text/plain', String(err)),
+      );
+    } else if (url.pathname === '/decisions') {
+      const changesOnly = url.searchParams.get('changes') === '1';
+      const list = [...decisions()].reverse().filter((d) => !changesOnly || d.direction !== 'none');
+      reply(200, 'application/json', JSON.stringify(list, null, 2));
+    } else if (url.pathname === '/healthz') {
+      reply(200, 'text/plain', 'ok\n');
+    } else {
+      reply(404, 'text/plain', 'try /metrics, /decisions or /healthz\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, resolve);
+  });
+  return { server, url: `http://localhost:${(server.address() as AddressInfo).port}` };
+}
+
+/** Publishes BacklogPerTask, Backlog, DesiredTasks and RunningTasks under `namespace`, dimension TaskQueue. */
+export function cloudWatchPublisher(
+  cloudwatch: CloudWatchClient,
+  namespace: string,
+  taskQueue: string,
+): (decision: ScalingDecision, signals: ScalingSignals) => Promise<void> {
+  return async (decision, signals) => {
+    const Dimensions = [{ Name: 'TaskQueue', Value: taskQueue }];
+    const Timestamp = new Date(decision.at);
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: namespace,
+        MetricData: [
+          { MetricName: 'BacklogPerTask', Value: decision.backlogPerTask, Unit: 'Count', Dimensions, Timestamp },
+          { MetricName: 'Backlog', Value: decision.backlog, Unit: 'Count', Dimensions, Timestamp },
+          { MetricName: 'DesiredTasks', Value: decision.desired, Unit: 'Count', Dimensions, Timestamp },
+          { MetricName: 'RunningTasks', Value: signals.running, Unit: 'Count', Dimensions, Timestamp },
+        ],
+      }),
+    );
+  };
+}

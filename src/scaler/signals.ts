@@ -1,0 +1,90 @@
+/**
+ * The scaler's inputs: the ingress queue's visible and in-flight messages (SQS GetQueueAttributes) and the Temporal
+ * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up).
+ */
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { ScalingSignals } from './policy';
+
+/** The signals that come from the queues; capacity and time are added by the scaler. */
+export type QueueSignals = Pick<
+  ScalingSignals,
+  'queueVisible' | 'queueInFlight' | 'taskQueueBacklog' | 'taskQueueBacklogAge' | 'taskQueueAddRate'
+>;
+
+export type SignalReader = () => Promise<QueueSignals>;
+
+export async function readIngressQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+const durationMs = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+  d ? Number(d.seconds ?? 0) * 1000 + Math.round((d.nanos ?? 0) / 1e6) : 0;
+
+export async function readTaskQueue(
+  client: Client,
+  namespace: string,
+  taskQueue: string,
+): Promise<{ backlog: number; backlogAge: number; addRate: number }> {
+  const types = [
+    temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  ];
+  const answers = await Promise.all(
+    types.map((taskQueueType) =>
+      client.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue },
+        taskQueueType,
+        reportStats: true,
+      }),
+    ),
+  );
+  let backlog = 0;
+  let backlogAge = 0;
+  let addRate = 0;
+  for (const { stats } of answers) {
+    backlog += Number(stats?.approximateBacklogCount ?? 0);
+    backlogAge = Math.max(backlogAge, durationMs(stats?.approximateBacklogAge));
+    addRate += stats?.tasksAddRate ?? 0;
+  }
+  return { backlog, backlogAge, addRate };
+}
+
+export interface SignalSources {
+  sqs?: SQSClient;
+  /** Without a queue URL the ingress queue counts as empty (work started straight in Temporal). */
+  queueUrl?: string;
+  temporal: Client;
+  namespace: string;
+  taskQueue: string;
+}
+
+export function createSignalReader(sources: SignalSources): SignalReader {
+  return async () => {
+    const [queue, tq] = await Promise.all([
+      sources.sqs && sources.queueUrl ? readIngressQueue(sources.sqs, sources.queueUrl) : { visible: 0, inFlight: 0 },
+      readTaskQueue(sources.temporal, sources.namespace, sources.taskQueue),
+    ]);
+    return {
+      queueVisible: queue.visible,
+      queueInFlight: queue.inFlight,
+      taskQueueBacklog: tq.backlog,
+      taskQueueBacklogAge: tq.backlogAge,
+      taskQueueAddRate: tq.addRate,
+    };
+  };
+}
