@@ -6,6 +6,7 @@ import { createDeadLetterActivities } from './dead-letter';
 import type { ActivityDeps } from './deps';
 import { createEtlActivities } from './etl';
 import { createImageActivities } from './images';
+import { createReportActivities } from './reports';
 
 export type { ActivityDeps } from './deps';
 
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeadLetterActivities(deps),
     ...createEtlActivities(deps),
     ...createImageActivities(deps),
+    ...createReportActivities(deps),
   };
 }
 
