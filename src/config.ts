@@ -130,6 +130,13 @@ export const SETTINGS = {
       'mTLS client certificate (PEM) for a cluster or Temporal Cloud.',
     ),
     tlsKeyPath: setting('TEMPORAL_TLS_CLIENT_KEY_PATH', str, undefined, 'mTLS client private key (PEM).'),
+    tlsCertData: setting(
+      'TEMPORAL_TLS_CLIENT_CERT_DATA',
+      str,
+      undefined,
+      'mTLS client certificate as PEM text, for platforms that inject secrets as variables (ECS).',
+    ),
+    tlsKeyData: setting('TEMPORAL_TLS_CLIENT_KEY_DATA', str, undefined, 'mTLS client private key as PEM text.'),
     tlsCaPath: setting(
       'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
       str,
@@ -271,6 +278,12 @@ export const SETTINGS = {
       '30s',
       'Longest pause between retries while Temporal is unreachable.',
     ),
+    visibilityTimeout: setting(
+      'EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT',
+      parseDuration,
+      '60s',
+      'Visibility timeout asked for on receive; extended while a message waits for Temporal.',
+    ),
   },
   database: {
     url: setting(
@@ -399,6 +412,8 @@ export interface EbbflowConfig {
     apiKey?: string;
     tlsCertPath?: string;
     tlsKeyPath?: string;
+    tlsCertData?: string;
+    tlsKeyData?: string;
     tlsCaPath?: string;
     tlsServerName?: string;
     uiUrl: string;
@@ -430,7 +445,13 @@ export interface EbbflowConfig {
     metricsPort: number;
     workflowBundle?: string;
   };
-  bridge: { waitTimeSeconds: number; batchSize: number; receivers: number; maxBackoff: number };
+  bridge: {
+    waitTimeSeconds: number;
+    batchSize: number;
+    receivers: number;
+    maxBackoff: number;
+    visibilityTimeout: number;
+  };
   database: { url: string };
   etl: {
     parallelism: number;
@@ -510,9 +531,10 @@ export function loadConfig(
       `invalid configuration:\n  EBBFLOW_SCALER_MIN_TASKS (${config.scaler.minTasks}) is above EBBFLOW_SCALER_MAX_TASKS (${config.scaler.maxTasks})`,
     );
   }
-  if (Boolean(config.temporal.tlsCertPath) !== Boolean(config.temporal.tlsKeyPath)) {
+  const t = config.temporal;
+  if (Boolean(t.tlsCertPath || t.tlsCertData) !== Boolean(t.tlsKeyPath || t.tlsKeyData)) {
     throw new ConfigError(
-      'invalid configuration:\n  TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together',
+      'invalid configuration:\n  a client certificate and its key must be set together (TEMPORAL_TLS_CLIENT_CERT_PATH or _DATA with TEMPORAL_TLS_CLIENT_KEY_PATH or _DATA)',
     );
   }
   return config;

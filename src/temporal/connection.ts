@@ -9,17 +9,21 @@ import type { EbbflowConfig } from '../config';
 
 type TemporalConfig = EbbflowConfig['temporal'];
 
-function tlsOptions(config: TemporalConfig): TLSConfig | boolean | undefined {
-  const mtls = config.tlsCertPath && config.tlsKeyPath;
-  if (!mtls && !config.tlsCaPath && !config.apiKey) return undefined;
-  if (!mtls && !config.tlsCaPath) return true;
+/** PEM from inline text (…_DATA) or a file (…_PATH). */
+function pem(data: string | undefined, file: string | undefined): Buffer | undefined {
+  if (data) return Buffer.from(data.replace(/\\n/g, '\n'));
+  return file ? readFileSync(file) : undefined;
+}
+
+export function tlsOptions(config: TemporalConfig): TLSConfig | boolean | undefined {
+  const crt = pem(config.tlsCertData, config.tlsCertPath);
+  const key = pem(config.tlsKeyData, config.tlsKeyPath);
+  if (!crt && !config.tlsCaPath && !config.apiKey) return undefined;
+  if (!crt && !config.tlsCaPath && !config.tlsServerName) return true;
   return {
     serverNameOverride: config.tlsServerName,
-    serverRootCACertificate: config.tlsCaPath ? readFileSync(config.tlsCaPath) : undefined,
-    clientCertPair:
-      config.tlsCertPath && config.tlsKeyPath
-        ? { crt: readFileSync(config.tlsCertPath), key: readFileSync(config.tlsKeyPath) }
-        : undefined,
+    serverRootCACertificate: pem(undefined, config.tlsCaPath),
+    clientCertPair: crt && key ? { crt, key } : undefined,
   };
 }
 

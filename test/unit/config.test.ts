@@ -54,7 +54,7 @@ describe('loadConfig', () => {
       loadConfig({ EBBFLOW_STATE_DIR: dir, EBBFLOW_SCALER_MIN_TASKS: '5', EBBFLOW_SCALER_MAX_TASKS: '2' }),
     ).toThrow(/EBBFLOW_SCALER_MIN_TASKS \(5\) is above EBBFLOW_SCALER_MAX_TASKS \(2\)/);
     expect(() => loadConfig({ EBBFLOW_STATE_DIR: dir, TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' })).toThrow(
-      /must be set together/,
+      /certificate and its key must be set together/,
     );
   });
 

@@ -15,7 +15,7 @@ import { eventually } from '../../support/stack';
 const run = promisify(execFile);
 
 function devEnv(stateDir: string): NodeJS.ProcessEnv {
-  const env = { ...process.env, EBBFLOW_STATE_DIR: stateDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, EBBFLOW_STATE_DIR: stateDir };
   // The stack under test records its own addresses; nothing from the shared test servers may leak in.
   delete env.TEMPORAL_ADDRESS;
   delete env.AWS_ENDPOINT_URL;
