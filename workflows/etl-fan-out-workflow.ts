@@ -33,6 +33,7 @@ import {
   type EtlFanOutResult,
   type EtlLedger,
   type EtlLedgerEntry,
+  type EtlRunSettings,
 } from '../src/common/etl-types';
 import { etlSourceWorkflow } from './etl-source-workflow';
 
@@ -94,6 +95,15 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
   let next = carried.next;
   let inFlight = 0;
 
+  const settings: EtlRunSettings = {
+    parallelism,
+    toleratedFailurePercent: tolerated,
+    maxAttempts,
+    retryInitialIntervalMs: input.retryInitialIntervalMs,
+    heartbeatTimeoutMs: input.heartbeatTimeoutMs,
+    attemptTimeoutMs: input.attemptTimeoutMs,
+    continueAsNewAfterEvents: input.continueAsNewAfterEvents,
+  };
   const ledger = (): EtlLedger => ({
     workflowId: info.workflowId,
     date,
@@ -104,6 +114,7 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
     parallelism,
     startedAt: carried.startedAt,
     runs: carried.continuedRuns + 1,
+    settings,
     entries,
   });
   setHandler(etlLedgerQuery, ledger);

@@ -97,8 +97,21 @@ export interface EtlLedger {
   startedAt: number;
   /** Runs of the continue-as-new chain so far, this one included. */
   runs: number;
+  /** The run's settings, so a redrive can repeat them. */
+  settings: EtlRunSettings;
   entries: EtlLedgerEntry[];
 }
+
+export type EtlRunSettings = Pick<
+  EtlFanOutInput,
+  | 'parallelism'
+  | 'toleratedFailurePercent'
+  | 'maxAttempts'
+  | 'retryInitialIntervalMs'
+  | 'heartbeatTimeoutMs'
+  | 'attemptTimeoutMs'
+  | 'continueAsNewAfterEvents'
+>;
 
 export interface EtlFanOutResult extends EtlLedger {
   status: 'succeeded' | 'failed';

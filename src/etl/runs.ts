@@ -1,0 +1,119 @@
+/**
+ * Client side of the fan-out ETL: start a run, read a run's ledger (live through the query, or from its result or
+ * failure once it is closed), and redrive the failed sources of a run as a new run linked to the original.
+ */
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import {
+  ETL_QUERY_LEDGER,
+  type EtlFanOutInput,
+  type EtlFanOutResult,
+  type EtlLedger,
+  type EtlSourcesRef,
+} from '../common/etl-types';
+
+/** Workflow type names, as registered by the worker. */
+export const ETL_WORKFLOW = 'etlFanOutWorkflow';
+
+export interface StartEtlOptions {
+  taskQueue: string;
+  workflowId?: string;
+  memo?: Record<string, unknown>;
+}
+
+export function etlWorkflowId(date: string | undefined, suffix: string): string {
+  return `etl-${date ?? new Date().toISOString().slice(0, 10)}-${suffix}`;
+}
+
+export async function startEtlRun(client: Client, input: EtlFanOutInput, options: StartEtlOptions): Promise<string> {
+  const workflowId =
+    options.workflowId ?? etlWorkflowId(input.date, Math.random().toString(36).slice(2, 8).padEnd(6, '0'));
+  await client.workflow.start(ETL_WORKFLOW, {
+    taskQueue: options.taskQueue,
+    workflowId,
+    args: [input],
+    memo: { ...(input.redriveOf ? { redriveOf: input.redriveOf } : {}), ...options.memo },
+  });
+  return workflowId;
+}
+
+export interface RunView {
+  ledger: EtlLedger;
+  /** Set once the run is closed. */
+  outcome?: { status: 'succeeded' | 'failed'; message?: string; sources?: EtlSourcesRef };
+  running: boolean;
+}
+
+/** The ledger of a run: from the query while it runs, from its result or failure details when it is closed. */
+export async function readEtlRun(client: Client, workflowId: string): Promise<RunView> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const running = description.status.name === 'RUNNING' || description.status.name === 'CONTINUED_AS_NEW';
+  if (running) {
+    return { ledger: await handle.query<EtlLedger>(ETL_QUERY_LEDGER), running: true };
+  }
+  try {
+    const result = (await handle.result()) as EtlFanOutResult;
+    return { ledger: result, running: false, outcome: { status: 'succeeded', sources: result.sources } };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause as { details?: unknown[]; message?: string } | undefined;
+    const result = cause?.details?.[0] as EtlFanOutResult | undefined;
+    if (result?.entries) {
+      return {
+        ledger: result,
+        running: false,
+        outcome: { status: 'failed', message: cause?.message, sources: result.sources },
+      };
+    }
+    // Failed before it had a ledger (e.g. an invalid sources file), or was terminated: the query still answers.
+    const ledger = await handle.query<EtlLedger>(ETL_QUERY_LEDGER);
+    return { ledger, running: false, outcome: { status: 'failed', message: cause?.message ?? err.message } };
+  }
+}
+
+/** Waits for a run and returns its ledger and outcome. */
+export async function waitForEtlRun(client: Client, workflowId: string): Promise<RunView> {
+  try {
+    await client.workflow.getHandle(workflowId).result();
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+  }
+  return readEtlRun(client, workflowId);
+}
+
+export interface RedriveOptions {
+  taskQueue: string;
+  workflowId?: string;
+  /** Overrides of the original run's settings (parallelism, attempts, retry timing). */
+  overrides?: Partial<EtlFanOutInput>;
+}
+
+/**
+ * Starts a run over only the failed sources of `originalId` (closed), for the same date and sources, recorded as
+ * `redriveOf` the original (input, memo and ledger). Returns undefined when nothing failed.
+ */
+export async function redriveFailedSources(
+  client: Client,
+  originalId: string,
+  options: RedriveOptions,
+): Promise<{ workflowId: string; sources: string[] } | undefined> {
+  const view = await readEtlRun(client, originalId);
+  if (view.running) throw new Error(`run ${originalId} is still going; redrive it once it has finished`);
+  const failed = view.ledger.entries.filter((e) => e.status === 'failed').map((e) => e.name);
+  if (failed.length === 0) return undefined;
+  const sources = view.outcome?.sources;
+  if (sources === undefined) throw new Error(`run ${originalId} did not record its sources; start a new run instead`);
+  const input: EtlFanOutInput = {
+    ...view.ledger.settings,
+    ...options.overrides,
+    sources,
+    date: view.ledger.date,
+    only: failed,
+    redriveOf: originalId,
+  };
+  const workflowId = await startEtlRun(client, input, {
+    taskQueue: options.taskQueue,
+    workflowId: options.workflowId ?? `${originalId}-redrive-${Date.now().toString(36)}`,
+  });
+  return { workflowId, sources: failed };
+}
