@@ -4,6 +4,7 @@ import { version } from '../../package.json';
 import { registerBridgeCommands } from './bridge';
 import { registerDlqCommands } from './dlq';
 import { registerDevCommands } from './dev';
+import { registerEtlCommands } from './etl';
 import { registerPipelineCommands } from './pipeline';
 import { registerScalerCommands } from './scaler';
 import { registerSimulateCommands } from './simulate';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerSimulateCommands(program);
   registerBridgeCommands(program);
   registerDlqCommands(program);
+  registerEtlCommands(program);
   return program;
 }
 

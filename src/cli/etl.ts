@@ -1,0 +1,258 @@
+/**
+ * `ebbflow etl …`: run the fan-out ETL over a sources file, watch its per-source ledger live, redrive only the
+ * failed sources of a finished run, and generate realistic sample sources into the input bucket.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { createAwsClients } from '../aws/clients';
+import type { EbbflowConfig } from '../config';
+import type { EtlFanOutInput } from '../common/etl-types';
+import { generateSampleSources, type EtlFault } from '../etl/generate';
+import { renderLedger } from '../etl/ledger-view';
+import { readEtlRun, redriveFailedSources, startEtlRun, type RunView } from '../etl/runs';
+import { parseSourcesFile } from '../etl/sources';
+import { connectClient } from '../temporal/connection';
+import { action, cliContext, UsageError } from './context';
+import { formatBytes, table } from './format';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function whole(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number ${min}–${max}`);
+  return n;
+}
+
+function checkDate(date: string | undefined): string | undefined {
+  if (date !== undefined && !DATE.test(date)) throw new UsageError(`--date must be YYYY-MM-DD, got "${date}"`);
+  return date;
+}
+
+/**
+ * A local sources file is validated here (errors name the bad field) and uploaded to the input bucket under a key
+ * derived from its content, so the run reads exactly what was checked. Anything else is taken as an S3 key.
+ */
+async function sourcesKey(config: EbbflowConfig, ref: string): Promise<string> {
+  if (!existsSync(ref)) return ref;
+  const text = readFileSync(ref, 'utf8');
+  try {
+    parseSourcesFile(text, ref);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
+  const key = `etl/config/${path.basename(ref).replace(/\.(ya?ml|json)$/, '')}-${hash}.yaml`;
+  await createAwsClients(config.aws).s3.send(
+    new PutObjectCommand({ Bucket: config.pipeline.inputBucket, Key: key, Body: text }),
+  );
+  return key;
+}
+
+function outcomeText(view: RunView): string | undefined {
+  if (!view.outcome) return undefined;
+  return view.outcome.status === 'succeeded' ? '✔ succeeded' : `✘ failed: ${view.outcome.message ?? ''}`;
+}
+
+/** Prints the ledger, redrawing it in place on a terminal until the run closes. */
+async function watch(
+  client: Client,
+  workflowId: string,
+  options: { all?: boolean; intervalMs?: number; follow: boolean },
+): Promise<RunView> {
+  const tty = process.stdout.isTTY;
+  let lastLines = 0;
+  for (;;) {
+    const view = await readEtlRun(client, workflowId);
+    const text = renderLedger(view.ledger, { all: options.all }, outcomeText(view));
+    if (tty && options.follow) {
+      if (lastLines > 0) process.stdout.write(`\x1b[${lastLines}F\x1b[0J`);
+      process.stdout.write(text + '\n');
+      lastLines = text.split('\n').length;
+    } else if (!view.running || !options.follow) process.stdout.write(text + '\n');
+    if (!view.running || !options.follow) return view;
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+  }
+}
+
+async function withClient<T>(config: EbbflowConfig, body: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(config.temporal);
+  try {
+    return await body(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+function exitFor(view: RunView): void {
+  if (view.outcome?.status === 'failed') process.exitCode = 1;
+}
+
+export function registerEtlCommands(program: Command): void {
+  const etl = program
+    .command('etl')
+    .description('Fan-out ETL: many sources, bounded parallelism, a per-source ledger, redrive of the failed');
+
+  etl
+    .command('run')
+    .description('Start an ETL run over every source of a sources file (local YAML/JSON, or a key in the input bucket)')
+    .requiredOption('--config <file-or-key>', 'sources file: a local path, a key in the input bucket, or s3://…')
+    .option('--parallelism <n>', 'sources in flight at once (default: EBBFLOW_ETL_PARALLELISM)')
+    .option('--tolerated-failure-percent <p>', 'fail the run only when more sources than this fail', '0')
+    .option('--max-attempts <n>', 'attempts per source (default: EBBFLOW_ETL_MAX_ATTEMPTS)')
+    .option('--date <YYYY-MM-DD>', 'business date to load (default: today, UTC)')
+    .option('--id <workflow-id>', 'workflow id of the run (default: etl-<date>-<random>)')
+    .option('--no-watch', 'print the run id and return instead of showing the live ledger')
+    .action(
+      action(
+        async (opts: {
+          config: string;
+          parallelism?: string;
+          toleratedFailurePercent: string;
+          maxAttempts?: string;
+          date?: string;
+          id?: string;
+          watch: boolean;
+        }) => {
+          const { config } = cliContext('etl');
+          const tolerated = Number(opts.toleratedFailurePercent);
+          if (!Number.isFinite(tolerated) || tolerated < 0 || tolerated > 100) {
+            throw new UsageError('--tolerated-failure-percent must be a number from 0 to 100');
+          }
+          const input: EtlFanOutInput = {
+            sources: await sourcesKey(config, opts.config),
+            parallelism: opts.parallelism ? whole('--parallelism', opts.parallelism, 1, 1000) : config.etl.parallelism,
+            toleratedFailurePercent: tolerated,
+            maxAttempts: opts.maxAttempts ? whole('--max-attempts', opts.maxAttempts, 1, 20) : config.etl.maxAttempts,
+            date: checkDate(opts.date) ?? new Date().toISOString().slice(0, 10),
+            retryInitialIntervalMs: config.etl.retryInitialInterval,
+            heartbeatTimeoutMs: config.etl.heartbeatTimeout,
+          };
+          await withClient(config, async (client) => {
+            const id = await startEtlRun(client, input, { taskQueue: config.temporal.taskQueue, workflowId: opts.id });
+            process.stderr.write(
+              `started ${id} (${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${id})\n`,
+            );
+            if (!opts.watch) {
+              process.stdout.write(`${id}\n`);
+              return;
+            }
+            exitFor(await watch(client, id, { follow: true }));
+          });
+        },
+      ),
+    );
+
+  etl
+    .command('status')
+    .description('The per-source ledger of a run, refreshed until the run is done')
+    .argument('<run>', 'workflow id of the run')
+    .option('--json', 'print the ledger once as JSON')
+    .option('--once', 'print the ledger once instead of following the run')
+    .option('--all', 'show every source, not only running, failed and the latest finished')
+    .action(
+      action(async (run: string, opts: { json?: boolean; once?: boolean; all?: boolean }) => {
+        const { config } = cliContext('etl');
+        await withClient(config, async (client) => {
+          if (opts.json) {
+            const view = await readEtlRun(client, run);
+            process.stdout.write(JSON.stringify({ ...view.ledger, outcome: view.outcome }, null, 2) + '\n');
+            return;
+          }
+          exitFor(await watch(client, run, { follow: !opts.once, all: opts.all }));
+        });
+      }),
+    );
+
+  etl
+    .command('redrive')
+    .description('Start a new run over only the sources that failed in a finished run, linked to it')
+    .argument('<run>', 'workflow id of the finished run')
+    .option('--only-failed', 'rerun the failed sources only (the one redrive mode)')
+    .option('--max-attempts <n>', 'attempts per source in the redrive')
+    .option('--no-watch', 'print the new run id and return')
+    .action(
+      action(async (run: string, opts: { onlyFailed?: boolean; maxAttempts?: string; watch: boolean }) => {
+        if (!opts.onlyFailed) {
+          throw new UsageError('pass --only-failed (to rerun every source, start a new run with ebbflow etl run)');
+        }
+        const { config } = cliContext('etl');
+        await withClient(config, async (client) => {
+          const redrive = await redriveFailedSources(client, run, {
+            taskQueue: config.temporal.taskQueue,
+            overrides: opts.maxAttempts ? { maxAttempts: whole('--max-attempts', opts.maxAttempts, 1, 20) } : {},
+          });
+          if (!redrive) {
+            process.stdout.write(`no failed sources in ${run}: nothing to redrive\n`);
+            return;
+          }
+          process.stderr.write(`started ${redrive.workflowId}: ${redrive.sources.length} failed sources of ${run}\n`);
+          if (!opts.watch) {
+            process.stdout.write(`${redrive.workflowId}\n`);
+            return;
+          }
+          exitFor(await watch(client, redrive.workflowId, { follow: true }));
+        });
+      }),
+    );
+
+  etl
+    .command('generate')
+    .description('Write realistic sample sources (CSV and JSON Lines, some gzipped) and their sources file to S3')
+    .option('--sources <n>', 'number of sources', '50')
+    .option('--date <YYYY-MM-DD>', 'date of the exports (default: today, UTC)')
+    .option('--rows <min-max>', 'rows per source', '200-2000')
+    .option('--prefix <prefix>', 'key prefix in the input bucket', 'etl-demo')
+    .option('--broken <n>', 'break this many sources on purpose (bad schema, missing prefix, corrupt gzip)', '0')
+    .option('--seed <n>', 'random seed (same seed, same data)', '42')
+    .action(
+      action(
+        async (opts: {
+          sources: string;
+          date?: string;
+          rows: string;
+          prefix: string;
+          broken: string;
+          seed: string;
+        }) => {
+          const { config } = cliContext('etl');
+          const count = whole('--sources', opts.sources, 1, 100_000);
+          const match = /^(\d+)-(\d+)$/.exec(opts.rows);
+          if (!match || Number(match[1]) > Number(match[2])) throw new UsageError('--rows must look like 200-2000');
+          const broken = whole('--broken', opts.broken, 0, count);
+          const kinds: EtlFault[] = ['bad-schema', 'missing-prefix', 'corrupt-gzip'];
+          const faults: Record<number, EtlFault> = {};
+          for (let i = 0; i < broken; i++) faults[Math.floor(((i + 0.5) * count) / broken)] = kinds[i % kinds.length]!;
+          const date = checkDate(opts.date) ?? new Date().toISOString().slice(0, 10);
+          const generated = await generateSampleSources({
+            s3: createAwsClients(config.aws).s3,
+            bucket: config.pipeline.inputBucket,
+            prefix: opts.prefix,
+            sources: count,
+            date,
+            rows: [Number(match[1]), Number(match[2])],
+            seed: whole('--seed', opts.seed, 0),
+            faults,
+          });
+          const rows = generated.sources.map((s) => [
+            s.index,
+            s.name,
+            `${s.format}${s.gzip ? '.gz' : ''}`,
+            s.files,
+            s.rowsRead,
+            s.rowsRejected,
+            s.fault ?? '',
+          ]);
+          const shown = rows.length > 30 ? [...rows.slice(0, 25), ['…'], ...rows.slice(-3)] : rows;
+          process.stdout.write(table(['#', 'source', 'format', 'files', 'rows', 'bad rows', 'broken'], shown) + '\n\n');
+          process.stdout.write(
+            `${count} sources, ${generated.objects} objects (${formatBytes(generated.bytes)}) in s3://${config.pipeline.inputBucket}/${opts.prefix}/ for ${date}\n` +
+              `run them: ebbflow etl run --config ${generated.configKey} --date ${date} --parallelism ${config.etl.parallelism}\n`,
+          );
+        },
+      ),
+    );
+}
