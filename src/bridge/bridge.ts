@@ -60,7 +60,7 @@ export interface BridgeOptions {
   taskQueue?: string;
   /** Workflow types envelopes may name. @defaultValue the exports of workflows/index.ts */
   knownWorkflows?: Iterable<string>;
-  /** Visibility timeout asked for on receive; extended while a message is being started. @defaultValue 60 */
+  /** Visibility timeout asked for on receive; extended while a message is being started. @defaultValue config.bridge.visibilityTimeout */
   visibilityTimeoutSeconds?: number;
   /** @defaultValue config.bridge.waitTimeSeconds */
   waitTimeSeconds?: number;
@@ -177,7 +177,8 @@ export class SqsBridge {
     this.dlqUrl = options.dlqUrl ?? required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
     this.taskQueue = options.taskQueue ?? config.temporal.taskQueue;
     this.known = new Set(options.knownWorkflows ?? defaultKnownWorkflows());
-    this.visibility = options.visibilityTimeoutSeconds ?? 60;
+    this.visibility =
+      options.visibilityTimeoutSeconds ?? Math.max(1, Math.ceil(config.bridge.visibilityTimeout / 1000));
     this.waitTimeSeconds = options.waitTimeSeconds ?? config.bridge.waitTimeSeconds;
     this.backoff = {
       initialMs: options.initialBackoffMs ?? 500,
