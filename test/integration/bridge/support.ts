@@ -14,7 +14,7 @@ export interface RunningWorker {
 /** Runs a worker for the test workflows on the config's task queue until stop(). */
 export async function startTestWorker(config: EbbflowConfig): Promise<RunningWorker> {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // Already installed in this process.
   }
