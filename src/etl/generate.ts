@@ -122,6 +122,8 @@ export interface GenerateOptions {
   badEvery?: number;
   /** Files per source, at most. @defaultValue 2 */
   maxFiles?: number;
+  /** Exactly this many files per source (instead of a random count up to maxFiles). */
+  files?: number;
   seed?: number;
   /** Sources deliberately broken, by index. */
   faults?: Record<number, EtlFault>;
@@ -197,7 +199,8 @@ export async function generateSampleSources(options: GenerateOptions): Promise<G
     const fault = faults[index];
     const gzip = fault === 'corrupt-gzip' || index % 3 === 2;
     const rowCount = minRows + Math.floor(random() * (maxRows - minRows + 1));
-    const files = 1 + Math.floor(random() * (options.maxFiles ?? 2));
+    const drawnFiles = 1 + Math.floor(random() * (options.maxFiles ?? 2));
+    const files = options.files ?? drawnFiles;
     const location = `${prefix}/${name}/dt={date}/`;
     definitions.push({
       name,

@@ -223,13 +223,14 @@ export class Warehouse {
     return rows.map((r) => r as Record<string, unknown>).sort((a, b) => (text(a) < text(b) ? -1 : 1));
   }
 
-  /** The batches written for one source in one run, in order. */
-  async loads(scope: string): Promise<LoadAudit[]> {
+  /** The batches written under scopes starting with `prefix` (one source in one run, or a whole run), in order. */
+  async loads(prefix: string): Promise<LoadAudit[]> {
     await this.ensureBookkeeping();
     const rows = await this.db
       .selectFrom('etl_loads')
       .selectAll()
-      .where('scope', '=', scope)
+      .where('scope', 'like', `${prefix}%`)
+      .orderBy('scope')
       .orderBy('file')
       .orderBy('from_row')
       .execute();
