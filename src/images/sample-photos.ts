@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { seededRandom } from '../simulator/random';
 
 export interface SamplePhoto {
   /** File name, e.g. `sample-0007.jpg`. */
@@ -27,18 +28,6 @@ export interface SamplePhotoOptions {
   /** Longest side is drawn from [minSide, maxSide]. @defaultValue 2000, 4000 */
   minSide?: number;
   maxSide?: number;
-}
-
-/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ASPECTS = [4 / 3, 3 / 2, 16 / 9, 1, 3 / 4, 2 / 3] as const;
@@ -116,7 +105,7 @@ const STORED_ROTATION: Record<SamplePhoto['orientation'], number> = { 1: 0, 3: 1
 /** Makes sample photo number `index` of the series `seed`. */
 export async function generateSamplePhoto(index: number, options: SamplePhotoOptions = {}): Promise<SamplePhoto> {
   const { seed = 1, minSide = 2000, maxSide = 4000 } = options;
-  const rand = random(seed * 1_000_003 + index);
+  const rand = seededRandom(seed * 1_000_003 + index);
   const long = Math.round(minSide + rand() * (maxSide - minSide));
   const aspect = ASPECTS[Math.floor(rand() * ASPECTS.length)]!;
   const width = aspect >= 1 ? long : Math.round(long * aspect);
