@@ -1,0 +1,119 @@
+/** The resizeImage activity alone (MockActivityEnvironment) against the AWS emulator: S3 edges and heartbeats. */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import sharp from 'sharp';
+import { createImageActivities } from '../../../activities/images';
+import { DEFAULT_VARIANTS, type ProcessImageResult } from '../../../src/common/image-variants';
+import { createLogger } from '../../../src/logger';
+import { processImageInput } from '../../../src/images/workflow-input';
+import { goodImages } from '../../fixtures/images';
+import { createTestPipeline, type TestPipeline } from '../../support/stack';
+
+let pipeline: TestPipeline;
+
+beforeAll(async () => {
+  pipeline = await createTestPipeline('img-act', { EBBFLOW_IMAGE_MAX_BYTES: '200000' });
+});
+
+function activity() {
+  return createImageActivities({
+    config: pipeline.config,
+    aws: pipeline.aws,
+    logger: createLogger({ level: 'error' }),
+  });
+}
+
+async function put(key: string, body: Buffer): Promise<void> {
+  await pipeline.aws.s3.send(new PutObjectCommand({ Bucket: pipeline.resources.inputBucket, Key: key, Body: body }));
+}
+
+describe('resizeImage', () => {
+  it('writes every variant to the configured output bucket and heartbeats along the way', async () => {
+    const image = (await goodImages('act')).find((g) => g.kind === 'panorama')!;
+    await put(image.key, image.data);
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const input = { bucket: pipeline.resources.inputBucket, key: image.key, variants: [...DEFAULT_VARIANTS] };
+    const result = (await env.run(activity().resizeImage, input)) as ProcessImageResult;
+    expect(result.source).toEqual({
+      bucket: pipeline.resources.inputBucket,
+      key: image.key,
+      bytes: image.data.length,
+      width: 6000,
+      height: 1000,
+      format: 'jpeg',
+    });
+    expect(result.variants.map((v) => [v.variant, v.bucket, v.width, v.height])).toEqual([
+      ['thumbnail', pipeline.resources.outputBucket, 150, 25],
+      ['medium', pipeline.resources.outputBucket, 800, 133],
+      ['large', pipeline.resources.outputBucket, 1920, 320],
+    ]);
+    const large = await pipeline.aws.s3.send(
+      new GetObjectCommand({ Bucket: pipeline.resources.outputBucket, Key: `processed/large/${image.key}` }),
+    );
+    expect(large.ContentType).toBe('image/jpeg');
+    expect((await sharp(Buffer.from(await large.Body!.transformToByteArray())).metadata()).width).toBe(1920);
+    expect(beats).toEqual(
+      expect.arrayContaining(['download', 'decode', 'thumbnail', 'upload thumbnail', 'large', 'upload large']),
+    );
+  });
+
+  it('refuses an original above EBBFLOW_IMAGE_MAX_BYTES as non-retryable ImageTooLargeError', async () => {
+    const big = await sharp({
+      create: { width: 1200, height: 1200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } },
+    })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    expect(big.length).toBeGreaterThan(200_000);
+    await put('act/big.jpg', big);
+    const input = { bucket: pipeline.resources.inputBucket, key: 'act/big.jpg', variants: [...DEFAULT_VARIANTS] };
+    await expect(new MockActivityEnvironment().run(activity().resizeImage, input)).rejects.toMatchObject({
+      type: 'ImageTooLargeError',
+      nonRetryable: true,
+      message: expect.stringMatching(/above the limit of 200000/),
+    });
+  });
+
+  it('fails a missing original as non-retryable ImageNotFoundError', async () => {
+    const input = {
+      bucket: pipeline.resources.inputBucket,
+      key: 'act/never-uploaded.jpg',
+      variants: [...DEFAULT_VARIANTS],
+    };
+    await expect(new MockActivityEnvironment().run(activity().resizeImage, input)).rejects.toMatchObject({
+      type: 'ImageNotFoundError',
+      nonRetryable: true,
+    });
+  });
+
+  it('leaves S3 trouble retryable, with the attempt number for the dead letter', async () => {
+    const image = (await goodImages('act')).find((g) => g.kind === 'tiny')!;
+    await put(image.key, image.data);
+    const input = {
+      bucket: pipeline.resources.inputBucket,
+      key: image.key,
+      outputBucket: 'no-such-bucket-here',
+      variants: [...DEFAULT_VARIANTS],
+    };
+    const env = new MockActivityEnvironment({ attempt: 2 });
+    await expect(env.run(activity().resizeImage, input)).rejects.toMatchObject({
+      type: 'NoSuchBucket',
+      nonRetryable: false,
+      details: [{ attempt: 2 }],
+    });
+  });
+});
+
+describe('processImageInput', () => {
+  it('carries the EBBFLOW_IMAGE_* settings into the workflow input', () => {
+    expect(processImageInput(pipeline.config, { bucket: 'b', key: 'k' }, { message: 'm' })).toEqual({
+      bucket: 'b',
+      key: 'k',
+      maxAttempts: 3,
+      initialRetryIntervalMs: 1000,
+      activityTimeoutMs: 120_000,
+      message: 'm',
+    });
+  });
+});
