@@ -22,7 +22,7 @@ export function deadLetterTable(letters: DeadLetterView[]): string {
       l.ageMs === undefined ? undefined : formatDuration(l.ageMs),
       l.errorType,
       clip(l.reason, 60),
-      clip(l.workflowId, 48),
+      l.workflowId,
       l.attempts,
       clip(l.item, 60),
     ]),
