@@ -6,6 +6,7 @@ import { createImageActivities } from '../../../activities/images';
 import { DEFAULT_VARIANTS, type ProcessImageResult } from '../../../src/common/image-variants';
 import { createLogger } from '../../../src/logger';
 import { processImageInput } from '../../../src/images/workflow-input';
+import { createActivityDeps } from '../../../src/worker/worker';
 import { goodImages } from '../../fixtures/images';
 import { createTestPipeline, type TestPipeline } from '../../support/stack';
 
@@ -16,11 +17,8 @@ beforeAll(async () => {
 });
 
 function activity() {
-  return createImageActivities({
-    config: pipeline.config,
-    aws: pipeline.aws,
-    logger: createLogger({ level: 'error' }),
-  });
+  const deps = createActivityDeps(pipeline.config, createLogger({ level: 'error' }));
+  return createImageActivities({ ...deps, aws: pipeline.aws });
 }
 
 async function put(key: string, body: Buffer): Promise<void> {
@@ -61,7 +59,13 @@ describe('resizeImage', () => {
 
   it('refuses an original above EBBFLOW_IMAGE_MAX_BYTES as non-retryable ImageTooLargeError', async () => {
     const big = await sharp({
-      create: { width: 1200, height: 1200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } },
+      create: {
+        width: 1200,
+        height: 1200,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 128, sigma: 60 },
+      },
     })
       .jpeg({ quality: 95 })
       .toBuffer();
