@@ -64,20 +64,24 @@ const fileSchema = z
     bucket: z.string().min(3).optional(),
     sources: z.array(sourceSchema).min(1, 'at least one source'),
   })
-  .strict()
-  .superRefine((file, ctx) => {
-    const seen = new Map<string, number>();
-    for (const [i, s] of file.sources.entries()) {
-      const first = seen.get(s.name);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources', i, 'name'],
-          message: `"${s.name}" repeats sources[${first}]`,
-        });
-      } else seen.set(s.name, i);
-    }
-  });
+  .strict();
+
+/** Repeated names, checked apart from zod so they are reported even when other fields are wrong too. */
+function repeatedNames(document: unknown): { path: PropertyKey[]; message: string }[] {
+  const sources = (document as { sources?: unknown } | null)?.sources;
+  if (!Array.isArray(sources)) return [];
+  const seen = new Map<string, number>();
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  for (const [i, s] of sources.entries()) {
+    const name = (s as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') continue;
+    const first = seen.get(name);
+    if (first !== undefined)
+      issues.push({ path: ['sources', i, 'name'], message: `"${name}" repeats sources[${first}]` });
+    else seen.set(name, i);
+  }
+  return issues;
+}
 
 export interface EtlSourcesFile {
   bucket?: string;
@@ -93,9 +97,9 @@ function pathText(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
-function fail(where: string, error: z.ZodError): never {
-  const lines = error.issues.slice(0, 10).map((issue) => `${pathText(issue.path)}: ${issue.message}`);
-  const more = error.issues.length > 10 ? `\n  … and ${error.issues.length - 10} more` : '';
+function fail(where: string, issues: readonly { path: readonly PropertyKey[]; message: string }[]): never {
+  const lines = issues.slice(0, 10).map((issue) => `${pathText(issue.path)}: ${issue.message}`);
+  const more = issues.length > 10 ? `\n  … and ${issues.length - 10} more` : '';
   throw new EtlSourcesConfigError(`${where} is not a valid sources file:\n  ${lines.join('\n  ')}${more}`);
 }
 
@@ -103,7 +107,8 @@ function fail(where: string, error: z.ZodError): never {
 export function validateSources(document: unknown, where = 'sources'): EtlSourcesFile {
   const shaped = Array.isArray(document) ? { sources: document } : document;
   const parsed = fileSchema.safeParse(shaped);
-  if (!parsed.success) fail(where, parsed.error);
+  const issues = [...(parsed.success ? [] : parsed.error.issues), ...repeatedNames(shaped)];
+  if (!parsed.success || issues.length > 0) fail(where, issues);
   return parsed.data as EtlSourcesFile;
 }
 

@@ -1,0 +1,48 @@
+import { csvParser, jsonLinesParser, missingColumns, normalise, splitCsvLine } from '../../../src/etl/records';
+import type { ColumnSpec } from '../../../src/etl/sources';
+
+const columns: ColumnSpec[] = [
+  { name: 'id', type: 'integer', required: true },
+  { name: 'amount', type: 'number', required: true },
+  { name: 'on', type: 'date', required: true },
+  { name: 'vip', type: 'boolean', required: false },
+  { name: 'at', type: 'timestamp', required: false },
+];
+
+describe('transform', () => {
+  it('splits quoted CSV fields and spots unclosed quotes', () => {
+    expect(splitCsvLine('1,"a, b","say ""hi""",')).toEqual(['1', 'a, b', 'say "hi"', '']);
+    expect(splitCsvLine('1,"open')).toBeUndefined();
+  });
+
+  it('normalises types and names the column when a value does not fit', () => {
+    const col = (name: string) => columns.find((c) => c.name === name)!;
+    expect(normalise(col('id'), ' 42 ')).toEqual({ value: 42 });
+    expect(normalise(col('id'), '4.2')).toEqual({ error: 'id: not an integer' });
+    expect(normalise(col('amount'), 'n/a')).toEqual({ error: 'amount: not a number' });
+    expect(normalise(col('on'), '2024-02-31')).toEqual({ error: 'on: not a date' });
+    expect(normalise(col('on'), '2024-02-29T10:00:00Z')).toEqual({ value: '2024-02-29' });
+    expect(normalise(col('vip'), 'YES')).toEqual({ value: 1 });
+    expect(normalise(col('vip'), '')).toEqual({ value: null });
+    expect(normalise(col('id'), '')).toEqual({ error: 'id: missing' });
+    expect(normalise(col('at'), '2025-01-01 10:00:00Z')).toEqual({ value: '2025-01-01T10:00:00.000Z' });
+  });
+
+  it('parses CSV rows by header position and counts field mismatches as bad rows', () => {
+    const parse = csvParser(columns, ['on', 'id', 'amount', 'vip', 'at']);
+    expect(parse('2025-01-01,7,9.5,,')).toEqual({
+      ok: true,
+      row: { id: 7, amount: 9.5, on: '2025-01-01', vip: null, at: null },
+    });
+    expect(parse('2025-01-01,7')).toEqual({ ok: false, reason: 'expected 5 fields' });
+    expect(missingColumns(columns, ['id', 'on', 'vip'])).toEqual(['amount']);
+  });
+
+  it('parses JSON Lines and rejects what is not an object', () => {
+    const parse = jsonLinesParser(columns);
+    expect(parse('{"id":1,"amount":2,"on":"2025-01-01"}')).toMatchObject({ ok: true, row: { id: 1, amount: 2 } });
+    expect(parse('{"id":1')).toEqual({ ok: false, reason: 'malformed JSON' });
+    expect(parse('[1,2]')).toEqual({ ok: false, reason: 'not a JSON object' });
+    expect(parse('{"id":1,"on":"2025-01-01"}')).toEqual({ ok: false, reason: 'amount: missing' });
+  });
+});
