@@ -1,5 +1,6 @@
 /** The resizeImage activity alone (MockActivityEnvironment) against the AWS emulator: S3 edges and heartbeats. */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { MetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import sharp from 'sharp';
 import { createImageActivities } from '../../../activities/images';
@@ -16,6 +17,26 @@ beforeAll(async () => {
   pipeline = await createTestPipeline('img-act', { EBBFLOW_IMAGE_MAX_BYTES: '200000' });
 });
 
+type Recorded = { name: string; value: number; tags: Record<string, unknown> };
+
+/** A MetricMeter that records counter increments, with the tags they carry. */
+function recordingMeter(records: Recorded[], base: Record<string, unknown> = {}): MetricMeter {
+  const unused = () => {
+    throw new Error('only counters are expected');
+  };
+  return {
+    createCounter: (name: string) => ({
+      add: (value: number, tags: Record<string, unknown> = {}) =>
+        records.push({ name, value, tags: { ...base, ...tags } }),
+      withTags: unused,
+    }),
+    createHistogram: unused,
+    createGauge: unused,
+    createUpDownCounter: unused,
+    withTags: (tags: Record<string, unknown>) => recordingMeter(records, { ...base, ...tags }),
+  } as unknown as MetricMeter;
+}
+
 function activity() {
   const deps = createActivityDeps(pipeline.config, createLogger({ level: 'error' }));
   return createImageActivities({ ...deps, aws: pipeline.aws });
@@ -29,7 +50,8 @@ describe('resizeImage', () => {
   it('writes every variant to the configured output bucket and heartbeats along the way', async () => {
     const image = (await goodImages('act')).find((g) => g.kind === 'panorama')!;
     await put(image.key, image.data);
-    const env = new MockActivityEnvironment();
+    const metrics: Recorded[] = [];
+    const env = new MockActivityEnvironment({}, { metricMeter: recordingMeter(metrics) });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const input = { bucket: pipeline.resources.inputBucket, key: image.key, variants: [...DEFAULT_VARIANTS] };
@@ -52,6 +74,12 @@ describe('resizeImage', () => {
     );
     expect(large.ContentType).toBe('image/jpeg');
     expect((await sharp(Buffer.from(await large.Body!.transformToByteArray())).metadata()).width).toBe(1920);
+    const bytesOut = result.variants.reduce((sum, v) => sum + v.bytes, 0);
+    expect(metrics.map((m) => [m.name, m.value])).toEqual([
+      ['ebbflow_image_bytes_in', image.data.length],
+      ['ebbflow_image_bytes_out', bytesOut],
+      ['ebbflow_images_processed', 1],
+    ]);
     expect(beats).toEqual(
       expect.arrayContaining(['download', 'decode', 'thumbnail', 'upload thumbnail', 'large', 'upload large']),
     );
@@ -79,16 +107,25 @@ describe('resizeImage', () => {
     });
   });
 
-  it('fails a missing original as non-retryable ImageNotFoundError', async () => {
+  it('fails a missing original as non-retryable ImageNotFoundError, counted by type', async () => {
+    const metrics: Recorded[] = [];
     const input = {
       bucket: pipeline.resources.inputBucket,
       key: 'act/never-uploaded.jpg',
       variants: [...DEFAULT_VARIANTS],
     };
-    await expect(new MockActivityEnvironment().run(activity().resizeImage, input)).rejects.toMatchObject({
+    const env = new MockActivityEnvironment({}, { metricMeter: recordingMeter(metrics) });
+    await expect(env.run(activity().resizeImage, input)).rejects.toMatchObject({
       type: 'ImageNotFoundError',
       nonRetryable: true,
     });
+    expect(metrics).toEqual([
+      expect.objectContaining({
+        name: 'ebbflow_image_failures',
+        value: 1,
+        tags: expect.objectContaining({ error_type: 'ImageNotFoundError' }),
+      }),
+    ]);
   });
 
   it('leaves S3 trouble retryable, with the attempt number for the dead letter', async () => {
