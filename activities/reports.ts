@@ -71,7 +71,8 @@ export function createReportActivities(deps: ActivityDeps) {
         return await querySalesMetrics(await salesDb(), input.date, input.timezone);
       } catch (err) {
         const e = err as Error & { code?: string };
-        const detail = e.message || e.code || String(err);
+        // Kysely's migrator wraps errors as `Error: Error: …`; keep the message once.
+        const detail = (e.message || e.code || String(err)).replace(/^(Error: )+/, '');
         throw new SalesDatabaseError(
           `cannot read sales for ${input.date} from ${redactUrl(deps.config.database.url)}: ${detail}`,
           { cause: err },

@@ -61,6 +61,18 @@ export function dailySalesReportKey(date: string): string {
   return `reports/daily-sales/${date}.pdf`;
 }
 
+/** When the schedule meant this run to start; undefined for runs not started by a schedule. */
+function scheduledStartTime(): Date | undefined {
+  const info = workflowInfo();
+  const typed = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
+  if (typed) return typed;
+  // The server sets this system attribute without the type metadata that typed search attributes decode.
+  const raw = info.searchAttributes?.[SCHEDULED_START_TIME.name]?.[0];
+  if (raw === undefined) return undefined;
+  const at = new Date(raw as string | number | Date);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
 /** The day a run reports on: the input's date, or the day before the scheduled (else start) time. */
 function resolveDate(input: DailySalesReportInput, timezone: string): string {
   if (input.date !== undefined) {
@@ -69,9 +81,7 @@ function resolveDate(input: DailySalesReportInput, timezone: string): string {
     }
     return input.date;
   }
-  const info = workflowInfo();
-  const scheduled = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
-  return reportDateFor(scheduled ?? info.startTime, timezone);
+  return reportDateFor(scheduledStartTime() ?? workflowInfo().startTime, timezone);
 }
 
 function failureReason(err: unknown, maximumAttempts: number): string {

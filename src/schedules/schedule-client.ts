@@ -192,7 +192,13 @@ export class Schedules {
       note: d.state.note,
       nextRuns: d.info.nextActionTimes.slice(0, options.nextRuns ?? 5),
       recentRuns,
-      running: d.info.runningActions.map((r) => r.workflow.workflowId),
+      // runningActions lags behind; a recent run still RUNNING counts as well.
+      running: [
+        ...new Set([
+          ...d.info.runningActions.map((r) => r.workflow.workflowId),
+          ...recentRuns.filter((r) => r.status === 'RUNNING').map((r) => r.workflowId),
+        ]),
+      ],
       numActionsTaken: d.info.numActionsTaken,
       numActionsSkippedOverlap: d.info.numActionsSkippedOverlap,
       numActionsMissedCatchupWindow: d.info.numActionsMissedCatchupWindow,
@@ -221,9 +227,14 @@ export class Schedules {
     }
   }
 
-  /** Starts a run now; the overlap policy decides what happens if one is still running. */
-  async trigger(scheduleId: string, overlap?: OverlapPolicyName): Promise<void> {
-    await this.handle(scheduleId).trigger(overlap ? ScheduleOverlapPolicy[overlap] : undefined);
+  /**
+   * Starts a run now. What happens if one is still running is decided by `overlap`, else by the schedule's own
+   * policy: the server would otherwise apply ALLOW_ALL to a trigger.
+   */
+  async trigger(scheduleId: string, overlap?: OverlapPolicyName): Promise<OverlapPolicyName> {
+    const policy = overlap ?? overlapName((await this.handle(scheduleId).describe()).policies.overlap);
+    await this.handle(scheduleId).trigger(ScheduleOverlapPolicy[policy]);
+    return policy;
   }
 
   /**
