@@ -24,6 +24,7 @@ import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair
 import * as workflows from '../../workflows';
 import { createAwsClients } from '../aws/clients';
 import { sendDeadLetter } from '../aws/dead-letter';
+import { processImageInput } from '../images/workflow-input';
 import { required, type EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { connectionOptions } from '../temporal/connection';
@@ -153,7 +154,7 @@ export class SqsBridge {
   private readonly waitTimeSeconds: number;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly startTimeoutMs: number;
-  private readonly imageSettings: PlanOptions['image'];
+  private readonly imageInput: PlanOptions['imageInput'];
   private readonly abort = new AbortController();
   private stopping = false;
   private healthy = true;
@@ -185,12 +186,7 @@ export class SqsBridge {
       maxMs: options.maxBackoffMs ?? config.bridge.maxBackoff,
     };
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
-    this.imageSettings = {
-      maxAttempts: config.image.maxAttempts,
-      initialRetryIntervalMs: config.image.initialRetryInterval,
-      activityTimeoutMs: config.image.activityTimeout,
-      outputBucket: config.pipeline.outputBucket,
-    };
+    this.imageInput = (source) => processImageInput(config, source, { outputBucket: config.pipeline.outputBucket });
 
     const receivers = Array.from({ length: config.bridge.receivers }, (_, i) => this.receiveLoop(i));
     this.finished = Promise.all(receivers).then(() => this.shutdown());
@@ -313,7 +309,7 @@ export class SqsBridge {
       messageId,
       body,
       knownWorkflows: this.known,
-      image: this.imageSettings,
+      imageInput: this.imageInput,
     });
     if (plan.kind === 'ignored') {
       this.stats.ignored++;

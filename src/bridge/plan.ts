@@ -5,11 +5,12 @@
  */
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import type { ProcessImageInput } from '../common/image-variants';
+import { PROCESS_IMAGE_WORKFLOW } from '../images/workflow-input';
 import type { MessageItem, ParsedMessage, S3ObjectItem } from './messages';
 import { envelopeWorkflowId, s3WorkflowId } from './workflow-id';
 
 /** The workflow type S3 "object created" items start. */
-export const IMAGE_WORKFLOW = 'processImageWorkflow';
+export const IMAGE_WORKFLOW = PROCESS_IMAGE_WORKFLOW;
 
 export interface StartRequest {
   workflowType: string;
@@ -31,8 +32,8 @@ export interface PlanOptions {
   /** The original body, handed to the image workflow so it can dead-letter it after its last attempt. */
   body: string;
   knownWorkflows: ReadonlySet<string>;
-  /** Settings handed to every image workflow (image.* and pipeline.outputBucket in the config). */
-  image: Pick<ProcessImageInput, 'maxAttempts' | 'initialRetryIntervalMs' | 'activityTimeoutMs' | 'outputBucket'>;
+  /** The image workflow's input for an object, with the configured settings (the bridge uses processImageInput). */
+  imageInput: (source: { bucket: string; key: string }) => ProcessImageInput;
 }
 
 /** A one-line description of an item: `s3://bucket/key` or `workflow id`. */
@@ -41,7 +42,10 @@ export function describeItem(item: MessageItem): string {
 }
 
 function imageStart(item: S3ObjectItem, options: PlanOptions): StartRequest {
-  const input: ProcessImageInput = { bucket: item.bucket, key: item.key, ...options.image, message: options.body };
+  const input: ProcessImageInput = {
+    ...options.imageInput({ bucket: item.bucket, key: item.key }),
+    message: options.body,
+  };
   return {
     workflowType: IMAGE_WORKFLOW,
     workflowId: s3WorkflowId(item),

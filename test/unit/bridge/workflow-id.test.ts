@@ -17,7 +17,7 @@ const options = (body: string, messageId = 'm-1'): PlanOptions => ({
   messageId,
   body,
   knownWorkflows: new Set([IMAGE_WORKFLOW, 'echoWorkflow']),
-  image: { maxAttempts: 3, outputBucket: 'out' },
+  imageInput: (source) => ({ ...source, maxAttempts: 3, outputBucket: 'out' }),
 });
 
 function plan(name: string, messageId = 'm-1'): MessagePlan {
