@@ -77,7 +77,13 @@ function describeFailure(err: unknown, maxAttempts: number): { reason: string; e
 export async function processImageWorkflow(input: ProcessImageInput): Promise<ProcessImageResult> {
   const body = input?.message ?? JSON.stringify(input);
   const deadLetter = async (reason: string, errorType: string, attempts: number): Promise<never> => {
-    await sendToDeadLetterQueue({ body, reason, errorType, workflowId: workflowInfo().workflowId, attempts });
+    try {
+      await sendToDeadLetterQueue({ body, reason, errorType, workflowId: workflowInfo().workflowId, attempts });
+    } catch (err) {
+      // Still fail with the reason, saying where the item is not, so the failed run itself is the record.
+      const why = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      throw ApplicationFailure.nonRetryable(`${reason} (not dead-lettered: ${why})`, errorType);
+    }
     throw ApplicationFailure.nonRetryable(reason, errorType);
   };
 

@@ -40,6 +40,7 @@ beforeAll(async () => {
         return behaviours.get(input.key)!(Context.current().info.attempt);
       },
       async sendToDeadLetterQueue(letter: DeadLetterInput): Promise<{ messageId: string }> {
+        if (letter.body.includes('unreachable-dlq')) throw new Error('EBBFLOW_DLQ_URL is not set');
         deadLetters.push(letter);
         return { messageId: String(deadLetters.length) };
       },
@@ -170,5 +171,21 @@ describe('processImageWorkflow retries', () => {
     expect(failure).toMatchObject({ type: 'InvalidImageInputError', message: expect.stringMatching(/gigantic/) });
     expect(resizeCalls.has('bad-variants.jpg')).toBe(false);
     expect(letterFor('bad-variants.jpg')).toEqual([expect.objectContaining({ errorType: 'InvalidImageInputError' })]);
+  });
+
+  it('still fails with the reason, and says so, when the DLQ cannot be reached', async () => {
+    const failure = await failureOf(
+      run(
+        'no-dlq.jpg',
+        async () => {
+          throw ApplicationFailure.create({ message: 'empty', type: 'EmptyImageError', nonRetryable: true });
+        },
+        { message: 'unreachable-dlq' },
+      ),
+    );
+    expect(failure).toMatchObject({
+      type: 'EmptyImageError',
+      message: 'empty (not dead-lettered: EBBFLOW_DLQ_URL is not set)',
+    });
   });
 });
