@@ -6,6 +6,7 @@ import { registerDlqCommands } from './dlq';
 import { registerDevCommands } from './dev';
 import { registerEtlCommands } from './etl';
 import { registerPipelineCommands } from './pipeline';
+import { registerReportCommands } from './reports';
 import { registerScalerCommands } from './scaler';
 import { registerSimulateCommands } from './simulate';
 import { registerWorkerCommands } from './worker';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerDevCommands(program);
   registerPipelineCommands(program);
   registerWorkerCommands(program);
+  registerReportCommands(program);
   registerScalerCommands(program);
   registerSimulateCommands(program);
   registerBridgeCommands(program);
