@@ -219,7 +219,7 @@ export const SETTINGS = {
     ),
     maxAttempts: setting(
       'EBBFLOW_IMAGE_MAX_ATTEMPTS',
-      int(1, 100),
+      int(1, 20),
       '3',
       'Attempts of the resize activity before the message goes to the DLQ.',
     ),

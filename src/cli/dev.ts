@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
 import { runDemo } from '../dev/demo';
 import { startDevStack } from '../dev/stack';
+import { writeSamplePhotos } from '../images/sample-photos';
 import { action, cliContext, UsageError } from './context';
 
 interface DevOptions {
@@ -24,13 +25,6 @@ function port(value: string, flag: string): number {
   return n;
 }
 
-/** Sample photos for the demo; set once the image module provides its generator. */
-async function generatePhotos(dir: string, count: number): Promise<void> {
-  void dir;
-  void count;
-  throw new Error('no sample photo generator');
-}
-
 export function registerDevCommands(program: Command): void {
   program
     .command('dev')
@@ -49,6 +43,9 @@ export function registerDevCommands(program: Command): void {
       action(async (opts: DevOptions) => {
         const { config, logger } = cliContext('dev');
         const workers = Number(opts.workers);
+        const demoCount = Number(opts.demoCount);
+        if (!Number.isInteger(demoCount) || demoCount < 1)
+          throw new UsageError(`--demo-count must be 1 or more, got "${opts.demoCount}"`);
         if (!Number.isInteger(workers) || workers < 1)
           throw new UsageError(`--workers must be 1 or more, got "${opts.workers}"`);
         const processes: string[][] = [['bridge']];
@@ -104,7 +101,7 @@ export function registerDevCommands(program: Command): void {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
         });
         if (opts.demo) {
-          await runDemo({ config, state: s, count: Number(opts.demoCount), logger, generatePhotos }).catch(
+          await runDemo({ config, state: s, count: demoCount, logger, generatePhotos: writeSamplePhotos }).catch(
             (err: unknown) => {
               process.stderr.write(`demo failed: ${(err as Error).message}\n`);
             },

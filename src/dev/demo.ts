@@ -19,7 +19,7 @@ export interface DemoOptions {
   count: number;
   logger: Logger;
   /** Writes `count` sample photos into `dir`. */
-  generatePhotos: (dir: string, count: number) => Promise<unknown>;
+  generatePhotos: (dir: string, count: number, options: { onPhoto?: () => void }) => Promise<unknown>;
   /** Give up following after this long. */
   timeoutMs?: number;
 }
@@ -36,8 +36,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const batch = `demo/${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const dir = path.join(config.general.stateDir, 'demo-photos', path.basename(batch));
   mkdirSync(dir, { recursive: true });
-  process.stdout.write(`Generating ${count} sample photos in ${dir}…\n`);
-  await options.generatePhotos(dir, count);
+  process.stdout.write(`Sample photos are drawn on this machine into ${dir}\n`);
+  const drawing = new ProgressBar('drawing   ', count);
+  await options.generatePhotos(dir, count, { onPhoto: () => drawing.tick() });
+  drawing.finish();
 
   const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
   const items = collectUploads([dir], batch);
