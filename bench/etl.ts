@@ -22,8 +22,8 @@ import { connectClient } from '../src/temporal/connection';
 import { createWorker } from '../src/worker/worker';
 import type { BenchSection } from './types';
 
-const SOURCES = 50;
-const ROWS: [number, number] = [2000, 6000];
+const SOURCES = 30;
+const ROWS: [number, number] = [10_000, 30_000];
 const PARALLELISM = 10;
 const DATE = '2025-03-14';
 
