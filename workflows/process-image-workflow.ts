@@ -96,7 +96,13 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
     if (typeof input.key !== 'string' || input.key === '') throw new Error('input.key is required');
     variants = resolveVariants(input.variants);
     maxAttempts = bounded(input.maxAttempts, DEFAULT_MAX_ATTEMPTS, 1, 20, 'maxAttempts');
-    initialInterval = bounded(input.initialRetryIntervalMs, DEFAULT_INITIAL_INTERVAL_MS, 1, 3_600_000, 'retry');
+    initialInterval = bounded(
+      input.initialRetryIntervalMs,
+      DEFAULT_INITIAL_INTERVAL_MS,
+      1,
+      3_600_000,
+      'initialRetryIntervalMs',
+    );
     timeout = bounded(input.activityTimeoutMs, DEFAULT_ACTIVITY_TIMEOUT_MS, 1000, 3_600_000, 'activityTimeoutMs');
   } catch (err) {
     return deadLetter(`invalid input: ${(err as Error).message}`, 'InvalidImageInputError' satisfies ImageErrorType, 0);
