@@ -1,0 +1,72 @@
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../../src/db/connection';
+import { columnsOf } from '../../../src/etl/sources';
+import { Warehouse } from '../../../src/etl/warehouse';
+import { startTestPostgres, type TestPostgres } from '../../support/postgres';
+
+const source = {
+  name: 'shop-orders',
+  location: 'x/',
+  format: 'csv' as const,
+  table: 'orders',
+  key: ['order_id'],
+  schema: { order_id: 'integer', amount: 'number', ordered_on: 'date', note: 'string?' },
+};
+
+describe('the warehouse', () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await startTestPostgres();
+  });
+  afterAll(async () => pg?.stop());
+
+  it.each([
+    ['sqlite', () => `sqlite:${path.join(os.tmpdir(), `ebbflow-wh-${process.pid}-${Date.now()}.db`)}`],
+    ['postgres', () => pg.url],
+  ])('upserts by source, date and key, and commits the checkpoint with each batch (%s)', async (_kind, url) => {
+    const database = openDatabase<unknown>(url());
+    const warehouse = new Warehouse(database);
+    try {
+      const columns = columnsOf(source);
+      await Promise.all([1, 2, 3].map(() => warehouse.ensureTable('orders', columns, source.key)));
+      const rows = [1, 2, 3].map((i) => ({ order_id: i, amount: i * 1.5, ordered_on: '2025-01-01', note: null }));
+      const batch = (attempt: number, amountFactor: number) => ({
+        scope: 'run-1/shop-orders@r',
+        source: source.name,
+        date: '2025-01-01',
+        table: 'orders',
+        key: source.key,
+        rows: rows.map((r) => ({ ...r, amount: r.amount * amountFactor })),
+        attempt,
+        fromRow: 0,
+        checkpoint: { fileIndex: 0, file: 'a.csv', offset: 3, rowsRead: 3, rowsWritten: 3, rowsRejected: 0 },
+        rejectReasons: { 'amount: not a number': 1 },
+      });
+      await warehouse.loadBatch(batch(1, 1));
+      await warehouse.loadBatch(batch(2, 2));
+      expect(await warehouse.countRows('orders', source.name, '2025-01-01')).toBe(3);
+      const snapshot = await warehouse.snapshot('orders');
+      expect(snapshot.map((r) => Number(r.amount))).toEqual([3, 6, 9]);
+      expect(await warehouse.readCheckpoint('run-1/shop-orders@r')).toEqual({
+        fileIndex: 0,
+        file: 'a.csv',
+        offset: 3,
+        rowsRead: 3,
+        rowsWritten: 3,
+        rowsRejected: 0,
+        rejectReasons: { 'amount: not a number': 1 },
+      });
+      expect((await warehouse.loads('run-1/')).map((l) => l.attempt)).toEqual([1, 2]);
+      // A schema that gains a column extends the table instead of failing.
+      await warehouse.ensureTable(
+        'orders',
+        [...columns, { name: 'channel', type: 'string', required: false }],
+        ['order_id'],
+      );
+      expect(Object.keys((await warehouse.snapshot('orders'))[0]!)).toContain('channel');
+    } finally {
+      await database.close();
+    }
+  });
+});
