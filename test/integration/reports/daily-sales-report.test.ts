@@ -8,16 +8,20 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { openDatabase } from '../../../src/db/connection';
-import { silentLogger } from '../../../src/logger';
 import { migrateSalesDatabase, type SalesDatabase } from '../../../src/reports/schema';
 import { seedSalesData } from '../../../src/reports/seed';
-import { connectClient } from '../../../src/temporal/connection';
-import { createWorker } from '../../../src/worker/worker';
 import type { DailySalesReportResult } from '../../../workflows';
 import { createTestPipeline, eventually, type TestPipeline } from '../../support/stack';
-import { getObject, listKeys, pdfPages, pdfText, receiveNotifications, subscribeQueue } from './helpers';
+import {
+  getObject,
+  listKeys,
+  pdfPages,
+  pdfText,
+  receiveNotifications,
+  startReportWorker,
+  subscribeQueue,
+} from './helpers';
 
 const DAY_MS = 86_400_000;
 
@@ -84,8 +88,7 @@ function printedFigures(text: string) {
 describe('dailySalesReportWorkflow', () => {
   let pipeline: TestPipeline;
   let client: Client;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stop: () => Promise<void>;
   let dbFile: string;
   let notifications: string;
 
@@ -97,15 +100,11 @@ describe('dailySalesReportWorkflow', () => {
     await seedSalesData(database.db, { days: 21, endDate: '2026-03-10', baseOrdersPerDay: 250 });
     await database.close();
     notifications = await subscribeQueue(pipeline.aws, pipeline.resources.notificationTopicArn);
-    client = await connectClient(pipeline.config.temporal);
-    worker = await createWorker({ config: pipeline.config, logger: silentLogger, bundleFromSource: true });
-    running = worker.run();
+    ({ client, stop } = await startReportWorker(pipeline.config));
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await client?.connection.close();
+    await stop?.();
   });
 
   /** Starts the workflow the way the SQS bridge does for `{"workflow","id","input"}`. */

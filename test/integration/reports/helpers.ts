@@ -11,8 +11,13 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
 import sharp from 'sharp';
 import type { AwsClients } from '../../../src/aws/clients';
+import type { EbbflowConfig } from '../../../src/config';
+import { silentLogger } from '../../../src/logger';
+import { connectClient } from '../../../src/temporal/connection';
+import { createWorker } from '../../../src/worker/worker';
 import { uniqueName } from '../../support/stack';
 
 export async function getObject(aws: AwsClients, bucket: string, key: string): Promise<Buffer> {
@@ -79,4 +84,19 @@ export async function receiveNotifications(aws: AwsClients, queueUrl: string): P
     await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
   }
   return messages.map((m) => JSON.parse(m.Body!) as Record<string, unknown>);
+}
+
+/** A worker with the real activities on the pipeline's task queue, and a client; `stop()` shuts both down. */
+export async function startReportWorker(config: EbbflowConfig): Promise<{ client: Client; stop: () => Promise<void> }> {
+  const client = await connectClient(config.temporal);
+  const worker = await createWorker({ config, logger: silentLogger, bundleFromSource: true });
+  const running = worker.run();
+  return {
+    client,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await client.connection.close();
+    },
+  };
 }

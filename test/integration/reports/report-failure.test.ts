@@ -3,19 +3,14 @@
  * the reason goes out on SNS (read back through SQS) and the workflow fails with that reason.
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { freePort } from '../../../src/dev/processes';
-import { silentLogger } from '../../../src/logger';
-import { connectClient } from '../../../src/temporal/connection';
-import { createWorker } from '../../../src/worker/worker';
 import { createTestPipeline, eventually, type TestPipeline } from '../../support/stack';
-import { receiveNotifications, subscribeQueue } from './helpers';
+import { receiveNotifications, startReportWorker, subscribeQueue } from './helpers';
 
 describe('dailySalesReportWorkflow when the database is unreachable', () => {
   let pipeline: TestPipeline;
   let client: Client;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stop: () => Promise<void>;
   let notifications: string;
 
   beforeAll(async () => {
@@ -25,15 +20,11 @@ describe('dailySalesReportWorkflow when the database is unreachable', () => {
       EBBFLOW_DATABASE_URL: `postgres://sales:s3cret@127.0.0.1:${port}/sales`,
     });
     notifications = await subscribeQueue(pipeline.aws, pipeline.resources.notificationTopicArn);
-    client = await connectClient(pipeline.config.temporal);
-    worker = await createWorker({ config: pipeline.config, logger: silentLogger, bundleFromSource: true });
-    running = worker.run();
+    ({ client, stop } = await startReportWorker(pipeline.config));
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await client?.connection.close();
+    await stop?.();
   });
 
   it('retries three times, notifies the reason and fails with it', async () => {

@@ -7,39 +7,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { ensureBucket } from '../../../src/aws/provision';
 import { reportDateFor } from '../../../src/common/report-dates';
-import { silentLogger } from '../../../src/logger';
 import { Schedules } from '../../../src/schedules/schedule-client';
-import { connectClient } from '../../../src/temporal/connection';
-import { createWorker } from '../../../src/worker/worker';
 import type { DailySalesReportResult } from '../../../workflows';
 import { createTestPipeline, eventually, uniqueName, type TestPipeline } from '../../support/stack';
-import { listKeys } from './helpers';
+import { listKeys, startReportWorker } from './helpers';
 
 describe('report schedules', () => {
   let pipeline: TestPipeline;
   let client: Client;
   let schedules: Schedules;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stop: () => Promise<void>;
   const created: string[] = [];
 
   beforeAll(async () => {
     const dbFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'ebbflow-sched-')), 'sales.db');
     pipeline = await createTestPipeline('sched', { EBBFLOW_DATABASE_URL: `sqlite:${dbFile}` });
-    client = await connectClient(pipeline.config.temporal);
+    ({ client, stop } = await startReportWorker(pipeline.config));
     schedules = new Schedules(client);
-    worker = await createWorker({ config: pipeline.config, logger: silentLogger, bundleFromSource: true });
-    running = worker.run();
   });
 
   afterAll(async () => {
     for (const id of created) await schedules.delete(id).catch(() => undefined);
-    worker?.shutdown();
-    await running;
-    await client?.connection.close();
+    await stop?.();
   });
 
   const create = async (overrides: Partial<Parameters<Schedules['create']>[0]> = {}): Promise<string> => {
