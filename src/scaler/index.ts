@@ -8,12 +8,16 @@ import type { CapacityDriver } from './driver';
 import { createEcsDriver } from './ecs';
 import { createKubernetesDriver } from './kubernetes';
 import { createLocalDriver } from './local';
-import { cloudWatchPublisher, createScalerMetrics, serveScalerEndpoints } from './metrics';
+import { cloudWatchPublisher, createScalerMetrics, serveScalerEndpoints, type ScalerMetrics } from './metrics';
 import { policyFromConfig } from './policy';
 import { createScaler, type Scaler } from './scaler';
 import { createSignalReader } from './signals';
 
-export async function createDriver(config: EbbflowConfig, logger: Logger): Promise<CapacityDriver> {
+export async function createDriver(
+  config: EbbflowConfig,
+  logger: Logger,
+  metrics?: ScalerMetrics,
+): Promise<CapacityDriver> {
   const s = config.scaler;
   switch (s.driver) {
     case 'ecs':
@@ -21,7 +25,11 @@ export async function createDriver(config: EbbflowConfig, logger: Logger): Promi
     case 'kubernetes':
       return createKubernetesDriver({ namespace: s.k8sNamespace, deployment: s.k8sDeployment });
     case 'local':
-      return createLocalDriver({ logger, drainGrace: s.drainGrace });
+      return createLocalDriver({
+        logger,
+        drainGrace: s.drainGrace,
+        onExit: (outcome) => metrics?.workerExits.inc({ outcome }),
+      });
   }
 }
 
@@ -40,8 +48,8 @@ export async function startScaler(
   const policy = policyFromConfig(config.scaler);
   const aws = createAwsClients(config.aws);
   const client = await connectClient(config.temporal);
-  const capacity = driver ?? (await createDriver(config, logger));
   const metrics = createScalerMetrics();
+  const capacity = driver ?? (await createDriver(config, logger, metrics));
   const scaler = createScaler({
     policy,
     driver: capacity,

@@ -18,12 +18,17 @@ export interface LocalDriverOptions {
   output?: 'inherit' | 'ignore';
   /** Command that starts one worker. @defaultValue node bin/ebbflow.js worker */
   command?: string[];
+  /** Told how each worker ended: drained after SIGTERM, killed after the grace, or crashed on its own. */
+  onExit?: (outcome: WorkerExit) => void;
 }
+
+export type WorkerExit = 'drained' | 'killed' | 'crashed';
 
 interface LocalWorker {
   id: number;
   process: ChildProcess;
   draining: boolean;
+  killed: boolean;
   exited: Promise<void>;
 }
 
@@ -65,10 +70,11 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
       child.once('error', (error) => {
         workers.delete(id);
         logger.error('worker could not start', { worker: id, error });
+        options.onExit?.('crashed');
         resolve();
       });
     });
-    workers.set(id, { id, process: child, draining: false, exited });
+    workers.set(id, { id, process: child, draining: false, killed: false, exited });
     logger.info('worker started', { worker: id, pid: child.pid });
   };
 
@@ -80,6 +86,7 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
       const timer = setTimeout(() => {
         if (workers.has(worker.id)) {
           logger.warn('worker did not stop within the grace; killing it', { worker: worker.id });
+          worker.killed = true;
           worker.process.kill('SIGKILL');
         }
       }, options.drainGrace);

@@ -12,6 +12,8 @@ import type { LoggedDecision } from './scaler';
 export interface ScalerMetrics {
   registry: Registry;
   errors: Counter;
+  /** Local driver: worker processes that ended, by outcome (drained, killed, crashed). */
+  workerExits: Counter<'outcome'>;
   observe(decision: LoggedDecision): void;
 }
 
@@ -41,9 +43,16 @@ export function createScalerMetrics(): ScalerMetrics {
     help: 'Polls that failed.',
     registers: [registry],
   });
+  const workerExits = new Counter({
+    name: 'ebbflow_scaler_worker_exits_total',
+    help: 'Local worker processes that ended: drained after SIGTERM, killed after the grace, or crashed.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   return {
     registry,
     errors,
+    workerExits,
     observe(d) {
       g.backlog.set(d.backlog);
       g.perTask.set(d.backlogPerTask);

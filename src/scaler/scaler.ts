@@ -89,8 +89,15 @@ export function createScaler(options: ScalerOptions): Scaler {
         }
         const wait = Math.max(0, interval - (clock() - started));
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          const onAbort = (): void => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          }, wait);
+          signal.addEventListener('abort', onAbort, { once: true });
         });
       }
       logger.info('scaler stopped');
