@@ -1,4 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
+import { Command } from 'commander';
+import { registerEtlCommands } from '../../../src/cli/etl';
 import { ETL_QUERY_LEDGER, type EtlFanOutResult, type EtlLedger } from '../../../src/common/etl-types';
 import { generateSampleSources, type GeneratedSources } from '../../../src/etl/generate';
 import { redriveFailedSources, startEtlRun, waitForEtlRun } from '../../../src/etl/runs';
@@ -158,5 +160,30 @@ describe('fan-out ETL over 50 sources, 10 at a time', () => {
       expect(view.ledger.entries.find((e) => e.index === i)?.rowsWritten).toBe(s.rowsWritten);
       expect(await h.warehouse.countRows(s.table, s.name, DATE)).toBe(s.rowsWritten);
     }
+  });
+
+  it('shows the ledger through ebbflow etl status, as a table and as JSON', async () => {
+    const run = async (...args: string[]): Promise<string> => {
+      let out = '';
+      const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        out += String(chunk);
+        return true;
+      });
+      try {
+        const program = new Command('ebbflow').exitOverride();
+        registerEtlCommands(program);
+        await program.parseAsync(['node', 'ebbflow', 'etl', ...args]);
+      } finally {
+        spy.mockRestore();
+      }
+      return out;
+    };
+    const text = await run('status', firstRunId, '--once', '--all');
+    expect(text).toContain(`${firstRunId}  date ${DATE}  ✔ succeeded`);
+    expect(text).toContain('50/50 done: 47 succeeded, 3 failed, 0 running (limit 10), 0 pending');
+    expect(text).toMatch(/events-13 +✘ failed +1 +0 +0 +0 .* EtlMissingSourceError: source events-13: no jsonl files/);
+    const json = JSON.parse(await run('status', firstRunId, '--json')) as EtlFanOutResult & { outcome: unknown };
+    expect(json.counts.failed).toBe(3);
+    expect(json.outcome).toMatchObject({ status: 'succeeded' });
   });
 });
