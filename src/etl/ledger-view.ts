@@ -1,6 +1,6 @@
 /** The ledger as a person reads it: a summary line and a table whose columns line up. */
 import { table, formatDuration, type Cell } from '../cli/format';
-import type { EtlLedger, EtlLedgerEntry } from '../common/etl-types';
+import { clip, type EtlLedger, type EtlLedgerEntry } from '../common/etl-types';
 
 export interface LedgerViewOptions {
   /** Show every source; otherwise large runs show running and failed sources and the latest finished ones. */
@@ -54,15 +54,18 @@ export function renderLedger(ledger: EtlLedger, options: LedgerViewOptions = {},
     e.status === 'pending' ? null : e.rowsWritten,
     e.status === 'pending' ? null : e.rowsRejected,
     e.durationMs ? formatDuration(e.durationMs) : null,
-    e.error
-      ? `${e.error.type}: ${e.error.message}`
-      : e.retries?.length
-        ? `ok after: ${e.retries[e.retries.length - 1]}`
-        : e.rejectReasons
-          ? Object.entries(e.rejectReasons)
-              .map(([reason, n]) => `${n}× ${reason}`)
-              .join('; ')
-          : '',
+    clip(
+      e.error
+        ? `${e.error.type}: ${e.error.message}`
+        : e.retries?.length
+          ? `ok after: ${e.retries[e.retries.length - 1]}`
+          : e.rejectReasons
+            ? Object.entries(e.rejectReasons)
+                .map(([reason, n]) => `${n}× ${reason}`)
+                .join('; ')
+            : '',
+      options.all ? 400 : 100,
+    ),
   ]);
   const hidden = ledger.entries.length - shown.length;
   const body = table(['#', 'source', 'status', 'tries', 'read', 'written', 'rejected', 'took', 'notes'], rows);
