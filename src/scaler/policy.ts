@@ -9,7 +9,8 @@
  * (`ceil(backlog / target)`), not from `running × metric / target`, so it is defined when no task runs (min 0 works:
  * the first message scales 0 → 1) and it does not wait for three one-minute datapoints. Flapping is prevented the way
  * Kubernetes' HPA does it: a scale-in goes only down to the highest recommendation seen during the scale-in cooldown,
- * and no change of direction happens inside a cooldown.
+ * and no change of direction happens inside a cooldown. Nor does a scale-in go below one task per waiting item: removing
+ * a task that would still find work saves no task-hours, it only lengthens the tail.
  */
 
 /** How the policy behaves. Durations in milliseconds. */
@@ -166,14 +167,23 @@ export function decide(
     const wait = settings.scaleInCooldown - (now - lastChange);
     if (wait > 0) {
       parts.push(`scale-in held: cooldown ${seconds(wait)} left`);
+    } else if (backlog >= current) {
+      // Every task still has work waiting for it: removing one saves no task-hours, it only delays the tail.
+      parts.push(`scale-in held: ${backlog} waiting keep all ${current} tasks busy`);
     } else {
       const stable = Math.max(...recommendations.map((r) => r.desired));
-      if (stable >= current) {
+      const floor = Math.max(stable, backlog);
+      if (floor >= current) {
         parts.push(`scale-in held: ${stable} wanted within the last ${seconds(settings.scaleInCooldown)}`);
       } else {
-        if (stable > wanted)
-          parts.push(`kept at ${stable}, the highest of the last ${seconds(settings.scaleInCooldown)}`);
-        target = stable;
+        if (floor > wanted) {
+          parts.push(
+            stable >= backlog
+              ? `kept at ${floor}, the highest of the last ${seconds(settings.scaleInCooldown)}`
+              : `kept at ${floor}, one per waiting item`,
+          );
+        }
+        target = floor;
         direction = 'in';
       }
     }

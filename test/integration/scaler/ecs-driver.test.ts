@@ -62,7 +62,7 @@ async function sendMessages(queueUrl: string, count: number): Promise<void> {
   }
 }
 
-test('ECS desiredCount follows the decisions: burst → out at once, empty → back to min after the cooldown', async () => {
+test('ECS desiredCount follows the decisions: burst → out at once, scale-in only after the cooldown', async () => {
   const name = uniqueName('scale');
   const { cluster, service } = await ecsService(name, 1);
   const { QueueUrl: queueUrl } = await aws.sqs.send(new CreateQueueCommand({ QueueName: name }));
@@ -108,7 +108,7 @@ test('ECS desiredCount follows the decisions: burst → out at once, empty → b
   expect(burst.reason).toMatch(/^backlog 35 over \d+ tasks?, target 5 → 7/);
   expect(await driver.describe()).toEqual({ desired: 7, running: 7 });
 
-  // Ingress drained: the 5 waiting workflow tasks alone need 1 task. The scale-in waits for the 300 s cooldown.
+  // Ingress drained: 5 workflow tasks still wait, so after the 300 s cooldown the fleet keeps one task for each.
   await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
   await eventually('the ingress queue to be empty', async () => (await readSignals()).queueVisible === 0);
   now += 120_000;
@@ -119,8 +119,8 @@ test('ECS desiredCount follows the decisions: burst → out at once, empty → b
   now += 300_000;
   const scaledIn = await scaler.tick();
   expect(scaledIn.direction).toBe('in');
-  expect(scaledIn.reason).toContain('scale in 7 → 1');
-  expect(await driver.describe()).toEqual({ desired: 1, running: 1 });
+  expect(scaledIn.reason).toContain('kept at 5, one per waiting item, scale in 7 → 5');
+  expect(await driver.describe()).toEqual({ desired: 5, running: 5 });
 
   // Backlog per task went to CloudWatch, and the endpoints show the same story.
   const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: `Ebbflow/${name}` }));
@@ -132,11 +132,11 @@ test('ECS desiredCount follows the decisions: burst → out at once, empty → b
       desired: number;
     }[];
     expect(decisions.map((d) => [d.direction, d.desired])).toEqual([
-      ['in', 1],
+      ['in', 5],
       ['out', 7],
     ]);
     const text = await (await fetch(`${url}/metrics`)).text();
-    expect(text).toMatch(/ebbflow_scaler_desired_tasks 1/);
+    expect(text).toMatch(/ebbflow_scaler_desired_tasks 5/);
     expect(text).toMatch(/ebbflow_scaler_decisions_total\{direction="out"\} 1/);
   } finally {
     await new Promise((resolve) => server.close(resolve));

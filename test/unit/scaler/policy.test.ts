@@ -186,3 +186,16 @@ describe('scaling policy: options', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('scaling policy: scale-in that would only slow the tail', () => {
+  test('a scale-in keeps one task per waiting item', () => {
+    const state: PolicyState = { ...initialPolicyState(), lastScaleOutAt: 0 };
+    const busy = decide(signals({ now: 600 * S, queueVisible: 12, desired: 10, running: 10 }), article, state);
+    expect(busy.decision.direction).toBe('none');
+    expect(busy.decision.reason).toContain('12 waiting keep all 10 tasks busy');
+    const fewer = decide(signals({ now: 600 * S, queueVisible: 8, desired: 10, running: 10 }), article, state);
+    expect(fewer.decision.direction).toBe('in');
+    expect(fewer.decision.desired).toBe(8);
+    expect(fewer.decision.reason).toContain('kept at 8, one per waiting item');
+  });
+});
