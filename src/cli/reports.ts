@@ -9,7 +9,14 @@ import { openDatabase } from '../db/connection';
 import { redactUrl } from '../reports/errors';
 import { migrateSalesDatabase, type SalesDatabase } from '../reports/schema';
 import { seedSalesData } from '../reports/seed';
-import { OVERLAP_POLICIES, SCHEDULED_JOBS, Schedules, type OverlapPolicyName } from '../schedules/schedule-client';
+import {
+  OVERLAP_POLICIES,
+  SCHEDULED_JOBS,
+  Schedules,
+  validateBackfillRange,
+  validateScheduleSpec,
+  type OverlapPolicyName,
+} from '../schedules/schedule-client';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
 
@@ -131,6 +138,7 @@ export function registerReportCommands(program: Command): void {
           if (!(job in SCHEDULED_JOBS)) {
             throw new UsageError(`unknown job "${job}"; known: ${Object.keys(SCHEDULED_JOBS).join(', ')}`);
           }
+          validateScheduleSpec(opts.cron, opts.timezone);
           await withSchedules(async (schedules, taskQueue) => {
             const handle = await schedules.create({
               job: job as keyof typeof SCHEDULED_JOBS,
@@ -242,6 +250,7 @@ export function registerReportCommands(program: Command): void {
     .option('--overlap <policy>', 'ALLOW_ALL runs them in parallel, BUFFER_ALL one after another', 'ALLOW_ALL')
     .action(
       action(async (scheduleId: string, opts: { from: string; to: string; overlap: string }) => {
+        validateBackfillRange(opts.from, opts.to);
         await withSchedules(async (schedules) => {
           const { start, end } = await schedules.backfill(scheduleId, opts.from, opts.to, overlapOption(opts.overlap));
           out(`Backfilling ${scheduleId} for ${opts.from} … ${opts.to} (schedule times ${iso(start)} … ${iso(end)})`);

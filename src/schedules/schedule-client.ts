@@ -101,6 +101,24 @@ function overlapName(value: unknown): OverlapPolicyName {
   return name ?? 'SKIP';
 }
 
+/** Checks a cron and time zone without calling Temporal, so mistakes are reported before connecting. */
+export function validateScheduleSpec(cron: string, timezone: string): void {
+  try {
+    assertTimeZone(timezone);
+  } catch (err) {
+    throw new ScheduleUsageError((err as Error).message);
+  }
+  if (cron.trim().split(/\s+/).length !== 5) {
+    throw new ScheduleUsageError(`--cron expects 5 fields (minute hour day month weekday), got "${cron}"`);
+  }
+}
+
+/** Checks a backfill's report dates without calling Temporal. */
+export function validateBackfillRange(from: string, to: string): void {
+  if (!isIsoDate(from) || !isIsoDate(to)) throw new ScheduleUsageError('--from and --to expect dates as YYYY-MM-DD');
+  if (to < from) throw new ScheduleUsageError(`--to (${to}) is before --from (${from})`);
+}
+
 export class Schedules {
   constructor(private readonly client: Client) {}
 
@@ -113,14 +131,7 @@ export class Schedules {
     if (!job)
       throw new ScheduleUsageError(`unknown job "${options.job}"; known: ${Object.keys(SCHEDULED_JOBS).join(', ')}`);
     const timezone = options.timezone ?? 'UTC';
-    try {
-      assertTimeZone(timezone);
-    } catch (err) {
-      throw new ScheduleUsageError((err as Error).message);
-    }
-    if (options.cron.trim().split(/\s+/).length !== 5) {
-      throw new ScheduleUsageError(`--cron expects 5 fields (minute hour day month weekday), got "${options.cron}"`);
-    }
+    validateScheduleSpec(options.cron, timezone);
     const scheduleId = options.scheduleId ?? options.job;
     const memo: ScheduleMemo = { job: options.job, cron: options.cron, timezone };
     return this.client.schedule.create({
@@ -248,8 +259,7 @@ export class Schedules {
     to: string,
     overlap: OverlapPolicyName = 'ALLOW_ALL',
   ): Promise<{ start: Date; end: Date }> {
-    if (!isIsoDate(from) || !isIsoDate(to)) throw new ScheduleUsageError('--from and --to expect dates as YYYY-MM-DD');
-    if (to < from) throw new ScheduleUsageError(`--to (${to}) is before --from (${from})`);
+    validateBackfillRange(from, to);
     const d = await this.handle(scheduleId).describe();
     const timezone = ((d.memo ?? {}) as ScheduleMemo).timezone ?? d.spec.timezone ?? 'UTC';
     const start = new Date(startOfLocalDay(addDays(from, 1), timezone));
