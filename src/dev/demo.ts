@@ -19,7 +19,11 @@ export interface DemoOptions {
   count: number;
   logger: Logger;
   /** Writes `count` sample photos into `dir`. */
-  generatePhotos: (dir: string, count: number, options: { onPhoto?: () => void }) => Promise<unknown>;
+  generatePhotos: (
+    dir: string,
+    count: number,
+    options: { minSide: number; maxSide: number; onPhoto?: () => void },
+  ) => Promise<unknown>;
   /** Give up following after this long. */
   timeoutMs?: number;
 }
@@ -38,7 +42,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   mkdirSync(dir, { recursive: true });
   process.stdout.write(`Sample photos are drawn on this machine into ${dir}\n`);
   const drawing = new ProgressBar('drawing   ', count);
-  await options.generatePhotos(dir, count, { onPhoto: () => drawing.tick() });
+  // Phone-camera sizes, small enough that drawing a hundred takes well under a minute.
+  await options.generatePhotos(dir, count, { minSide: 1200, maxSide: 3000, onPhoto: () => drawing.tick() });
   drawing.finish();
 
   const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
