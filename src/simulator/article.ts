@@ -147,11 +147,11 @@ export function articleFigures(): ArticleFigure[] {
 const show = (value: number, unit: ArticleFigure['unit']): string => {
   switch (unit) {
     case '$':
-      return value < 0.01 ? `$${value.toFixed(4)}` : value < 1 ? `$${value.toFixed(3)}` : money(value);
+      return value < 0.01 ? `$${value.toFixed(4)}` : value < 0.1 ? `$${value.toFixed(6)}` : money(value);
     case 'h':
       return `${value.toFixed(1)} h`;
     case 'tasks':
-      return `${Number.isInteger(value) ? value : value.toFixed(1)} tasks`;
+      return `${Number.isInteger(value) ? value : value.toFixed(1)} task${value === 1 ? '' : 's'}`;
     case '%':
       return `${Math.round(value)} %`;
     case 'min':

@@ -307,7 +307,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
     taskMs += ran;
     cost += taskCost(ran, options.size, options.prices);
   }
-  const full = readyChanges.find((c) => c.ready >= peakDesired);
+  const full = peakDesired > 0 ? readyChanges.find((c) => c.ready >= peakDesired) : undefined;
   let peakTasks = 0;
   for (const c of readyChanges) peakTasks = Math.max(peakTasks, c.ready);
   const allDone = completed === jobs.length;
