@@ -82,6 +82,11 @@ async function withClient<T>(config: EbbflowConfig, body: (client: Client) => Pr
   const client = await connectClient(config.temporal);
   try {
     return await body(client);
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') {
+      throw new UsageError(`no such run in namespace ${config.temporal.namespace}: ${(err as Error).message}`);
+    }
+    throw err;
   } finally {
     await client.connection.close();
   }
