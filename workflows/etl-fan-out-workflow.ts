@@ -65,6 +65,36 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
   const maxAttempts = Math.max(1, input.maxAttempts ?? ETL_DEFAULTS.maxAttempts);
   const eventBudget = input.continueAsNewAfterEvents ?? ETL_DEFAULTS.continueAsNewAfterEvents;
 
+  const settings: EtlRunSettings = {
+    parallelism,
+    toleratedFailurePercent: tolerated,
+    maxAttempts,
+    retryInitialIntervalMs: input.retryInitialIntervalMs,
+    heartbeatTimeoutMs: input.heartbeatTimeoutMs,
+    attemptTimeoutMs: input.attemptTimeoutMs,
+    continueAsNewAfterEvents: input.continueAsNewAfterEvents,
+  };
+  const date = input.carried?.date ?? input.date ?? new Date(info.startTime).toISOString().slice(0, 10);
+  const startedAt = input.carried?.startedAt ?? Date.now();
+  const continuedRuns = input.carried?.continuedRuns ?? 0;
+  let entries: EtlLedgerEntry[] = input.carried?.ledger.map(expandEntry) ?? [];
+  let inFlight = 0;
+  const ledger = (): EtlLedger => ({
+    workflowId: info.workflowId,
+    date,
+    redriveOf: input.redriveOf,
+    total: entries.length,
+    counts: countStatuses(entries),
+    inFlight,
+    parallelism,
+    startedAt,
+    runs: continuedRuns + 1,
+    settings,
+    entries,
+  });
+  // Registered first, so the query answers (with no sources yet) while the sources file is being read.
+  setHandler(etlLedgerQuery, ledger);
+
   let carried: EtlCarriedState;
   if (input.carried) carried = input.carried;
   else {
@@ -81,43 +111,18 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
       selected = selected.filter((s) => input.only!.includes(s.name));
     }
     carried = {
-      date: input.date ?? new Date(info.startTime).toISOString().slice(0, 10),
-      startedAt: Date.now(),
+      date,
+      startedAt,
       configKey: resolved.configKey,
       configEtag: resolved.configEtag,
       ledger: selected.map((s) => [s.index, s.name, 0, 0, 0, 0, 0, 0]),
       next: 0,
-      continuedRuns: 0,
+      continuedRuns,
     };
+    entries = carried.ledger.map(expandEntry);
   }
-  const { date, configKey, configEtag } = carried;
-  const entries: EtlLedgerEntry[] = carried.ledger.map(expandEntry);
+  const { configKey, configEtag } = carried;
   let next = carried.next;
-  let inFlight = 0;
-
-  const settings: EtlRunSettings = {
-    parallelism,
-    toleratedFailurePercent: tolerated,
-    maxAttempts,
-    retryInitialIntervalMs: input.retryInitialIntervalMs,
-    heartbeatTimeoutMs: input.heartbeatTimeoutMs,
-    attemptTimeoutMs: input.attemptTimeoutMs,
-    continueAsNewAfterEvents: input.continueAsNewAfterEvents,
-  };
-  const ledger = (): EtlLedger => ({
-    workflowId: info.workflowId,
-    date,
-    redriveOf: input.redriveOf,
-    total: entries.length,
-    counts: countStatuses(entries),
-    inFlight,
-    parallelism,
-    startedAt: carried.startedAt,
-    runs: carried.continuedRuns + 1,
-    settings,
-    entries,
-  });
-  setHandler(etlLedgerQuery, ledger);
 
   const inline = Array.isArray(input.sources) ? input.sources : undefined;
   const runSource = async (entry: EtlLedgerEntry): Promise<void> => {

@@ -65,8 +65,20 @@ async function watch(
 ): Promise<RunView> {
   const tty = process.stdout.isTTY;
   let lastLines = 0;
+  let waitingSaid = false;
   for (;;) {
-    const view = await readEtlRun(client, workflowId);
+    let view: RunView;
+    try {
+      view = await readEtlRun(client, workflowId);
+    } catch (err) {
+      // A run that no worker has picked up yet cannot answer the query: wait for one, say so once.
+      const name = (err as Error).name;
+      if (!options.follow || (name !== 'QueryNotRegisteredError' && !/deadline|timeout/i.test(String(err)))) throw err;
+      if (!waitingSaid) process.stderr.write(`waiting for a worker on the task queue to pick up ${workflowId}…\n`);
+      waitingSaid = true;
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+      continue;
+    }
     const text = renderLedger(view.ledger, { all: options.all }, outcomeText(view));
     if (tty && options.follow) {
       if (lastLines > 0) process.stdout.write(`\x1b[${lastLines}F\x1b[0J`);
