@@ -57,14 +57,17 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
       child.once('exit', (code, signal) => {
         const worker = workers.get(id);
         workers.delete(id);
-        const level = worker?.draining ? 'info' : 'warn';
-        logger[level]('worker exited', {
+        // A worker stopped by SIGTERM itself had not yet installed its handler: it was still starting, with no work.
+        const clean = code === 0 || signal === 'SIGTERM';
+        const outcome: WorkerExit = worker?.killed ? 'killed' : worker?.draining && clean ? 'drained' : 'crashed';
+        logger[outcome === 'drained' ? 'info' : 'warn']('worker exited', {
           worker: id,
           pid: child.pid,
           code,
           signal,
-          drained: worker?.draining ?? false,
+          outcome,
         });
+        options.onExit?.(outcome);
         resolve();
       });
       child.once('error', (error) => {
