@@ -1,0 +1,171 @@
+/**
+ * Scaling seen locally, as a user runs it: `ebbflow dev` with the local scaler. A burst of 50 photos takes the
+ * workers to the max, the queue drains, the fleet returns to 0 after the (shortened) cooldown, and no activity is cut
+ * off by a scale-in: every workflow completes with each activity's first attempt.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import sharp from 'sharp';
+import { createAwsClients } from '../../../src/aws/clients';
+import { temporal } from '@temporalio/proto';
+import { freePort } from '../../../src/dev/processes';
+import { CLI_PATH } from '../../../src/paths';
+import type { LoggedDecision } from '../../../src/scaler/scaler';
+import { eventually } from '../../support/stack';
+
+const MAX_WORKERS = 3;
+const PHOTOS = 50;
+
+interface DevJson {
+  temporalAddress: string;
+  taskQueue: string;
+  awsEndpoint: string;
+  awsRegion: string;
+  inputBucket: string;
+}
+
+/** A noisy 1600×1200 JPEG, different for each index, so every resize does real work. */
+async function photo(index: number): Promise<Buffer> {
+  const width = 1600;
+  const height = 1200;
+  const pixels = Buffer.alloc(width * height * 3);
+  let x = index * 2654435761;
+  for (let i = 0; i < pixels.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    pixels[i] = (x >>> 16) & 0xff;
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
+}
+
+test('burst of 50 images: workers rise to the max, the queue drains, workers return to 0, nothing is cut off', async () => {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-scale-'));
+  const [temporalPort, awsPort, scalerPort] = [await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EBBFLOW_STATE_DIR: stateDir,
+    EBBFLOW_SCALER_POLL_INTERVAL: '1s',
+    EBBFLOW_SCALER_SCALE_OUT_COOLDOWN: '2s',
+    EBBFLOW_SCALER_SCALE_IN_COOLDOWN: '8s',
+    EBBFLOW_SCALER_MIN_TASKS: '0',
+    EBBFLOW_SCALER_METRICS_PORT: String(scalerPort),
+    EBBFLOW_WORKER_SHUTDOWN_GRACE: '30s',
+    EBBFLOW_SCALER_DRAIN_GRACE: '40s',
+  };
+  delete env.TEMPORAL_ADDRESS;
+  delete env.AWS_ENDPOINT_URL;
+  const dev = spawn(
+    process.execPath,
+    [
+      CLI_PATH,
+      'dev',
+      '--headless',
+      '--workers',
+      String(MAX_WORKERS),
+      '--temporal-port',
+      String(temporalPort),
+      '--aws-port',
+      String(awsPort),
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  dev.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  dev.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+  const seen: LoggedDecision[] = [];
+  const poll = async (): Promise<LoggedDecision[]> => {
+    const list = (await (await fetch(`http://127.0.0.1:${scalerPort}/decisions`)).json()) as LoggedDecision[];
+    for (const d of [...list].reverse()) if (!seen.some((s) => s.at === d.at)) seen.push(d);
+    return list;
+  };
+  let connection: Connection | undefined;
+  try {
+    const devJson = path.join(stateDir, 'dev.json');
+    await eventually('the stack to be up', async () => output.includes('Press Ctrl-C'), 90_000);
+    const state = JSON.parse(readFileSync(devJson, 'utf8')) as DevJson;
+    const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
+    const images = await Promise.all(Array.from({ length: PHOTOS }, (_, i) => photo(i)));
+    await Promise.all(
+      images.map((body, i) =>
+        aws.s3.send(new PutObjectCommand({ Bucket: state.inputBucket, Key: `burst/photo-${i}.jpg`, Body: body })),
+      ),
+    );
+    connection = await Connection.connect({ address: state.temporalAddress });
+    const client = new Client({ connection });
+    const completed = async (): Promise<number> =>
+      (await client.workflow.count(`TaskQueue="${state.taskQueue}" AND ExecutionStatus="Completed"`)).count;
+
+    // Workers go up to the max while the batch is processed, and the queue drains.
+    await eventually(
+      'every photo to be processed',
+      async () => {
+        await poll().catch(() => undefined);
+        return (await completed()) === PHOTOS;
+      },
+      150_000,
+      500,
+    );
+    const outs = seen.filter((d) => d.direction === 'out');
+    expect(outs[0]?.previous).toBe(0);
+    expect(Math.max(...seen.map((d) => d.desired))).toBe(MAX_WORKERS);
+    expect(Math.max(...seen.map((d) => d.signals.running))).toBe(MAX_WORKERS);
+
+    // Then back to 0 once the scale-in cooldown has passed, with the queues empty.
+    const last = await eventually(
+      'the fleet to return to 0',
+      async () => {
+        const latest = (await poll())[0];
+        return latest && latest.signals.running === 0 && latest.desired === 0 && latest;
+      },
+      60_000,
+      500,
+    );
+    expect(last.backlog).toBe(0);
+    const lastOut = outs.at(-1)!;
+    const firstInToZero = seen.find((d) => d.direction === 'in' && d.desired === 0 && d.at > lastOut.at)!;
+    expect(firstInToZero.at - lastOut.at).toBeGreaterThanOrEqual(8_000);
+
+    // Workers that were scaled in left on SIGTERM once their work was done; none was killed or crashed.
+    const metrics = await eventually('the drained workers to exit', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${scalerPort}/metrics`)).text();
+      const drained = Number(/worker_exits_total\{outcome="drained"\} (\d+)/.exec(text)?.[1] ?? 0);
+      return drained >= MAX_WORKERS && text;
+    });
+    expect(metrics).not.toMatch(/outcome="(killed|crashed)"/);
+
+    // No activity cut off: every workflow completed and every activity succeeded on its first attempt.
+    try {
+      const runs = [];
+      for await (const run of client.workflow.list({ query: `TaskQueue="${state.taskQueue}"` })) runs.push(run);
+      expect(runs).toHaveLength(PHOTOS);
+      expect(runs.every((r) => r.status.name === 'COMPLETED')).toBe(true);
+      const bad = new Set([
+        temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+        temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+        temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+      ]);
+      for (const run of runs) {
+        const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+        const failures = (history.events ?? []).filter((e) => e.eventType != null && bad.has(e.eventType));
+        const attempts = (history.events ?? [])
+          .map((e) => e.activityTaskStartedEventAttributes?.attempt)
+          .filter((a) => a !== undefined && a !== null);
+        expect(failures).toEqual([]);
+        expect(attempts.every((a) => a === 1)).toBe(true);
+      }
+    } finally {
+      await connection.close();
+      connection = undefined;
+    }
+  } finally {
+    await connection?.close();
+    dev.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }
+}, 240_000);
