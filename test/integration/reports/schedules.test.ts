@@ -119,10 +119,15 @@ describe('report schedules', () => {
     await client.workflow.getHandle(first).signal('approveReport');
     await client.workflow.getHandle(first).result();
     if (overlap === 'BUFFER_ONE') {
-      const second = await eventually('the buffered run to start', async () => {
-        const d = await schedules.describe(id);
-        return d.running.find((w) => w !== first);
-      });
+      // The schedule learns that the first run closed from its own watcher, which a busy server can delay.
+      const second = await eventually(
+        'the buffered run to start',
+        async () => {
+          const d = await schedules.describe(id);
+          return d.running.find((w) => w !== first);
+        },
+        180_000,
+      );
       await client.workflow.getHandle(second).signal('approveReport');
       await client.workflow.getHandle(second).result();
     }
