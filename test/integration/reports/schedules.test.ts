@@ -151,7 +151,7 @@ describe('report schedules', () => {
     expect(d.recentRuns).toHaveLength(2);
     const [a, b] = d.recentRuns;
     expect(b!.takenAt.getTime()).toBeGreaterThan(a!.takenAt.getTime());
-  });
+  }, 300_000);
 
   it('backfills 7 days into 7 reports, and again into the same 7', async () => {
     const bucket = uniqueName('backfill');
