@@ -14,6 +14,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform,
       testEnvironment: 'node',
+      setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
       slowTestThreshold: 60,
     },
   ],

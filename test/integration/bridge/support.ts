@@ -1,7 +1,7 @@
 /** Shared by the bridge tests: a worker serving the tiny test workflows, and counts read back from Temporal and SQS. */
 import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { EbbflowConfig } from '../../../src/config';
 import { connectionOptions } from '../../../src/temporal/connection';
 
@@ -13,11 +13,6 @@ export interface RunningWorker {
 
 /** Runs a worker for the test workflows on the config's task queue until stop(). */
 export async function startTestWorker(config: EbbflowConfig): Promise<RunningWorker> {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // Already installed in this process.
-  }
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   const worker = await Worker.create({
     connection,
