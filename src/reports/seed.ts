@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import { addDays, datesBetween, localDayBounds, weekday } from '../common/report-dates';
 import type { SalesDatabase, SalesOrderItemTable, SalesOrderTable, SalesProductTable } from './schema';
+import { seededRandom } from '../simulator/random';
 
 /** Relative order volume by local hour, 0–23. */
 export const HOUR_PROFILE = [
@@ -62,18 +63,6 @@ export const PRODUCTS: SalesProductTable[] = CATALOGUE.map(([name, category, pri
   unit_price_cents: price,
 }));
 
-/** mulberry32: small, fast and good enough for synthetic data. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function hashDate(date: string, seed: number): number {
   let h = seed ^ 0x9e3779b9;
   for (const ch of date) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
@@ -114,7 +103,7 @@ export function generateDay(
   options: { baseOrdersPerDay?: number; orders?: number; seed?: number; timezone?: string } = {},
 ): GeneratedDay {
   const seed = options.seed ?? 1;
-  const random = createRandom(hashDate(date, seed));
+  const random = seededRandom(hashDate(date, seed));
   const count =
     options.orders ??
     Math.max(0, Math.round(expectedOrders(date, options.baseOrdersPerDay ?? 400) * (0.85 + 0.3 * random())));
