@@ -387,6 +387,12 @@ export const SETTINGS = {
       '9465',
       'Port of the scaler’s /metrics and /decisions endpoints.',
     ),
+    k8sApiUrl: setting(
+      'EBBFLOW_K8S_API_URL',
+      str,
+      undefined,
+      'Kubernetes API for driver kubernetes, e.g. http://127.0.0.1:8001 from kubectl proxy; unset: the in-cluster service account.',
+    ),
     drainGrace: setting(
       'EBBFLOW_SCALER_DRAIN_GRACE',
       parseDuration,
@@ -476,6 +482,7 @@ export interface EbbflowConfig {
     k8sDeployment: string;
     cloudwatchNamespace?: string;
     metricsPort: number;
+    k8sApiUrl?: string;
     drainGrace: number;
     ecsAgentUri?: string;
   };

@@ -23,7 +23,7 @@ export async function createDriver(
     case 'ecs':
       return createEcsDriver({ ecs: createAwsClients(config.aws).ecs, cluster: s.ecsCluster, service: s.ecsService });
     case 'kubernetes':
-      return createKubernetesDriver({ namespace: s.k8sNamespace, deployment: s.k8sDeployment });
+      return createKubernetesDriver({ namespace: s.k8sNamespace, deployment: s.k8sDeployment, apiUrl: s.k8sApiUrl });
     case 'local':
       return createLocalDriver({
         logger,
