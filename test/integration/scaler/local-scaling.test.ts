@@ -91,6 +91,7 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     const state = JSON.parse(readFileSync(devJson, 'utf8')) as DevJson;
     const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
     const images = await Promise.all(Array.from({ length: PHOTOS }, (_, i) => photo(i)));
+    const uploadStarted = Date.now();
     await Promise.all(
       images.map((body, i) =>
         aws.s3.send(new PutObjectCommand({ Bucket: state.inputBucket, Key: `burst/photo-${i}.jpg`, Body: body })),
@@ -112,6 +113,10 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
       500,
     );
     const outs = seen.filter((d) => d.direction === 'out');
+    // The burst is acted on within 10 s of its arrival.
+    const burstOut = outs.find((d) => d.at >= uploadStarted);
+    expect(burstOut).toBeDefined();
+    expect(burstOut!.at - uploadStarted).toBeLessThanOrEqual(10_000);
     expect(outs[0]?.previous).toBe(0);
     expect(Math.max(...seen.map((d) => d.desired))).toBe(MAX_WORKERS);
     expect(Math.max(...seen.map((d) => d.signals.running))).toBe(MAX_WORKERS);
