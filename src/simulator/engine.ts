@@ -337,14 +337,16 @@ export function simulate(options: SimulationOptions): SimulationResult {
 }
 
 /**
- * Runs several policies on the same workload and bills them over the same span (the longest any of them needs to
- * settle), so costs compare like with like.
+ * Runs several policies on the same workload and bills them over the same span (the longest any of them that finishes
+ * the work needs to settle), so costs compare like with like.
  */
 export function compare(
   base: Omit<SimulationOptions, 'policy' | 'until'>,
   makePolicies: () => SimPolicy[],
 ): SimulationResult[] {
   const first = makePolicies().map((policy) => simulate({ ...base, policy }));
-  const until = Math.max(...first.map((r) => r.span));
+  // A policy that never finishes the work (AWS target tracking stuck at 0) must not stretch everyone's bill.
+  const finished = first.filter((r) => r.drainTime !== undefined);
+  const until = Math.max(...(finished.length > 0 ? finished : first).map((r) => r.span));
   return makePolicies().map((policy) => simulate({ ...base, policy, until }));
 }

@@ -56,6 +56,9 @@ describe('simulator', () => {
     expect(aws!.completed).toBe(0);
     expect(aws!.drainTime).toBeUndefined();
     expect(aws!.scalingActions).toBe(0);
+    // The stuck policy is billed over the span the working one needed, not until the simulator gives up.
+    expect(aws!.span).toBe(ebbflow!.span);
+    expect(ebbflow!.span).toBeLessThan(60 * MIN);
   });
 
   test('no flapping on alternating 2/min ↔ 20/min: no reversal inside a cooldown', () => {
