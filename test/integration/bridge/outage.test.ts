@@ -1,5 +1,5 @@
 /**
- * Temporal stopped for about 25 s while messages keep arriving: the bridge pauses receives, keeps what it holds
+ * Temporal stopped for 30 s while messages keep arriving: the bridge pauses receives, keeps what it holds
  * invisible, resumes by itself, and every message completes exactly once with nothing dead-lettered. Runs its own dev
  * server (file-backed, so workflows survive the restart) on its own port.
  */
@@ -15,7 +15,7 @@ import { connectClient } from '../../../src/temporal/connection';
 import { createTestPipeline, eventually, uniqueName } from '../../support/stack';
 import { executions, queueDepth, send, startTestWorker, TEST_WORKFLOWS, type RunningWorker } from './support';
 
-const OUTAGE_MS = 25_000;
+const OUTAGE_MS = 30_000;
 const logger = createLogger({ level: 'warn' });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-outage-'));
 let port: number;
