@@ -48,9 +48,10 @@ export function createScaler(options: ScalerOptions): Scaler {
     const [capacity, queues] = await Promise.all([options.driver.describe(), options.readSignals()]);
     const signals: ScalingSignals = { now: clock(), ...queues, ...capacity };
     const out = decide(signals, options.policy, state);
-    state = out.state;
     const decision = out.decision;
     if (decision.desired !== capacity.desired) await options.driver.setDesired(decision.desired);
+    // Only a decision that was applied starts a cooldown: a failed call is retried at the next poll.
+    state = out.state;
     const logged: LoggedDecision = { ...decision, time: new Date(decision.at).toISOString(), signals };
     history.push(logged);
     if (history.length > historySize) history.shift();
