@@ -214,6 +214,13 @@ export function registerSimulateCommands(program: Command): void {
           '',
           'times are from the first arrival; "drain" is when the last item finished; cost is billed over the same span for every policy',
         ];
+        for (const r of out.results.filter((x) => x.drainTime === undefined)) {
+          lines.push(
+            r.policy === 'aws-target-tracking' && r.scalingActions === 0 && s.minTasks === 0
+              ? `${r.policy} never started: its metric (visible ÷ running tasks) has no value at 0 tasks, so its alarms never fire; compare with --min 1`
+              : `${r.policy} left ${r.jobs - r.completed} of ${r.jobs} items undone: the fleet is too small for this workload (try a larger --max)`,
+          );
+        }
         if (opts.decisions) {
           for (const r of out.results) {
             lines.push('', `${r.policy} decisions:`);
