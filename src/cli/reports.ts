@@ -19,22 +19,11 @@ import {
 } from '../schedules/schedule-client';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
+import { table } from './format';
 
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 const iso = (d: Date | undefined): string => (d ? d.toISOString().replace('.000Z', 'Z') : '—');
 
@@ -170,9 +159,9 @@ export function registerReportCommands(program: Command): void {
           if (items.length === 0)
             return out('No schedules. Create one with: ebbflow schedule create daily-sales --cron "0 6 * * *"');
           out(
-            table([
+            table(
               ['SCHEDULE', 'WORKFLOW', 'CRON', 'ZONE', 'STATE', 'NEXT RUN', 'LAST RUN', 'NOTE'],
-              ...items.map((s) => [
+              items.map((s) => [
                 s.scheduleId,
                 s.workflowType ?? '—',
                 s.cron ?? '—',
@@ -182,7 +171,7 @@ export function registerReportCommands(program: Command): void {
                 iso(s.lastRun),
                 s.note ?? '',
               ]),
-            ]),
+            ),
           );
         });
       }),
@@ -214,16 +203,16 @@ export function registerReportCommands(program: Command): void {
           if (d.recentRuns.length === 0) return out('No runs yet.');
           out('Recent runs');
           out(
-            table([
+            table(
               ['SCHEDULED', 'WORKFLOW ID', 'STATUS', 'RESULT'],
-              ...d.recentRuns.map((r) => {
+              d.recentRuns.map((r) => {
                 const result = r.result as { location?: string; orders?: number } | undefined;
                 const summary = result?.location
                   ? `${result.location} (${result.orders ?? 0} orders)`
                   : (r.failure ?? (result !== undefined ? JSON.stringify(result) : ''));
                 return [iso(r.scheduledAt), r.workflowId, r.status, summary];
               }),
-            ]),
+            ),
           );
         });
       }),
