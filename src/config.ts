@@ -86,6 +86,8 @@ export interface DevState {
   taskQueue: string;
   databaseUrl: string;
   metricsPort: number;
+  /** The local scaler's /metrics and /decisions, when `ebbflow dev` runs one. */
+  scalerUrl?: string;
   pid: number;
   startedAt: string;
 }

@@ -9,6 +9,7 @@ interface DevOptions {
   temporalPort: string;
   uiPort: string;
   awsPort: string;
+  scalerPort: string;
   prefix: string;
   namespace: string;
   headless?: boolean;
@@ -32,6 +33,7 @@ export function registerDevCommands(program: Command): void {
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal Web UI port', '8233')
     .option('--aws-port <port>', 'AWS emulator port', '5050')
+    .option('--scaler-port <port>', "local scaler's /metrics and /decisions port", '9465')
     .option('--prefix <name>', 'prefix of bucket and queue names', 'ebbflow')
     .option('--namespace <ns>', 'Temporal namespace', 'default')
     .option('--headless', 'no Temporal Web UI')
@@ -62,10 +64,12 @@ export function registerDevCommands(program: Command): void {
             taskQueue: config.temporal.taskQueue || DEFAULT_TASK_QUEUE,
             headless: opts.headless,
             processes,
+            scalerPort: opts.scaler ? port(opts.scalerPort, '--scaler-port') : undefined,
             processEnv: {
               EBBFLOW_SCALER_DRIVER: 'local',
               EBBFLOW_SCALER_MAX_TASKS: String(workers),
-              ...(opts.scaler ? { EBBFLOW_METRICS_PORT: '0' } : {}),
+              // Several workers on one machine cannot share the metrics port.
+              ...(opts.scaler || workers > 1 ? { EBBFLOW_METRICS_PORT: '0' } : {}),
             },
           },
           logger,
@@ -82,6 +86,9 @@ export function registerDevCommands(program: Command): void {
             `  Upload bucket    s3://${s.inputBucket}  →  queue ${s.ingressQueueUrl}`,
             `  Output bucket    s3://${s.outputBucket}`,
             `  Dead letters     ${s.dlqUrl}`,
+            ...(s.scalerUrl
+              ? [`  Scaler           ${s.scalerUrl}/decisions  (workers come and go with the backlog)`]
+              : []),
             `  Logs             ${stack.logDir}`,
             '',
             'In another terminal:  ebbflow submit <photos>   ebbflow status   ebbflow dlq list',

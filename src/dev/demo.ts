@@ -35,6 +35,18 @@ export interface DemoResult {
   seconds: number;
 }
 
+/** Workers the local scaler last saw running, from its decision log; undefined without a scaler. */
+async function runningWorkers(scalerUrl: string | undefined): Promise<number | undefined> {
+  if (!scalerUrl) return undefined;
+  try {
+    const res = await fetch(`${scalerUrl}/decisions`);
+    const [latest] = (await res.json()) as { signals?: { running?: number } }[];
+    return latest?.signals?.running;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { config, state, count } = options;
   const batch = `demo/${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
@@ -65,7 +77,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (;;) {
       const w = await countWorkflows(client, state.taskQueue, query);
       const finished = w.completed + w.failed + w.timedOut + w.terminated;
-      progress.update(finished, `${w.running} running, ${w.failed} failed`);
+      const workers = await runningWorkers(state.scalerUrl);
+      progress.update(
+        finished,
+        `${w.running} running, ${w.failed} failed${workers === undefined ? '' : `, ${workers} worker${workers === 1 ? '' : 's'}`}`,
+      );
       if (finished >= items.length) {
         progress.finish();
         const seconds = (Date.now() - started) / 1000;

@@ -28,6 +28,8 @@ export interface DevStackOptions {
   processes: string[][];
   /** Extra environment for those processes. */
   processEnv?: Record<string, string>;
+  /** Port of the local scaler's endpoints, when one of the processes is the scaler. */
+  scalerPort?: number;
 }
 
 export interface DevStack {
@@ -73,6 +75,7 @@ export async function startDevStack(
   assertNoRunningStack(stateDir);
   const ports: Record<string, number> = { 'Temporal frontend': options.temporalPort, 'AWS emulator': options.awsPort };
   if (!options.headless) ports['Temporal UI'] = options.uiPort;
+  if (options.scalerPort) ports['scaler'] = options.scalerPort;
   await assertPortsFree(ports);
 
   const started: ManagedProcess[] = [];
@@ -113,13 +116,19 @@ export async function startDevStack(
       taskQueue: options.taskQueue,
       databaseUrl: config.database.url,
       metricsPort: config.worker.metricsPort,
+      scalerUrl: options.scalerPort ? `http://127.0.0.1:${options.scalerPort}` : undefined,
       pid: process.pid,
       startedAt: new Date().toISOString(),
     };
     writeFileSync(path.join(stateDir, 'dev.json'), JSON.stringify(state, null, 2) + '\n');
 
     // Children read dev.json through the config module, exactly as a command in another terminal would.
-    const env = { ...process.env, EBBFLOW_STATE_DIR: stateDir, ...options.processEnv };
+    const env = {
+      ...process.env,
+      EBBFLOW_STATE_DIR: stateDir,
+      ...(options.scalerPort ? { EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort) } : {}),
+      ...options.processEnv,
+    };
     for (const args of options.processes) {
       const name = `ebbflow ${args[0]}`;
       const proc = startProcess(name, process.execPath, [CLI_PATH, ...args], {

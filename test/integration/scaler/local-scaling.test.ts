@@ -53,7 +53,6 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     EBBFLOW_SCALER_SCALE_OUT_COOLDOWN: '2s',
     EBBFLOW_SCALER_SCALE_IN_COOLDOWN: '8s',
     EBBFLOW_SCALER_MIN_TASKS: '0',
-    EBBFLOW_SCALER_METRICS_PORT: String(scalerPort),
     EBBFLOW_WORKER_SHUTDOWN_GRACE: '30s',
     EBBFLOW_SCALER_DRAIN_GRACE: '40s',
   };
@@ -71,6 +70,8 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
       String(temporalPort),
       '--aws-port',
       String(awsPort),
+      '--scaler-port',
+      String(scalerPort),
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
