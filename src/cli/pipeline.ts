@@ -56,7 +56,7 @@ export function registerPipelineCommands(program: Command): void {
         await uploadAll(aws.s3, config.pipeline.inputBucket, items, { concurrency, onUploaded: () => bar.tick() });
         bar.finish();
         process.stdout.write(
-          `${items.length} images (${formatBytes(total)}) uploaded to s3://${config.pipeline.inputBucket}/${opts.prefix}\n`,
+          `${items.length} image${items.length === 1 ? '' : 's'} (${formatBytes(total)}) uploaded to s3://${config.pipeline.inputBucket}/${opts.prefix}\n`,
         );
       }),
     );
