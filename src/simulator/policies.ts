@@ -2,6 +2,7 @@
  * The policies the simulator can run: ebbflow's own scaler (the same module the live scaler uses), AWS Application
  * Auto Scaling target tracking as it behaves on ECS, and a fixed fleet.
  */
+import { AWS_DATAPOINT_PERIOD, decideAwsTargetTracking, initialAwsState } from '../scaler/aws-target-tracking';
 import { decide, initialPolicyState, type PolicySettings, type PolicyState } from '../scaler/policy';
 
 /** What a policy sees at an evaluation. */
@@ -68,51 +69,25 @@ export function ebbflowPolicy(options: PolicyOptions): SimPolicy {
 }
 
 /**
- * AWS target tracking on "backlog per task" as the article configures it: CloudWatch metric math divides the queue's
- * visible messages by the running task count once a minute; the scale-out alarm needs 3 consecutive datapoints above
- * the target and the scale-in alarm 15 below 90 % of it. With no running task the division has no value, the
- * alarms get no data, and nothing scales: a fleet at 0 stays at 0.
+ * AWS target tracking on "backlog per task" as the article configures it (see ../scaler/aws-target-tracking): one
+ * datapoint a minute, 3 above the target to scale out, 15 below 90 % of it to scale in, nothing at 0 running tasks.
  */
 export function awsTargetTrackingPolicy(options: PolicyOptions): SimPolicy {
   const { settings } = options;
-  const minute = 60_000;
-  const points: (number | undefined)[] = [];
-  let lastOut = -Infinity;
-  let lastIn = -Infinity;
-  const initial = settings.minTasks;
+  let state = initialAwsState();
   return {
     name: 'aws-target-tracking',
-    interval: minute,
-    initialTasks: initial,
+    interval: AWS_DATAPOINT_PERIOD,
+    initialTasks: settings.minTasks,
     floor: settings.minTasks,
     evaluate(o) {
-      const metric = o.running > 0 ? o.waiting / o.running : undefined;
-      points.push(metric);
-      const last = (n: number) => (points.length >= n ? points.slice(-n) : undefined);
-      const high = last(3)?.every((p) => p !== undefined && p > settings.targetBacklogPerTask);
-      const low = last(15)?.every((p) => p !== undefined && p < 0.9 * settings.targetBacklogPerTask);
-      const shown = metric === undefined ? 'no data (0 running tasks)' : metric.toFixed(1);
-      const bound = (n: number) => Math.min(settings.maxTasks, Math.max(settings.minTasks, n));
-      if (high && metric !== undefined && o.now - lastOut >= settings.scaleOutCooldown) {
-        const desired = bound(Math.ceil((o.running * metric) / settings.targetBacklogPerTask));
-        if (desired > o.desired) {
-          lastOut = o.now;
-          return { desired, reason: `3 datapoints above ${settings.targetBacklogPerTask} (now ${shown}) → ${desired}` };
-        }
-      }
-      if (
-        low &&
-        metric !== undefined &&
-        o.now - lastIn >= settings.scaleInCooldown &&
-        o.now - lastOut >= settings.scaleOutCooldown
-      ) {
-        const desired = bound(Math.ceil((o.running * metric) / settings.targetBacklogPerTask));
-        if (desired < o.desired) {
-          lastIn = o.now;
-          return { desired, reason: `15 datapoints below ${0.9 * settings.targetBacklogPerTask} → ${desired}` };
-        }
-      }
-      return { desired: o.desired, reason: `metric ${shown}, no alarm` };
+      const out = decideAwsTargetTracking(
+        { now: o.now, backlog: o.waiting, desired: o.desired, running: o.running },
+        settings,
+        state,
+      );
+      state = out.state;
+      return { desired: out.decision.desired, reason: out.decision.reason };
     },
   };
 }
