@@ -330,6 +330,12 @@ export const SETTINGS = {
       'local',
       'How capacity is changed: local processes, an ECS service, or a Kubernetes Deployment.',
     ),
+    policy: setting(
+      'EBBFLOW_SCALER_POLICY',
+      oneOf('ebbflow', 'aws-target-tracking'),
+      'ebbflow',
+      'ebbflow, or aws-target-tracking to compare: AWS’s rules (a datapoint a minute, 3 to scale out, none at 0 tasks).',
+    ),
     pollInterval: setting(
       'EBBFLOW_SCALER_POLL_INTERVAL',
       parseDuration,
@@ -470,6 +476,7 @@ export interface EbbflowConfig {
   };
   scaler: {
     driver: 'local' | 'ecs' | 'kubernetes';
+    policy: 'ebbflow' | 'aws-target-tracking';
     pollInterval: number;
     targetBacklogPerTask: number;
     minTasks: number;

@@ -52,6 +52,7 @@ export async function startScaler(
   const capacity = driver ?? (await createDriver(config, logger, metrics));
   const scaler = createScaler({
     policy,
+    policyName: config.scaler.policy,
     driver: capacity,
     logger,
     metrics,

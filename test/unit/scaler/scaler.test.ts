@@ -1,15 +1,15 @@
 import { silentLogger } from '../../../src/logger';
 import type { CapacityDriver } from '../../../src/scaler/driver';
 import { createScalerMetrics } from '../../../src/scaler/metrics';
-import { DEFAULT_POLICY } from '../../../src/scaler/policy';
+import { DEFAULT_POLICY, type PolicySettings } from '../../../src/scaler/policy';
 import { createScaler } from '../../../src/scaler/scaler';
 import type { QueueSignals } from '../../../src/scaler/signals';
 
-function fakeDriver(failures = 0): CapacityDriver & { desired: number; calls: number[] } {
+function fakeDriver(failures = 0, desired = 0): CapacityDriver & { desired: number; calls: number[] } {
   let left = failures;
   const driver = {
     name: 'local' as const,
-    desired: 0,
+    desired,
     calls: [] as number[],
     describe: async () => ({ desired: driver.desired, running: driver.desired }),
     setDesired: async (n: number) => {
@@ -93,5 +93,82 @@ describe('live scaler loop', () => {
     abort.abort();
     await running;
     expect(scaler.decisions.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+const POLL = 5_000;
+const SETTINGS: PolicySettings = { ...DEFAULT_POLICY, minTasks: 1, maxTasks: 10 };
+
+const temporalBacklog = (backlog: number): QueueSignals => ({
+  queueVisible: 0,
+  queueInFlight: 0,
+  // The bridge turns messages into workflows at once: the backlog the policies see is Temporal's.
+  taskQueueBacklog: backlog,
+  taskQueueBacklogAge: 0,
+  taskQueueAddRate: 0,
+});
+
+const awsScaler = (driver: CapacityDriver, clock: () => number, backlog: number, minTasks = SETTINGS.minTasks) =>
+  createScaler({
+    policy: { ...SETTINGS, minTasks },
+    policyName: 'aws-target-tracking',
+    driver,
+    logger: silentLogger,
+    clock,
+    readSignals: async () => temporalBacklog(backlog),
+  });
+
+describe('live scaler with AWS target-tracking semantics', () => {
+  test('the burst waits for 3 one-minute datapoints, then scales out in one step; ebbflow acts at the first poll', async () => {
+    let now = 0;
+    const driver = fakeDriver(0, 1);
+    const scaler = awsScaler(driver, () => now, 100);
+    const outs: number[] = [];
+    for (; now <= 130_000; now += POLL) {
+      const d = await scaler.tick();
+      if (d.direction === 'out') outs.push(d.at);
+      if (now < 120_000) expect(driver.desired).toBe(1);
+    }
+    expect(outs).toEqual([120_000]);
+    expect(driver.calls).toEqual([10]);
+    const out = scaler.decisions.find((d) => d.direction === 'out')!;
+    expect(out.reason).toBe('3 datapoints above 5 (now 100.0) → 10');
+    expect(out.previous).toBe(1);
+    expect(out.backlog).toBe(100);
+    expect(scaler.decisions.find((d) => d.at === 5_000)!.reason).toBe('next datapoint in 55s');
+
+    now = 0;
+    const ebbflowDriver = fakeDriver(0, 1);
+    const ebbflow = createScaler({
+      policy: SETTINGS,
+      driver: ebbflowDriver,
+      logger: silentLogger,
+      clock: () => now,
+      readSignals: async () => temporalBacklog(100),
+    });
+    expect((await ebbflow.tick()).direction).toBe('out');
+    expect(ebbflowDriver.desired).toBe(10);
+  });
+
+  test('with no running task the metric has no data and the fleet stays at 0', async () => {
+    let now = 0;
+    const driver = fakeDriver();
+    const scaler = awsScaler(driver, () => now, 100, 0);
+    for (; now <= 600_000; now += POLL) await scaler.tick();
+    expect(driver.calls).toEqual([]);
+    expect(scaler.decisions.at(-1)!.reason).toBe('metric no data (0 running tasks), no alarm');
+  });
+
+  test('a scale-out the driver failed to apply is retried at the next poll, not a minute later', async () => {
+    let now = 0;
+    const driver = fakeDriver(1, 2);
+    const scaler = awsScaler(driver, () => now, 30);
+    for (; now < 120_000; now += POLL) await scaler.tick();
+    await expect(scaler.tick()).rejects.toThrow('throttled');
+    now += POLL;
+    const retried = await scaler.tick();
+    expect(retried.direction).toBe('out');
+    expect(driver.calls).toEqual([6, 6]);
+    expect(driver.desired).toBe(6);
   });
 });
