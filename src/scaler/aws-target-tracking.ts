@@ -55,6 +55,18 @@ export function decideAwsTargetTracking(
     decision: { desired: o.desired, direction: 'none' as const, reason },
     state: next,
   });
+  // The scalable target's bounds apply at once, outside the alarms: registering min 1 starts a task at 0.
+  if (o.desired < settings.minTasks || o.desired > settings.maxTasks) {
+    const desired = Math.min(settings.maxTasks, Math.max(settings.minTasks, o.desired));
+    return {
+      decision: {
+        desired,
+        direction: desired > o.desired ? 'out' : 'in',
+        reason: `desired ${o.desired} outside the scalable target's ${settings.minTasks}–${settings.maxTasks} → ${desired}`,
+      },
+      state,
+    };
+  }
   const sinceLastPoint = since(o.now, state.lastPointAt);
   if (sinceLastPoint < AWS_DATAPOINT_PERIOD) {
     return hold(`next datapoint in ${Math.ceil((AWS_DATAPOINT_PERIOD - sinceLastPoint) / 1000)}s`, state);

@@ -150,6 +150,13 @@ describe('live scaler with AWS target-tracking semantics', () => {
     expect(ebbflowDriver.desired).toBe(10);
   });
 
+  test('a fleet below the minimum is raised to it at once, as the scalable target does', async () => {
+    const driver = fakeDriver();
+    const first = await awsScaler(driver, () => 0, 100).tick();
+    expect(first.direction).toBe('out');
+    expect(driver.calls).toEqual([1]);
+  });
+
   test('with no running task the metric has no data and the fleet stays at 0', async () => {
     let now = 0;
     const driver = fakeDriver();
