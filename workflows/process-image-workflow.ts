@@ -109,10 +109,14 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
   }
 
   if (input.searchAttributes !== false) {
-    upsertSearchAttributes([
+    const wanted = [
       { key: SOURCE_BUCKET, value: input.bucket },
       { key: SOURCE_KEY, value: input.key },
-    ]);
+    ];
+    // The bridge sets both at start; upserting them again would cost the server a visibility write per image.
+    const current = workflowInfo().typedSearchAttributes;
+    const missing = wanted.filter(({ key, value }) => current.get(key) !== value);
+    if (missing.length > 0) upsertSearchAttributes(missing);
   }
 
   const { resizeImage } = proxyActivities<Activities>({
