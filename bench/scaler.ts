@@ -190,7 +190,7 @@ async function liveBurst(policy: ScalerPolicyName, photos: string): Promise<Live
 }
 
 const secondsOrNot = (ms: number | undefined): string =>
-  ms === undefined ? `not reached in ${LIVE_CAP / 60_000} min` : `${(ms / 1000).toFixed(0)} s`;
+  ms === undefined ? 'not reached' : `${(ms / 1000).toFixed(0)} s`;
 const ratioOrNot = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined ? 'n/a' : `**${(a / b).toFixed(2)}×**`;
 
@@ -209,7 +209,7 @@ function liveMarkdown(live: { ebbflow: LiveRun; aws: LiveRun }): string {
   }
   if (e.completion !== undefined && a.completion !== undefined && e.completion > a.completion) {
     notes.push(
-      'ebbflow finished later here: starting nine more Node workers (each loads the workflow bundle) on this',
+      'ebbflow finished later here: starting more Node workers (each loads the workflow bundle) on this',
       'machine’s cores costs more CPU than it frees during a burst one worker clears in seconds. On separate tasks',
       'each worker brings its own CPU; the capacity row is the figure that carries over.',
     );
@@ -226,7 +226,8 @@ function liveMarkdown(live: { ebbflow: LiveRun; aws: LiveRun }): string {
     '`EBBFLOW_SCALER_POLICY=aws-target-tracking`: the simulator’s rules (same function), fed the backlog ebbflow',
     'sees (SQS plus Temporal’s task-queue backlog: the bridge turns messages into workflows within a second), one',
     'datapoint a minute. Times run from the end of the upload; capacity is read from the scaler’s `/decisions`',
-    '(`signals.running`: worker processes started and not draining), so it is exact to one 5 s poll.',
+    '(`signals.running`: worker processes started and not draining), so it is exact to one 5 s poll. A run ends',
+    `when every workflow has completed (no policy scales out after that), or after ${LIVE_CAP / 60_000} min.`,
     '',
     '| | ebbflow | AWS target-tracking semantics | AWS ÷ ebbflow |',
     '| --- | ---: | ---: | ---: |',
