@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createImageActivities } from '../activities/images';
+import { startBridge } from '../src/bridge/bridge';
 import { createAwsClients } from '../src/aws/clients';
 import { pipelineNames, provisionPipeline } from '../src/aws/provision';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
@@ -16,15 +17,20 @@ import { DEFAULT_VARIANTS } from '../src/common/image-variants';
 import { loadConfig } from '../src/config';
 import { freePort, startMoto, startTemporalDevServer, type ManagedProcess } from '../src/dev/processes';
 import { silentLogger } from '../src/logger';
-import { countWorkflows } from '../src/ops/status';
-import { collectUploads, uploadAll } from '../src/ops/upload';
+import { countWorkflows, queueDepth } from '../src/ops/status';
+import { collectUploads, uploadAll, type UploadItem } from '../src/ops/upload';
 import { CLI_PATH, PROJECT_ROOT } from '../src/paths';
 import { connectClient } from '../src/temporal/connection';
 import { createActivityDeps } from '../src/worker/worker';
 import type { BenchSection } from './types';
 
 const IMAGES = 60;
+const ROUNDS = 3;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const CONCURRENCY = os.cpus().length;
+/** Activity slots of the worker: its default on this machine, twice the cores, so I/O overlaps compute. */
+const WORKER_SLOTS = 2 * CONCURRENCY;
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 function cpuSeconds(pid: number | undefined): number {
@@ -84,84 +90,136 @@ export async function run(): Promise<BenchSection> {
       EBBFLOW_STATE_DIR: work,
       EBBFLOW_LOG_LEVEL: 'warn',
       EBBFLOW_METRICS_PORT: '0',
-      EBBFLOW_WORKER_MAX_ACTIVITIES: String(CONCURRENCY),
     };
     const aws = createAwsClients({ region: 'us-east-1', endpoint: env.AWS_ENDPOINT_URL, emulatorCredentials: true });
-
-    // Baseline: the activity in-process, CONCURRENCY at a time, over originals already in the bucket.
-    const base = await provisionPipeline(aws, pipelineNames('baseline'));
     const items = collectUploads([photos], 'photos');
+
+    // Baseline: the activity in-process over originals already in the bucket, at the better of two concurrencies.
+    const base = await provisionPipeline(aws, pipelineNames('baseline'));
     await uploadAll(aws.s3, base.inputBucket, items);
     const baseConfig = loadConfig({ ...env, EBBFLOW_OUTPUT_BUCKET: base.outputBucket }, { useDevState: false });
     const activities = createImageActivities(createActivityDeps(baseConfig, silentLogger));
     const mockEnv = new MockActivityEnvironment();
-    let next = 0;
-    const t0 = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < items.length) {
-          const item = items[next++]!;
-          await mockEnv.run(activities.resizeImage, {
-            bucket: base.inputBucket,
-            key: item.key,
-            variants: [...DEFAULT_VARIANTS],
-          });
-        }
-      }),
-    );
-    const baselineSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const resizeAll = async (concurrency: number, batch: UploadItem[]): Promise<number> => {
+      let next = 0;
+      const t0 = process.hrtime.bigint();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < batch.length) {
+            const item = batch[next++]!;
+            await mockEnv.run(activities.resizeImage, {
+              bucket: base.inputBucket,
+              key: item.key,
+              variants: [...DEFAULT_VARIANTS],
+            });
+          }
+        }),
+      );
+      return Number(process.hrtime.bigint() - t0) / 1e9;
+    };
+    await resizeAll(CONCURRENCY, items.slice(0, CONCURRENCY)); // warm-up: JIT, connections
 
-    // The pipeline: notifications queue up first, then the bridge and a worker drain them.
+    // The pipeline, warmed up: a worker process with the default slots, and one image through it first, so process
+    // start and workflow-bundle load stay outside the window as they would in a running fleet.
     const res = await provisionPipeline(aws, pipelineNames('pipeline'));
     Object.assign(env, {
       EBBFLOW_INPUT_BUCKET: res.inputBucket,
       EBBFLOW_OUTPUT_BUCKET: res.outputBucket,
       EBBFLOW_INGRESS_QUEUE_URL: res.ingressQueueUrl,
       EBBFLOW_DLQ_URL: res.dlqUrl,
+      EBBFLOW_WORKER_MAX_ACTIVITIES: String(WORKER_SLOTS),
     });
-    await uploadAll(aws.s3, res.inputBucket, items);
-    const client = await connectClient({ ...baseConfig.temporal, address: env.TEMPORAL_ADDRESS! });
-    const cpu0 = { temporal: cpuSeconds(temporal.child.pid), moto: cpuSeconds(moto.child.pid) };
-    const t1 = process.hrtime.bigint();
-    for (const command of ['worker', 'bridge']) {
-      children.push(spawn(process.execPath, [CLI_PATH, command], { env: { ...process.env, ...env }, stdio: 'ignore' }));
-    }
-    for (;;) {
-      const w = await countWorkflows(client, baseConfig.temporal.taskQueue);
-      if (w.completed + w.failed >= items.length) {
-        if (w.failed > 0) throw new Error(`${w.failed} workflows failed during the benchmark`);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const pipelineSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
-    const cpu = {
-      temporal: cpuSeconds(temporal.child.pid) - cpu0.temporal,
-      moto: cpuSeconds(moto.child.pid) - cpu0.moto,
+    const config = loadConfig(env, { useDevState: false });
+    const client = await connectClient(config.temporal);
+    const completed = async (): Promise<number> =>
+      (await client.workflow.count(`TaskQueue = "${config.temporal.taskQueue}" AND ExecutionStatus = "Completed"`))
+        .count;
+    const waitForCompleted = async (n: number): Promise<void> => {
+      while ((await completed()) < n) await new Promise((r) => setTimeout(r, 200));
     };
+    children.push(spawn(process.execPath, [CLI_PATH, 'worker'], { env: { ...process.env, ...env }, stdio: 'ignore' }));
+    const bridgeOptions = { config, logger: silentLogger, client, sqs: aws.sqs, statsIntervalMs: 0 };
+    const warmup = startBridge(bridgeOptions);
+    await uploadAll(aws.s3, res.inputBucket, [{ ...items[0]!, key: 'warmup/first.jpg' }]);
+    await waitForCompleted(1);
+    await warmup.stop();
+
+    /** One burst: every notification is queued before the bridge starts draining them. */
+    const burst = async (round: number): Promise<{ seconds: number; temporal: number; moto: number }> => {
+      const batch = items.map((item) => ({ ...item, key: `round-${round}/${item.key}` }));
+      await uploadAll(aws.s3, res.inputBucket, batch);
+      while ((await queueDepth(aws.sqs, res.ingressQueueUrl)).visible < batch.length) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const cpu0 = { temporal: cpuSeconds(temporal.child.pid), moto: cpuSeconds(moto.child.pid) };
+      // Each started workflow is awaited through its own handle (a long poll), so measuring adds no load of its own.
+      const results: Promise<unknown>[] = [];
+      const t1 = process.hrtime.bigint();
+      const bridge = startBridge({
+        ...bridgeOptions,
+        afterStart: (_message, starts) => {
+          for (const s of starts) results.push(client.workflow.getHandle(s.workflowId).result());
+        },
+      });
+      while (results.length < batch.length) await new Promise((r) => setTimeout(r, 50));
+      await Promise.all(results);
+      const seconds = Number(process.hrtime.bigint() - t1) / 1e9;
+      await bridge.stop();
+      return {
+        seconds,
+        temporal: cpuSeconds(temporal.child.pid) - cpu0.temporal,
+        moto: cpuSeconds(moto.child.pid) - cpu0.moto,
+      };
+    };
+
+    // Rounds alternate baseline and pipeline, so drift on a shared machine hits both; each figure is the median.
+    const baselineRuns = new Map<number, number[]>([
+      [CONCURRENCY, []],
+      [WORKER_SLOTS, []],
+    ]);
+    const bursts: { seconds: number; temporal: number; moto: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [c, runs] of baselineRuns) runs.push(await resizeAll(c, items));
+      bursts.push(await burst(round));
+    }
+    const [baselineConcurrency, baselineSeconds] = [...baselineRuns]
+      .map(([c, runs]) => [c, median(runs)] as const)
+      .sort((a, b) => a[1] - b[1])[0]!;
+    const pipelineSeconds = median(bursts.map((b) => b.seconds));
+    const cpu = { temporal: median(bursts.map((b) => b.temporal)), moto: median(bursts.map((b) => b.moto)) };
+    const failed = (await countWorkflows(client, config.temporal.taskQueue)).failed;
+    if (failed > 0) throw new Error(`${failed} workflows failed during the benchmark`);
     await client.connection.close();
 
     const baselineRate = items.length / baselineSeconds;
     const pipelineRate = items.length / pipelineSeconds;
     const ratio = pipelineRate / baselineRate;
     const cost = 1 - ratio;
+    // The Temporal server takes its share of the same cores here; on a cluster it would not.
+    const temporalShare = cpu.temporal / pipelineSeconds / CONCURRENCY;
+    const serverApartRatio = pipelineRate / (1 - temporalShare) / baselineRate;
     const markdown = `
 ${items.length} real photographs (Debian's plasma-workspace-wallpapers, ${Math.round(
       items.reduce((s, i) => s + i.bytes, 0) / items.length / 1024,
-    )} KiB average), three variants each, ${CONCURRENCY} at a time on ${CONCURRENCY} cores.
+    )} KiB average), three variants each, on ${CONCURRENCY} cores shared by everything below.
 
 | path | images/s | ratio to baseline |
 | --- | ---: | ---: |
-| baseline: resize activity called in-process, S3 in and out | ${baselineRate.toFixed(2)} | 1.00 |
-| pipeline: upload notifications → SQS → bridge → Temporal → worker → S3 | ${pipelineRate.toFixed(2)} | ${ratio.toFixed(2)} |
+| baseline: resize activity called in-process, S3 in and out, ${baselineConcurrency} at a time (the faster of ${[...baselineRuns.keys()].join(' and ')}) | ${baselineRate.toFixed(2)} | 1.00 |
+| pipeline: queued S3 notifications → SQS → bridge → Temporal → worker (${WORKER_SLOTS} slots) → S3 | ${pipelineRate.toFixed(2)} | ${ratio.toFixed(2)} |
 
-Orchestration cost: **${(cost * 100).toFixed(0)} %** of throughput (target: at most 25 %). The worker and the bridge
-start inside the measured window (process start and workflow-bundle load included), as they would on a scale-out.
+Orchestration cost: **${(cost * 100).toFixed(0)} %** of throughput (target: at most 25 %). The pipeline is measured
+as a running fleet meets a burst: the worker is up and has processed one image, every notification of the batch is
+already queued, and the clock runs from the bridge's start to the last completed workflow. Median of ${ROUNDS}
+rounds that alternate baseline and pipeline.
 
-CPU used while the pipeline ran: Temporal dev server ${cpu.temporal.toFixed(1)} s
+CPU used while the pipeline ran (median round): Temporal dev server ${cpu.temporal.toFixed(1)} s
 (${((cpu.temporal / pipelineSeconds / CONCURRENCY) * 100).toFixed(0)} % of the machine), AWS emulator
 ${cpu.moto.toFixed(1)} s (${((cpu.moto / pipelineSeconds / CONCURRENCY) * 100).toFixed(0)} %). Both share the cores
-with the worker here; in production they run elsewhere.
+with the worker here; in production they run elsewhere, so this is the cost of orchestration on one laptop. With the
+Temporal server's share of the cores set aside (an estimate: throughput scaled by the cores left to the rest), the
+pipeline reaches **${serverApartRatio.toFixed(2)}** of the baseline, an orchestration cost of
+${((1 - serverApartRatio) * 100).toFixed(0)} %.
 `;
     return {
       title: 'End to end: SQS → bridge → Temporal → worker → S3',
@@ -170,6 +228,7 @@ with the worker here; in production they run elsewhere.
         baselineImagesPerSecond: baselineRate,
         pipelineImagesPerSecond: pipelineRate,
         pipelineToBaseline: ratio,
+        pipelineToBaselineServerApart: serverApartRatio,
         temporalCpuSeconds: cpu.temporal,
         emulatorCpuSeconds: cpu.moto,
       },
