@@ -4,15 +4,11 @@
  * the same code and no orchestration, one source after another. Both read the same emulator and write a fresh SQLite
  * warehouse on the same cores. The ratio is what bounded parallelism buys net of what orchestration costs.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createAwsClients } from '../src/aws/clients';
 import { pipelineNames, provisionPipeline } from '../src/aws/provision';
 import type { EtlFanOutResult } from '../src/common/etl-types';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/connection';
-import { freePort, startMoto, startTemporalDevServer, type ManagedProcess } from '../src/dev/processes';
 import { generateSampleSources } from '../src/etl/generate';
 import { runSourceEtl } from '../src/etl/pipeline';
 import { startEtlRun } from '../src/etl/runs';
@@ -20,6 +16,7 @@ import { Warehouse } from '../src/etl/warehouse';
 import { silentLogger } from '../src/logger';
 import { connectClient } from '../src/temporal/connection';
 import { createWorker } from '../src/worker/worker';
+import { startBenchStack } from './stack';
 import type { BenchSection } from './types';
 
 const SOURCES = 30;
@@ -28,26 +25,15 @@ const PARALLELISM = 10;
 const DATE = '2025-03-14';
 
 export async function run(): Promise<BenchSection> {
-  const work = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-bench-etl-'));
-  const [temporalPort, awsPort] = [await freePort(), await freePort()];
-  const servers: ManagedProcess[] = [];
+  const stack = await startBenchStack('etl');
+  const { work, aws } = stack;
   try {
-    servers.push(
-      await startTemporalDevServer({ port: temporalPort, headless: true, dbFile: path.join(work, 'temporal.db') }),
-      await startMoto({ port: awsPort }),
-    );
     const env = {
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      AWS_ENDPOINT_URL: `http://127.0.0.1:${awsPort}`,
-      AWS_REGION: 'us-east-1',
-      EBBFLOW_STATE_DIR: work,
-      EBBFLOW_LOG_LEVEL: 'warn',
-      EBBFLOW_METRICS_PORT: '0',
+      ...stack.env,
       EBBFLOW_TASK_QUEUE: 'bench-etl',
       EBBFLOW_WORKER_MAX_ACTIVITIES: String(PARALLELISM),
       EBBFLOW_DATABASE_URL: `sqlite:${path.join(work, 'orchestrated.db')}`,
     };
-    const aws = createAwsClients({ region: 'us-east-1', endpoint: env.AWS_ENDPOINT_URL, emulatorCredentials: true });
     const resources = await provisionPipeline(aws, pipelineNames('bench-etl'));
     const config = loadConfig({ ...env, EBBFLOW_INPUT_BUCKET: resources.inputBucket }, { useDevState: false });
     const generated = await generateSampleSources({
@@ -129,6 +115,6 @@ export async function run(): Promise<BenchSection> {
       },
     };
   } finally {
-    for (const s of servers.reverse()) await s.stop();
+    await stack.stop();
   }
 }

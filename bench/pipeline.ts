@@ -10,18 +10,16 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createImageActivities } from '../activities/images';
 import { startBridge } from '../src/bridge/bridge';
-import { createAwsClients } from '../src/aws/clients';
 import { pipelineNames, provisionPipeline } from '../src/aws/provision';
-import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import { DEFAULT_VARIANTS } from '../src/common/image-variants';
 import { loadConfig } from '../src/config';
-import { freePort, startMoto, startTemporalDevServer, type ManagedProcess } from '../src/dev/processes';
 import { silentLogger } from '../src/logger';
 import { countWorkflows, queueDepth } from '../src/ops/status';
 import { collectUploads, uploadAll, type UploadItem } from '../src/ops/upload';
 import { CLI_PATH, PROJECT_ROOT } from '../src/paths';
 import { connectClient } from '../src/temporal/connection';
 import { createActivityDeps } from '../src/worker/worker';
+import { startBenchStack } from './stack';
 import type { BenchSection } from './types';
 
 const IMAGES = 60;
@@ -67,31 +65,12 @@ function photoCorpus(count: number): string {
 }
 
 export async function run(): Promise<BenchSection> {
-  const work = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-bench-pipeline-'));
   const photos = photoCorpus(IMAGES);
-  const [temporalPort, awsPort] = [await freePort(), await freePort()];
-  const servers: ManagedProcess[] = [];
+  const stack = await startBenchStack('pipeline');
+  const { temporal, moto, aws } = stack;
+  const env = { ...stack.env };
   const children: ReturnType<typeof spawn>[] = [];
   try {
-    servers.push(
-      await startTemporalDevServer({
-        port: temporalPort,
-        headless: true,
-        dbFile: path.join(work, 'temporal.db'),
-        searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((n) => [n, 'Keyword'])),
-      }),
-      await startMoto({ port: awsPort }),
-    );
-    const [temporal, moto] = servers as [ManagedProcess, ManagedProcess];
-    const env: Record<string, string> = {
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      AWS_ENDPOINT_URL: `http://127.0.0.1:${awsPort}`,
-      AWS_REGION: 'us-east-1',
-      EBBFLOW_STATE_DIR: work,
-      EBBFLOW_LOG_LEVEL: 'warn',
-      EBBFLOW_METRICS_PORT: '0',
-    };
-    const aws = createAwsClients({ region: 'us-east-1', endpoint: env.AWS_ENDPOINT_URL, emulatorCredentials: true });
     const items = collectUploads([photos], 'photos');
 
     // Baseline: the activity in-process over originals already in the bucket, at the better of two concurrencies.
@@ -236,6 +215,6 @@ ${((1 - serverApartRatio) * 100).toFixed(0)} %.
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
-    for (const s of servers.reverse()) await s.stop();
+    await stack.stop();
   }
 }

@@ -11,18 +11,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { createAwsClients } from '../src/aws/clients';
 import { pipelineNames, provisionPipeline } from '../src/aws/provision';
-import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import { loadConfig } from '../src/config';
-import {
-  freePort,
-  startMoto,
-  startProcess,
-  startTemporalDevServer,
-  waitFor,
-  type ManagedProcess,
-} from '../src/dev/processes';
+import { freePort, startProcess, waitFor, type ManagedProcess } from '../src/dev/processes';
 import { writeSamplePhotos } from '../src/images/sample-photos';
 import { countWorkflows } from '../src/ops/status';
 import { collectUploads, uploadAll } from '../src/ops/upload';
@@ -33,6 +24,7 @@ import type { SimulationResult } from '../src/simulator/engine';
 import { compactDuration, summaryMarkdown } from '../src/simulator/report';
 import { ARTICLE_BURST, runSimulation } from '../src/simulator/run';
 import { renderChart } from '../src/simulator/svg';
+import { startBenchStack } from './stack';
 import type { BenchSection } from './types';
 
 const CHART = 'scaling-burst.svg';
@@ -73,28 +65,14 @@ interface LiveRun {
 
 /** The article's burst on a live fleet: own servers, bridge and scaler, 100 photos at once, measured until done. */
 async function liveBurst(policy: ScalerPolicyName, photos: string): Promise<LiveRun> {
-  const work = mkdtempSync(path.join(os.tmpdir(), `ebbflow-bench-scaler-${policy}-`));
-  const [temporalPort, awsPort, scalerPort] = [await freePort(), await freePort(), await freePort()];
-  const servers: ManagedProcess[] = [];
+  const stack = await startBenchStack(`scaler-${policy}`);
+  const { work } = stack;
+  const scalerPort = await freePort();
   const children: ManagedProcess[] = [];
   let close = async (): Promise<void> => undefined;
   try {
-    servers.push(
-      await startTemporalDevServer({
-        port: temporalPort,
-        headless: true,
-        dbFile: path.join(work, 'temporal.db'),
-        searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((n) => [n, 'Keyword'])),
-      }),
-      await startMoto({ port: awsPort }),
-    );
     const env: Record<string, string> = {
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      AWS_ENDPOINT_URL: `http://127.0.0.1:${awsPort}`,
-      AWS_REGION: 'us-east-1',
-      EBBFLOW_STATE_DIR: work,
-      EBBFLOW_LOG_LEVEL: 'warn',
-      EBBFLOW_METRICS_PORT: '0',
+      ...stack.env,
       EBBFLOW_WORKER_MAX_ACTIVITIES: '1',
       EBBFLOW_SCALER_DRIVER: 'local',
       EBBFLOW_SCALER_POLICY: policy,
@@ -106,7 +84,7 @@ async function liveBurst(policy: ScalerPolicyName, photos: string): Promise<Live
       EBBFLOW_SCALER_POLL_INTERVAL: '5s',
       EBBFLOW_SCALER_METRICS_PORT: String(scalerPort),
     };
-    const aws = createAwsClients({ region: 'us-east-1', endpoint: env.AWS_ENDPOINT_URL, emulatorCredentials: true });
+    const { aws } = stack;
     const res = await provisionPipeline(aws, pipelineNames('burst'));
     Object.assign(env, {
       EBBFLOW_INPUT_BUCKET: res.inputBucket,
@@ -185,7 +163,7 @@ async function liveBurst(policy: ScalerPolicyName, photos: string): Promise<Live
     // The scaler drains its workers on SIGTERM; then the bridge, the client, the servers.
     for (const p of children.reverse()) await p.stop(p.name === 'scaler' ? 90_000 : 10_000);
     await close();
-    for (const p of servers.reverse()) await p.stop();
+    await stack.stop();
   }
 }
 
