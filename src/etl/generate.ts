@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify as toYaml } from 'yaml';
 import type { EtlSourceDefinition } from '../common/etl-types';
-import { seededRandom, type Random } from '../simulator/random';
+import { seededRandom, type Random } from '../common/random';
 
 /** Ways a generated source can be broken on purpose. */
 export type EtlFault = 'bad-schema' | 'missing-prefix' | 'corrupt-gzip';

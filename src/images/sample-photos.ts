@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { seededRandom } from '../simulator/random';
+import { seededRandom } from '../common/random';
 
 export interface SamplePhoto {
   /** File name, e.g. `sample-0007.jpg`. */

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import { addDays, datesBetween, localDayBounds, weekday } from '../common/report-dates';
 import type { SalesDatabase, SalesOrderItemTable, SalesOrderTable, SalesProductTable } from './schema';
-import { seededRandom } from '../simulator/random';
+import { seededRandom } from '../common/random';
 
 /** Relative order volume by local hour, 0–23. */
 export const HOUR_PROFILE = [

@@ -2,7 +2,7 @@
  * Workloads for the simulator: when work arrives and how long each item takes. Jobs are generated once per run from
  * the seed, so every policy compared in one run faces exactly the same jobs.
  */
-import { exponential, logNormal, seededRandom, type Random } from './random';
+import { exponential, logNormal, seededRandom, type Random } from '../common/random';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

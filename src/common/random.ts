@@ -1,5 +1,6 @@
 /**
- * Seeded randomness for the simulator: the same seed gives the same workload, so runs can be compared and replayed.
+ * Seeded randomness: the same seed gives the same workload, sample photos or sales data, so runs can be compared
+ * and replayed.
  */
 
 /** A uniform generator on [0, 1) (mulberry32: small, fast, and good enough for workloads). */
