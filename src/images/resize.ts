@@ -3,12 +3,16 @@
  *
  * The original is decoded once: one libvips pipeline reads it (JPEG and WebP shrink on load when the largest variant
  * is much smaller than the original), applies the EXIF orientation, flattens transparency onto white, converts to
- * sRGB and resizes to the largest variant, into raw pixels. Every variant is then encoded from those pixels. The same
- * bytes in give the same bytes out, so a retried attempt overwrites its outputs with identical objects.
+ * sRGB and resizes to the largest variant, into raw pixels. The variants are then made from largest to smallest, each
+ * resized from the pixels of the one before it, so no step touches more pixels than it must. An embedded profile that
+ * is sRGB already (src/images/icc.ts) is not converted: that transform would run at full resolution and change
+ * nothing. The same bytes in give the same bytes out, so a retried attempt overwrites its outputs with identical
+ * objects.
  */
 import sharp from 'sharp';
 import { fitInside, largestVariant, VARIANT_JPEG_QUALITY, type VariantSpec } from '../common/image-variants';
 import { CorruptImageError, DecompressionBombError, EmptyImageError, UnsupportedImageError } from './errors';
+import { isSrgbProfile } from './icc';
 
 /** Formats read by the activity; anything else fails as UnsupportedImageError. */
 export const READABLE_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif']);
@@ -40,7 +44,7 @@ export interface RenderedImage {
 export async function inspectImage(
   input: Buffer,
   maxPixels: number,
-): Promise<{ format: string; width: number; height: number; orientation: number }> {
+): Promise<{ format: string; width: number; height: number; orientation: number; icc?: Buffer }> {
   if (input.length === 0) throw new EmptyImageError('the image is empty (0 bytes)');
   let meta: sharp.Metadata;
   try {
@@ -64,7 +68,7 @@ export async function inspectImage(
         '(EBBFLOW_IMAGE_MAX_PIXELS)',
     );
   }
-  return { format, width, height, orientation: meta.orientation ?? 1 };
+  return { format, width, height, orientation: meta.orientation ?? 1, ...(meta.icc ? { icc: meta.icc } : {}) };
 }
 
 /** Decodes `input` once and encodes every variant as JPEG (quality 85, sRGB, upright, flattened onto white). */
@@ -84,7 +88,12 @@ export async function renderVariants(
 
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
-    let pipeline = sharp(input, { limitInputPixels: options.maxPixels, failOn: 'error', sequentialRead: true })
+    let pipeline = sharp(input, {
+      limitInputPixels: options.maxPixels,
+      failOn: 'error',
+      sequentialRead: true,
+      ignoreIcc: header.icc !== undefined && isSrgbProfile(header.icc),
+    })
       .rotate()
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb');
@@ -102,18 +111,35 @@ export async function renderVariants(
     });
   }
 
-  const { width, height, channels } = decoded.info;
-  const base = sharp(decoded.data, { raw: { width, height, channels } });
-  const rendered: RenderedVariant[] = [];
-  for (const variant of variants) {
+  const { channels } = decoded.info;
+  const decodedPixels: Pixels = { data: decoded.data, width: decoded.info.width, height: decoded.info.height };
+  const fromPixels = (pixels: Pixels) =>
+    sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels } });
+  const largestFirst = variants
+    .map((variant, index) => ({ variant, index, size: fitInside(upright, variant) }))
+    .sort((a, b) => b.size.width * b.size.height - a.size.width * a.size.height);
+  const rendered: RenderedVariant[] = new Array<RenderedVariant>(variants.length);
+  let source = decodedPixels;
+  for (const [position, { variant, index, size }] of largestFirst.entries()) {
     options.onProgress?.(variant.name);
-    const size = fitInside(upright, variant);
-    let pipeline = base.clone();
-    if (size.width !== width || size.height !== height) {
+    if (size.width > source.width || size.height > source.height) source = decodedPixels;
+    let pipeline = fromPixels(source);
+    if (size.width !== source.width || size.height !== source.height) {
       pipeline = pipeline.resize(size.width, size.height, { fit: 'fill' });
+      if (position < largestFirst.length - 1) {
+        // A smaller variant follows: keep these pixels as its source.
+        source = { data: await pipeline.raw().toBuffer(), width: size.width, height: size.height };
+        pipeline = fromPixels(source);
+      }
     }
     const data = await pipeline.jpeg({ quality: VARIANT_JPEG_QUALITY, chromaSubsampling: '4:2:0' }).toBuffer();
-    rendered.push({ name: variant.name, width: size.width, height: size.height, data });
+    rendered[index] = { name: variant.name, width: size.width, height: size.height, data };
   }
   return { format: header.format, width: upright.width, height: upright.height, variants: rendered };
+}
+
+interface Pixels {
+  data: Buffer;
+  width: number;
+  height: number;
 }

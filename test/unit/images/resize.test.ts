@@ -56,3 +56,65 @@ describe('renderVariants', () => {
     });
   });
 });
+
+describe('renderVariants colour handling', () => {
+  /** A vivid gradient, so that a colour transform that should or should not run shows in the pixels. */
+  async function photoWithProfile(name: string): Promise<Buffer> {
+    const width = 400;
+    const height = 300;
+    const pixels = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const at = (y * width + x) * 3;
+        pixels[at] = Math.round((x / width) * 255);
+        pixels[at + 1] = Math.round((y / height) * 255);
+        pixels[at + 2] = 200;
+      }
+    }
+    // keepIccProfile would convert; withIccProfile on raw input tags the pixels as they are.
+    return sharp(pixels, { raw: { width, height, channels: 3 } })
+      .withIccProfile(name)
+      .jpeg({ quality: 95 })
+      .toBuffer();
+  }
+
+  const decodeLikeAViewer = async (jpeg: Buffer, width: number) =>
+    sharp(jpeg).resize(width).toColourspace('srgb').raw().toBuffer();
+
+  const largestDifference = (a: Buffer, b: Buffer) => {
+    let max = 0;
+    for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+    return max;
+  };
+
+  it('gives the same pixels for an embedded sRGB profile as a full colour-managed conversion', async () => {
+    const input = await photoWithProfile('srgb');
+    const out = await renderVariants(input, [{ name: 'medium', width: 200, height: 200 }], limits);
+    const managed = await sharp(input).resize(200).jpeg({ quality: 85 }).toBuffer();
+    expect(
+      largestDifference(await decodeLikeAViewer(out.variants[0]!.data, 200), await decodeLikeAViewer(managed, 200)),
+    ).toBeLessThanOrEqual(2);
+  });
+
+  it('still converts a Display P3 image to sRGB', async () => {
+    const input = await photoWithProfile('p3');
+    const out = await renderVariants(input, [{ name: 'medium', width: 200, height: 200 }], limits);
+    const managed = await sharp(input).resize(200).jpeg({ quality: 85 }).toBuffer();
+    const unmanaged = await sharp(input, { ignoreIcc: true }).resize(200).jpeg({ quality: 85 }).toBuffer();
+    const ours = await decodeLikeAViewer(out.variants[0]!.data, 200);
+    expect(largestDifference(ours, await decodeLikeAViewer(managed, 200))).toBeLessThanOrEqual(2);
+    expect(largestDifference(ours, await decodeLikeAViewer(unmanaged, 200))).toBeGreaterThan(10);
+  });
+
+  it('makes each variant from the pixels of the next larger one, whatever order they are asked in', async () => {
+    const image = (await goodImages()).find((g) => g.kind === 'panorama')!;
+    const asked = [DEFAULT_VARIANTS[0]!, DEFAULT_VARIANTS[2]!, DEFAULT_VARIANTS[1]!];
+    const out = await renderVariants(image.data, asked, limits);
+    expect(out.variants.map((v) => v.name)).toEqual(asked.map((v) => v.name));
+    for (const [i, variant] of out.variants.entries()) {
+      expect({ width: variant.width, height: variant.height }).toEqual(fitInside(image, asked[i]!));
+      const meta = await sharp(variant.data).metadata();
+      expect({ width: meta.width, height: meta.height }).toEqual(fitInside(image, asked[i]!));
+    }
+  });
+});

@@ -1,0 +1,109 @@
+import sharp from 'sharp';
+import { isSrgbProfile } from '../../../src/images/icc';
+
+/** sRGB's transfer function, encoded (0–1) to linear. */
+const srgbToLinear = (v: number) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+
+const SRGB = { r: [0.4361, 0.2225, 0.0139], g: [0.3851, 0.7169, 0.0971], b: [0.1431, 0.0606, 0.7141] };
+const ADOBE_RGB = { r: [0.6097, 0.3111, 0.0195], g: [0.2053, 0.6257, 0.0609], b: [0.1492, 0.0632, 0.7446] };
+
+type Curve = { kind: 'table'; points: number } | { kind: 'gamma'; gamma: number } | { kind: 'srgb-para' };
+
+/** A minimal ICC v2 display profile: header, tag table, colorants and one curve for all three channels. */
+function profile(options: { colorants?: typeof SRGB; curve?: Curve; space?: string; extraTags?: string[] }): Buffer {
+  const colorants = options.colorants ?? SRGB;
+  const curve = options.curve ?? { kind: 'table', points: 1024 };
+  const xyz = (v: number[]) => {
+    const b = Buffer.alloc(20);
+    b.write('XYZ ', 0, 'latin1');
+    v.forEach((n, k) => b.writeInt32BE(Math.round(n * 65536), 8 + 4 * k));
+    return b;
+  };
+  let trc: Buffer;
+  if (curve.kind === 'table') {
+    trc = Buffer.alloc(12 + 2 * curve.points);
+    trc.write('curv', 0, 'latin1');
+    trc.writeUInt32BE(curve.points, 8);
+    for (let i = 0; i < curve.points; i++) {
+      trc.writeUInt16BE(Math.round(srgbToLinear(i / (curve.points - 1)) * 65535), 12 + 2 * i);
+    }
+  } else if (curve.kind === 'gamma') {
+    trc = Buffer.alloc(14);
+    trc.write('curv', 0, 'latin1');
+    trc.writeUInt32BE(1, 8);
+    trc.writeUInt16BE(Math.round(curve.gamma * 256), 12);
+  } else {
+    trc = Buffer.alloc(12 + 5 * 4);
+    trc.write('para', 0, 'latin1');
+    trc.writeUInt16BE(3, 8);
+    [2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045].forEach((n, k) =>
+      trc.writeInt32BE(Math.round(n * 65536), 12 + 4 * k),
+    );
+  }
+  const tags: [string, Buffer][] = [
+    ['rXYZ', xyz(colorants.r)],
+    ['gXYZ', xyz(colorants.g)],
+    ['bXYZ', xyz(colorants.b)],
+    ['rTRC', trc],
+    ['gTRC', trc],
+    ['bTRC', trc],
+    ...(options.extraTags ?? []).map((name): [string, Buffer] => [name, Buffer.from('mft2\0\0\0\0', 'latin1')]),
+  ];
+  const header = Buffer.alloc(128);
+  header.write('mntr', 12, 'latin1');
+  header.write(options.space ?? 'RGB ', 16, 'latin1');
+  header.write('XYZ ', 20, 'latin1');
+  header.write('acsp', 36, 'latin1');
+  const table = Buffer.alloc(4 + 12 * tags.length);
+  table.writeUInt32BE(tags.length, 0);
+  let offset = 128 + table.length;
+  const bodies: Buffer[] = [];
+  tags.forEach(([name, body], i) => {
+    table.write(name, 4 + 12 * i, 'latin1');
+    table.writeUInt32BE(offset, 8 + 12 * i);
+    table.writeUInt32BE(body.length, 12 + 12 * i);
+    bodies.push(body);
+    offset += body.length;
+  });
+  const icc = Buffer.concat([header, table, ...bodies]);
+  icc.writeUInt32BE(icc.length, 0);
+  return icc;
+}
+
+async function embeddedProfile(name: string): Promise<Buffer> {
+  const jpeg = await sharp(Buffer.alloc(8 * 8 * 3, 128), { raw: { width: 8, height: 8, channels: 3 } })
+    .withIccProfile(name)
+    .jpeg()
+    .toBuffer();
+  return (await sharp(jpeg).metadata()).icc!;
+}
+
+describe('isSrgbProfile', () => {
+  it('recognises sRGB by its colorants and curves: a 1024-point table or the parametric sRGB curve', () => {
+    expect(isSrgbProfile(profile({}))).toBe(true);
+    expect(isSrgbProfile(profile({ curve: { kind: 'srgb-para' } }))).toBe(true);
+  });
+
+  it("recognises libvips' own sRGB profile and rejects its Display P3 and CMYK profiles", async () => {
+    expect(isSrgbProfile(await embeddedProfile('srgb'))).toBe(true);
+    expect(isSrgbProfile(await embeddedProfile('p3'))).toBe(false);
+    expect(isSrgbProfile(await embeddedProfile('cmyk'))).toBe(false);
+  });
+
+  it('rejects other primaries, a plain gamma 2.2 curve, lookup tables and non-RGB spaces', () => {
+    expect(isSrgbProfile(profile({ colorants: ADOBE_RGB }))).toBe(false);
+    expect(isSrgbProfile(profile({ curve: { kind: 'gamma', gamma: 2.2 } }))).toBe(false);
+    expect(isSrgbProfile(profile({ curve: { kind: 'table', points: 2 } }))).toBe(false);
+    expect(isSrgbProfile(profile({ extraTags: ['A2B0'] }))).toBe(false);
+    expect(isSrgbProfile(profile({ space: 'GRAY' }))).toBe(false);
+  });
+
+  it('rejects what it cannot read', () => {
+    const good = profile({});
+    expect(isSrgbProfile(Buffer.alloc(0))).toBe(false);
+    expect(isSrgbProfile(good.subarray(0, 200))).toBe(false);
+    expect(isSrgbProfile(Buffer.from('not a profile at all, just some text that is long enough'.repeat(5)))).toBe(
+      false,
+    );
+  });
+});
