@@ -40,12 +40,30 @@ async function readOriginal(
   return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0);
 }
 
+/** Longest an attempt runs before its first heartbeat. */
+const HEARTBEAT_AFTER_MS = 5000;
+
+/**
+ * Heartbeats only once the attempt has run for a while (a quarter of its heartbeat timeout, at most 5 s). Most images
+ * take well under a second, and a heartbeat is a write on the Temporal server; a long attempt still reports progress
+ * well within its timeout, and hears a cancellation at its next step.
+ */
+function heartbeatWhenLong(ctx: Context): (step: string) => void {
+  const timeout = ctx.info.heartbeatTimeoutMs;
+  const after = timeout && timeout > 0 ? Math.min(HEARTBEAT_AFTER_MS, timeout / 4) : HEARTBEAT_AFTER_MS;
+  const started = Date.now();
+  return (step) => {
+    if (Date.now() - started >= after) ctx.heartbeat(step);
+  };
+}
+
 export function createImageActivities(deps: ActivityDeps) {
   return {
     /**
      * Reads the original once, decodes it once and writes every variant to `processed/<variant>/<key>`. Permanent
      * problems (empty, unsupported, damaged, too many bytes or pixels, missing) fail as non-retryable with the error
-     * class name as type; anything else (S3 hiccups) is retried by the workflow's policy. Heartbeats between steps.
+     * class name as type; anything else (S3 hiccups) is retried by the workflow's policy. Heartbeats between steps
+     * once the attempt has run for a while.
      */
     async resizeImage(input: ResizeImageInput): Promise<ProcessImageResult> {
       const ctx = Context.current();
@@ -54,8 +72,9 @@ export function createImageActivities(deps: ActivityDeps) {
       const tags = { format: 'unknown' };
       const meter = ctx.metricMeter;
       const where = { workflowId: ctx.info.workflowExecution?.workflowId, bucket: input.bucket, key: input.key };
+      const heartbeat = heartbeatWhenLong(ctx);
       try {
-        ctx.heartbeat('download');
+        heartbeat('download');
         const original = await readOriginal(
           deps.aws.s3,
           input.bucket,
@@ -66,12 +85,12 @@ export function createImageActivities(deps: ActivityDeps) {
         meter.createCounter('ebbflow_image_bytes_in', 'bytes', 'Bytes of originals read').add(original.length);
         const rendered = await renderVariants(original, input.variants, {
           maxPixels: config.image.maxPixels,
-          onProgress: (step) => ctx.heartbeat(step),
+          onProgress: heartbeat,
         });
         tags.format = rendered.format;
         const variants: VariantOutput[] = [];
         for (const v of rendered.variants) {
-          ctx.heartbeat(`upload ${v.name}`);
+          heartbeat(`upload ${v.name}`);
           const key = variantKey(v.name, input.key);
           await deps.aws.s3.send(
             new PutObjectCommand({ Bucket: outputBucket, Key: key, Body: v.data, ContentType: 'image/jpeg' }),

@@ -51,7 +51,8 @@ describe('resizeImage', () => {
     const image = (await goodImages('act')).find((g) => g.kind === 'panorama')!;
     await put(image.key, image.data);
     const metrics: Recorded[] = [];
-    const env = new MockActivityEnvironment({}, { metricMeter: recordingMeter(metrics) });
+    // A 1 ms heartbeat timeout: every step after the first instant is "long" and heartbeats.
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 1 }, { metricMeter: recordingMeter(metrics) });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const input = { bucket: pipeline.resources.inputBucket, key: image.key, variants: [...DEFAULT_VARIANTS] };
@@ -80,9 +81,19 @@ describe('resizeImage', () => {
       ['ebbflow_image_bytes_out', bytesOut],
       ['ebbflow_images_processed', 1],
     ]);
-    expect(beats).toEqual(
-      expect.arrayContaining(['download', 'decode', 'thumbnail', 'upload thumbnail', 'large', 'upload large']),
-    );
+    expect(beats).toEqual(expect.arrayContaining(['decode', 'thumbnail', 'upload thumbnail', 'large', 'upload large']));
+  });
+
+  it('sends no heartbeat for an attempt that finishes quickly', async () => {
+    const image = (await goodImages('quick')).find((g) => g.kind === 'tiny')!;
+    await put(image.key, image.data);
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000 });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const input = { bucket: pipeline.resources.inputBucket, key: image.key, variants: [...DEFAULT_VARIANTS] };
+    const result = (await env.run(activity().resizeImage, input)) as ProcessImageResult;
+    expect(result.variants).toHaveLength(3);
+    expect(beats).toEqual([]);
   });
 
   it('refuses an original above EBBFLOW_IMAGE_MAX_BYTES as non-retryable ImageTooLargeError', async () => {
