@@ -15,6 +15,7 @@ import { DEFAULT_VARIANTS } from '../src/common/image-variants';
 import { isSrgbProfile } from '../src/images/icc';
 import { renderVariants } from '../src/images/resize';
 import { PROJECT_ROOT } from '../src/paths';
+import { median } from './stats';
 import type { BenchSection } from './types';
 
 const ROUNDS = 6;
@@ -24,15 +25,20 @@ const PYTHON = path.join(PROJECT_ROOT, '.ebbflow', 'venv', 'bin', 'python');
 const REFERENCE = path.join(PROJECT_ROOT, 'bench', 'reference', 'pillow_resize.py');
 
 /**
- * Real photographs: the full-size wallpapers of Debian's plasma-workspace-wallpapers (2560×1600 and larger), in a
- * stable order. Installs them on first use (`node scripts/bootstrap.js --bench`).
+ * Where Debian's plasma-workspace-wallpapers package is unpacked; installed on first use (what
+ * `node scripts/bootstrap.js --bench` does).
  */
-export function photoCorpusFiles(count = PHOTOS): string[] {
+export function photoCorpusRoot(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ensurePhotoCorpus } = require(path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js')) as {
     ensurePhotoCorpus(): string;
   };
-  const root = path.join(ensurePhotoCorpus(), 'usr', 'share', 'wallpapers');
+  return ensurePhotoCorpus();
+}
+
+/** Real photographs: the full-size wallpapers (2560×1600 and larger), in a stable order. */
+export function photoCorpusFiles(count = PHOTOS): string[] {
+  const root = path.join(photoCorpusRoot(), 'usr', 'share', 'wallpapers');
   const photos: string[] = [];
   for (const name of readdirSync(root).sort()) {
     const dir = path.join(root, name, 'contents', 'images');
@@ -92,12 +98,6 @@ function pillowRound(files: string[]): number {
   const { cpu_seconds } = JSON.parse(out) as { cpu_seconds: number[] };
   return cpu_seconds[0]!;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 export async function run(): Promise<BenchSection> {
   const files = photoCorpusFiles();

@@ -16,16 +16,17 @@ import { loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
 import { countWorkflows, queueDepth } from '../src/ops/status';
 import { collectUploads, uploadAll, type UploadItem } from '../src/ops/upload';
-import { CLI_PATH, PROJECT_ROOT } from '../src/paths';
+import { CLI_PATH } from '../src/paths';
 import { connectClient } from '../src/temporal/connection';
 import { createActivityDeps } from '../src/worker/worker';
+import { photoCorpusRoot } from './images';
 import { startBenchStack } from './stack';
+import { median } from './stats';
 import type { BenchSection } from './types';
 
 const IMAGES = 60;
 const ROUNDS = 3;
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const CONCURRENCY = os.cpus().length;
 /** Activity slots of the worker: its default on this machine, twice the cores, so I/O overlaps compute. */
 const WORKER_SLOTS = 2 * CONCURRENCY;
@@ -42,11 +43,7 @@ function cpuSeconds(pid: number | undefined): number {
 }
 
 function photoCorpus(count: number): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ensurePhotoCorpus } = require(path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js')) as {
-    ensurePhotoCorpus(): string;
-  };
-  const root = ensurePhotoCorpus();
+  const root = photoCorpusRoot();
   const photos: string[] = [];
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {

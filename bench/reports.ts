@@ -11,14 +11,10 @@ import { renderSalesReportPdf } from '../src/reports/pdf';
 import { querySalesMetrics } from '../src/reports/queries';
 import { migrateSalesDatabase, type SalesDatabase } from '../src/reports/schema';
 import { generateDay, writeDays } from '../src/reports/seed';
+import { median } from './stats';
 import type { BenchSection } from './types';
 
 const REPEATS = 5;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 export async function run(): Promise<BenchSection> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-bench-reports-'));

@@ -29,6 +29,7 @@ import { ARTICLE_BURST, runSimulation } from '../src/simulator/run';
 import { renderChart } from '../src/simulator/svg';
 import { startSlowStorage } from './slow-storage';
 import { startBenchStack } from './stack';
+import { median } from './stats';
 import type { BenchSection } from './types';
 
 const CHART = 'scaling-burst.svg';
@@ -39,12 +40,6 @@ function pair(results: SimulationResult[]): { ebbflow: SimulationResult; aws: Si
   if (!ebbflow || !aws) throw new Error('both policies must run');
   return { ebbflow, aws };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const LIVE_MESSAGES = 100;
 const LIVE_MAX_TASKS = 10;

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAwsClients, type AwsClients } from '../src/aws/clients';
-import { SEARCH_ATTRIBUTES } from '../src/common/constants';
+import { SEARCH_ATTRIBUTE_TYPES } from '../src/common/constants';
 import { freePort, startMoto, startTemporalDevServer, type ManagedProcess } from '../src/dev/processes';
 
 export interface BenchStack {
@@ -27,7 +27,7 @@ export async function startBenchStack(name: string): Promise<BenchStack> {
     port: temporalPort,
     headless: true,
     dbFile: path.join(work, 'temporal.db'),
-    searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((n) => [n, 'Keyword'])),
+    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
   });
   let moto: ManagedProcess;
   try {

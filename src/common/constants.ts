@@ -9,6 +9,11 @@ export const SEARCH_ATTRIBUTES = {
   sourceKey: 'EbbflowSourceKey',
 } as const;
 
+/** The same with their types, as `temporal server start-dev --search-attribute name=type` registers them. */
+export const SEARCH_ATTRIBUTE_TYPES: Readonly<Record<string, 'Keyword'>> = Object.fromEntries(
+  Object.values(SEARCH_ATTRIBUTES).map((name) => [name, 'Keyword']),
+);
+
 /** Message attributes written on every dead-letter message. */
 export const DLQ_ATTRIBUTES = {
   reason: 'ebbflow-reason',

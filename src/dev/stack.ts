@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
-import { SEARCH_ATTRIBUTES } from '../common/constants';
+import { SEARCH_ATTRIBUTE_TYPES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import { StackError } from '../errors';
 import type { Logger } from '../logger';
@@ -93,7 +93,7 @@ export async function startDevStack(
         dbFile: path.join(stateDir, 'temporal.db'),
         namespace: options.namespace,
         logFile: path.join(logDir, 'temporal.log'),
-        searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((name) => [name, 'Keyword'])),
+        searchAttributes: SEARCH_ATTRIBUTE_TYPES,
       }),
       startMoto({ port: options.awsPort, logFile: path.join(logDir, 'aws-emulator.log') }),
     ]);
