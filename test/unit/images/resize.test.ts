@@ -106,7 +106,7 @@ describe('renderVariants colour handling', () => {
     expect(largestDifference(ours, await decodeLikeAViewer(unmanaged, 200))).toBeGreaterThan(10);
   });
 
-  it('makes each variant from the pixels of the next larger one, whatever order they are asked in', async () => {
+  it('returns the variants in the order asked, each at its own size, whatever that order', async () => {
     const image = (await goodImages()).find((g) => g.kind === 'panorama')!;
     const asked = [DEFAULT_VARIANTS[0]!, DEFAULT_VARIANTS[2]!, DEFAULT_VARIANTS[1]!];
     const out = await renderVariants(image.data, asked, limits);

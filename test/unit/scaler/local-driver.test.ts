@@ -1,14 +1,24 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { silentLogger } from '../../../src/logger';
 import { createLocalDriver, type WorkerExit } from '../../../src/scaler/local';
 
-/** A stand-in worker: on SIGTERM it finishes its "activity" (`finishMs`) and exits 0; `stubborn` ignores SIGTERM. */
-const worker = (finishMs: number, stubborn = false): string[] => [
+/**
+ * A stand-in worker: on SIGTERM it finishes its "activity" (`finishMs`) and exits 0; `stubborn` ignores SIGTERM.
+ * Once its handler is installed it leaves a file named by its pid in `ready`.
+ */
+const worker = (ready: string, finishMs: number, stubborn = false): string[] => [
   process.execPath,
   '-e',
-  stubborn
-    ? "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);"
-    : `process.on('SIGTERM', () => setTimeout(() => process.exit(0), ${finishMs})); setInterval(() => {}, 1000);`,
+  (stubborn
+    ? "process.on('SIGTERM', () => {});"
+    : `process.on('SIGTERM', () => setTimeout(() => process.exit(0), ${finishMs}));`) +
+    ` require('fs').writeFileSync(require('path').join(${JSON.stringify(ready)}, String(process.pid)), '');` +
+    ' setInterval(() => {}, 1000);',
 ];
+
+const readyDir = () => mkdtempSync(path.join(os.tmpdir(), 'ebbflow-local-driver-'));
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -20,18 +30,19 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 
 describe('local driver', () => {
   test('starts workers up to the desired count and drains the newest with SIGTERM', async () => {
+    const ready = readyDir();
     const exits: WorkerExit[] = [];
     const driver = createLocalDriver({
       logger: silentLogger,
       drainGrace: 10_000,
       output: 'ignore',
-      command: worker(300),
+      command: worker(ready, 300),
       onExit: (o) => exits.push(o),
     });
     await driver.setDesired(3);
     expect(await driver.describe()).toEqual({ desired: 3, running: 3 });
     const ids = driver.workers.map((w) => w.id);
-    await new Promise((r) => setTimeout(r, 300)); // let them install their SIGTERM handlers
+    await until(() => readdirSync(ready).length === 3); // their SIGTERM handlers are installed
     await driver.setDesired(1);
     // Draining workers no longer count as running, but stay alive until their work is done.
     expect(await driver.describe()).toEqual({ desired: 1, running: 1 });
@@ -46,16 +57,17 @@ describe('local driver', () => {
   });
 
   test('a worker that ignores SIGTERM is killed after the grace', async () => {
+    const ready = readyDir();
     const exits: WorkerExit[] = [];
     const driver = createLocalDriver({
       logger: silentLogger,
       drainGrace: 500,
       output: 'ignore',
-      command: worker(0, true),
+      command: worker(ready, 0, true),
       onExit: (o) => exits.push(o),
     });
     await driver.setDesired(1);
-    await new Promise((r) => setTimeout(r, 300)); // let it install its handler
+    await until(() => readdirSync(ready).length === 1); // its SIGTERM handler is installed
     await driver.close();
     expect(exits).toEqual(['killed']);
   });
