@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');

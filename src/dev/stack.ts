@@ -11,7 +11,7 @@ import { SEARCH_ATTRIBUTE_TYPES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import { StackError } from '../errors';
 import type { Logger } from '../logger';
-import { CLI_PATH } from '../paths';
+import { cliCommand } from '../paths';
 import { assertPortsFree, startMoto, startProcess, startTemporalDevServer, type ManagedProcess } from './processes';
 
 export interface DevStackOptions {
@@ -131,7 +131,8 @@ export async function startDevStack(
     };
     for (const args of options.processes) {
       const name = `ebbflow ${args[0]}`;
-      const proc = startProcess(name, process.execPath, [CLI_PATH, ...args], {
+      const [program, ...argv] = cliCommand(...args);
+      const proc = startProcess(name, program, argv, {
         env,
         logFile: path.join(logDir, `${args[0]}.log`),
       });

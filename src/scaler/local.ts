@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../logger';
-import { CLI_PATH } from '../paths';
+import { cliCommand } from '../paths';
 import type { Capacity, CapacityDriver } from './driver';
 
 export interface LocalDriverOptions {
@@ -39,7 +39,7 @@ export interface LocalDriver extends CapacityDriver {
 
 export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
   const logger = options.logger.child({ driver: 'local' });
-  const command = options.command ?? [process.execPath, CLI_PATH, 'worker'];
+  const command = options.command ?? cliCommand('worker');
   // Several workers on one machine cannot share the worker's metrics port: children run without it.
   const env = { ...(options.env ?? process.env), EBBFLOW_METRICS_PORT: '0' };
   const workers = new Map<number, LocalWorker>();

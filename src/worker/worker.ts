@@ -10,7 +10,7 @@ import type { EbbflowConfig } from '../config';
 import { openDatabase, type Database } from '../db/connection';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
-import { BUILT_WORKFLOW_BUNDLE } from '../paths';
+import { BUILT_WORKFLOW_BUNDLE, NODE_FLAGS } from '../paths';
 import { taskProtectionWorkerOptions } from '../scaler/task-protection';
 import { connectWorker } from '../temporal/connection';
 
@@ -98,6 +98,13 @@ export function installRuntime(config: EbbflowConfig, logger: Logger): void {
 /** Runs the worker until SIGTERM/SIGINT, then lets running activities finish within the grace time. */
 export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<void> {
   installRuntime(config, logger);
+  const missing = NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length > 0) {
+    logger.info('node runs without the flags ebbflow starts it with; image throughput is lower (see docs)', {
+      missing,
+      run: `node ${NODE_FLAGS.join(' ')} bin/ebbflow.js worker`,
+    });
+  }
   const worker = await createWorker({ config, logger });
   logger.info('worker started', {
     taskQueue: config.temporal.taskQueue,

@@ -21,7 +21,7 @@ import { writeSamplePhotos } from '../../../src/images/sample-photos';
 import { silentLogger } from '../../../src/logger';
 import { countWorkflows, queueDepth } from '../../../src/ops/status';
 import { collectUploads, uploadAll, type UploadItem } from '../../../src/ops/upload';
-import { CLI_PATH } from '../../../src/paths';
+import { cliCommand } from '../../../src/paths';
 import { connectClient } from '../../../src/temporal/connection';
 import { createWorker } from '../../../src/worker/worker';
 import { createTestPipeline, eventually, type TestPipeline } from '../../support/stack';
@@ -116,7 +116,8 @@ describe('uploads to processed variants, end to end', () => {
     );
     const { items } = await photos(40, 11);
     const env = { ...process.env, ...pipeline.env, EBBFLOW_METRICS_PORT: '0', EBBFLOW_WORKER_MAX_ACTIVITIES: '2' };
-    const startWorker = (): ChildProcess => spawn(process.execPath, [CLI_PATH, 'worker'], { env, stdio: 'ignore' });
+    const [program, ...argv] = cliCommand('worker');
+    const startWorker = (): ChildProcess => spawn(program, argv, { env, stdio: 'ignore' });
     const bridge = startBridge({
       config: pipeline.config,
       logger: silentLogger,

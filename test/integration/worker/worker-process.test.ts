@@ -9,7 +9,7 @@ import { processImageWorkflow } from '../../../workflows';
 import { generateSamplePhoto } from '../../../src/images/sample-photos';
 import { processImageInput } from '../../../src/images/workflow-input';
 import { freePort } from '../../../src/dev/processes';
-import { BUILT_WORKFLOW_BUNDLE, CLI_PATH } from '../../../src/paths';
+import { BUILT_WORKFLOW_BUNDLE, cliCommand } from '../../../src/paths';
 import { connectClient } from '../../../src/temporal/connection';
 import { createTestPipeline, eventually } from '../../support/stack';
 import { existsSync } from 'node:fs';
@@ -25,7 +25,8 @@ describe('ebbflow worker', () => {
     const pipeline = await createTestPipeline('worker');
     client = await connectClient(pipeline.config.temporal);
     const metricsPort = await freePort();
-    const worker = spawn(process.execPath, [CLI_PATH, 'worker'], {
+    const [program, ...argv] = cliCommand('worker');
+    const worker = spawn(program, argv, {
       env: { ...process.env, ...pipeline.env, EBBFLOW_METRICS_PORT: String(metricsPort), EBBFLOW_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -64,6 +65,8 @@ describe('ebbflow worker', () => {
     worker.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(log).toContain('worker stopped');
+    expect(log).toContain('worker started');
+    expect(log).not.toContain('runs without the flags'); // started as ebbflow starts its children
 
     // The running activity was allowed to finish on the stopping worker: one attempt, completed.
     const history = await handle.fetchHistory();
@@ -71,7 +74,7 @@ describe('ebbflow worker', () => {
     expect(history.events?.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(1);
 
     // The next worker only has to close the workflow.
-    const second = spawn(process.execPath, [CLI_PATH, 'worker'], {
+    const second = spawn(program, argv, {
       env: { ...process.env, ...pipeline.env, EBBFLOW_METRICS_PORT: '0' },
       stdio: 'ignore',
     });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { NODE_FLAGS } from '../../../src/paths';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -60,7 +61,7 @@ describe('infra/Dockerfile', () => {
     expect(users).toHaveLength(1);
     expect(users[0]).not.toMatch(/^(root|0)(:|$)/);
     expect(args(runtime, 'ENV').join(' ')).toMatch(/NODE_ENV=production/);
-    expect(JSON.parse(args(runtime, 'ENTRYPOINT')[0]!)).toEqual(['node', 'bin/ebbflow.js']);
+    expect(JSON.parse(args(runtime, 'ENTRYPOINT')[0]!)).toEqual(['node', ...NODE_FLAGS, 'bin/ebbflow.js']);
     expect(JSON.parse(args(runtime, 'CMD')[0]!)).toEqual(['worker']);
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin.ebbflow).toBe('bin/ebbflow.js');
