@@ -20,7 +20,7 @@ import { freePort, startProcess, waitFor, type ManagedProcess } from '../src/dev
 import { writeSamplePhotos } from '../src/images/sample-photos';
 import { countWorkflows } from '../src/ops/status';
 import { collectUploads, uploadAll } from '../src/ops/upload';
-import { CLI_PATH, PROJECT_ROOT } from '../src/paths';
+import { cliCommand, PROJECT_ROOT } from '../src/paths';
 import type { LoggedDecision, ScalerPolicyName } from '../src/scaler/scaler';
 import { connectClient } from '../src/temporal/connection';
 import type { SimulationResult } from '../src/simulator/engine';
@@ -104,8 +104,9 @@ async function liveBurst(policy: ScalerPolicyName, photos: string): Promise<Live
     close = () => client.connection.close();
     const childEnv = { ...process.env, ...env };
     for (const command of ['bridge', 'scaler']) {
+      const [program, ...argv] = cliCommand(command);
       children.push(
-        startProcess(command, process.execPath, [CLI_PATH, command], {
+        startProcess(command, program, argv, {
           env: childEnv,
           logFile: path.join(work, `${command}.log`),
         }),
