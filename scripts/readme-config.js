@@ -1,15 +1,22 @@
 #!/usr/bin/env node
-/* Rewrites the configuration table of README.md from the settings in src/config.ts (run after `npm run build`). */
+/*
+ * Rewrites the configuration tables from the settings in src/config.ts (run after `npm run build`, then
+ * `npx prettier --write README.md docs/scaling.md`): every setting in README.md, the scaler's in docs/scaling.md.
+ */
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { settingsMarkdown } = require('../dist/src/config');
 
-const file = path.join(__dirname, '..', 'README.md');
-const readme = fs.readFileSync(file, 'utf8');
+const TABLES = { 'README.md': undefined, 'docs/scaling.md': ['scaler'] };
 const begin = '<!-- config-table:begin -->';
 const end = '<!-- config-table:end -->';
-const a = readme.indexOf(begin);
-const b = readme.indexOf(end);
-if (a < 0 || b < a) throw new Error('README.md has no config-table markers');
-fs.writeFileSync(file, `${readme.slice(0, a + begin.length)}\n${settingsMarkdown()}\n${readme.slice(b)}`);
+
+for (const [name, groups] of Object.entries(TABLES)) {
+  const file = path.join(__dirname, '..', name);
+  const text = fs.readFileSync(file, 'utf8');
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${name} has no config-table markers`);
+  fs.writeFileSync(file, `${text.slice(0, a + begin.length)}\n${settingsMarkdown(groups)}\n${text.slice(b)}`);
+}

@@ -564,10 +564,12 @@ export function required<T>(value: T | undefined, env: string, hint = ''): T {
   return value;
 }
 
-/** The configuration table, as Markdown, for the README and `ebbflow config --markdown`. */
-export function settingsMarkdown(): string {
+/** The configuration table (every group, or the given ones) as Markdown: README.md, docs/scaling.md, `ebbflow config --markdown`. */
+export function settingsMarkdown(
+  groups: readonly (keyof typeof SETTINGS)[] = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[],
+): string {
   const rows = ['| Variable | Default | Description |', '| --- | --- | --- |'];
-  for (const settings of Object.values(SETTINGS)) {
+  for (const settings of groups.map((group) => SETTINGS[group])) {
     for (const s of Object.values(settings) as Setting<unknown>[]) {
       rows.push(`| \`${s.env}\` | ${s.default === undefined ? '—' : `\`${s.default}\``} | ${s.description} |`);
     }

@@ -4,6 +4,9 @@ import { buildProgram } from '../../src/cli/index';
 import { settingsMarkdown } from '../../src/config';
 
 const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const scalingDoc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'scaling.md'), 'utf8');
+const configTable = (markdown: string): string | undefined =>
+  markdown.split('<!-- config-table:begin -->')[1]?.split('<!-- config-table:end -->')[0]?.trim();
 
 /** Table rows as trimmed cells, so Prettier's column padding does not matter. */
 const cells = (markdown: string): string[][] =>
@@ -12,10 +15,13 @@ const cells = (markdown: string): string[][] =>
     .split('\n')
     .map((row) => row.split('|').map((cell) => cell.trim().replace(/^-+$/, '---')));
 
-describe('README', () => {
+describe('README and docs', () => {
   it('has the configuration table of every setting as the config module declares it (node scripts/readme-config.js)', () => {
-    const table = readme.split('<!-- config-table:begin -->')[1]?.split('<!-- config-table:end -->')[0]?.trim();
-    expect(cells(table ?? '')).toEqual(cells(settingsMarkdown()));
+    expect(cells(configTable(readme) ?? '')).toEqual(cells(settingsMarkdown()));
+  });
+
+  it('docs/scaling.md has the scaler settings as the config module declares them', () => {
+    expect(cells(configTable(scalingDoc) ?? '')).toEqual(cells(settingsMarkdown(['scaler'])));
   });
 
   it('lists every command of the CLI', () => {
