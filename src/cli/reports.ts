@@ -193,8 +193,8 @@ export function registerReportCommands(program: Command): void {
           );
           out(`State      ${d.paused ? 'PAUSED' : 'active'}${d.note ? ` — ${d.note}` : ''}`);
           out(
-            `Actions    ${d.numActionsTaken} taken, ${d.numActionsSkippedOverlap} skipped (overlap), ` +
-              `${d.numActionsMissedCatchupWindow} missed (catch-up window)`,
+            `Actions    ${d.numActionsTaken} taken, ${d.numActionsBuffered} buffered, ` +
+              `${d.numActionsSkippedOverlap} skipped (overlap), ${d.numActionsMissedCatchupWindow} missed (catch-up window)`,
           );
           out();
           out('Next runs');

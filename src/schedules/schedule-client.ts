@@ -76,6 +76,8 @@ export interface ScheduleDetails {
   numActionsTaken: number;
   numActionsSkippedOverlap: number;
   numActionsMissedCatchupWindow: number;
+  /** Actions held back by the overlap policy (BUFFER_ONE, BUFFER_ALL), to run once the current one ends. */
+  numActionsBuffered: number;
 }
 
 export interface ScheduleListItem {
@@ -213,6 +215,7 @@ export class Schedules {
       numActionsTaken: d.info.numActionsTaken,
       numActionsSkippedOverlap: d.info.numActionsSkippedOverlap,
       numActionsMissedCatchupWindow: d.info.numActionsMissedCatchupWindow,
+      numActionsBuffered: Number(d.raw.info?.bufferSize ?? 0),
     };
   }
 

@@ -123,9 +123,9 @@ describe('report schedules', () => {
     // The second trigger is settled once the schedule counts it as skipped, or holds it in its buffer.
     await eventually('the second trigger to be handled', async () => {
       const d = await schedules.describe(id);
-      return overlap === 'SKIP' ? d.numActionsSkippedOverlap === 1 : d.numActionsTaken === 1;
+      return overlap === 'SKIP' ? d.numActionsSkippedOverlap === 1 : d.numActionsBuffered === 1;
     });
-    expect((await schedules.describe(id)).running).toEqual([first]);
+    expect(await schedules.describe(id)).toMatchObject({ running: [first], numActionsTaken: 1 });
 
     await client.workflow.getHandle(first).signal('approveReport');
     await client.workflow.getHandle(first).result();
@@ -156,6 +156,7 @@ describe('report schedules', () => {
     const d = await overlapping('SKIP');
     expect(d.numActionsTaken).toBe(1);
     expect(d.numActionsSkippedOverlap).toBe(1);
+    expect(d.numActionsBuffered).toBe(0);
     expect(d.recentRuns).toHaveLength(1);
   });
 
@@ -163,6 +164,7 @@ describe('report schedules', () => {
     const d = await overlapping('BUFFER_ONE');
     expect(d.numActionsTaken).toBe(2);
     expect(d.numActionsSkippedOverlap).toBe(0);
+    expect(d.numActionsBuffered).toBe(0);
     expect(d.recentRuns).toHaveLength(2);
     const [a, b] = d.recentRuns;
     expect(b!.takenAt.getTime()).toBeGreaterThan(a!.takenAt.getTime());
