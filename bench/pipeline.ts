@@ -25,6 +25,11 @@ import { median } from './stats';
 import type { BenchSection } from './types';
 
 const IMAGES = 60;
+const ROUNDS = 3;
+
+const CONCURRENCY = os.cpus().length;
+/** Activity slots of the worker: its default on this machine, twice the cores, so I/O overlaps compute. */
+const WORKER_SLOTS = 2 * CONCURRENCY;
 
 interface BaselineRun {
   seconds: number;
@@ -41,11 +46,6 @@ interface Burst {
   temporal: number;
   moto: number;
 }
-const ROUNDS = 3;
-
-const CONCURRENCY = os.cpus().length;
-/** Activity slots of the worker: its default on this machine, twice the cores, so I/O overlaps compute. */
-const WORKER_SLOTS = 2 * CONCURRENCY;
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 function cpuSeconds(pid: number | undefined): number {
@@ -239,7 +239,7 @@ Where the CPU goes, per image (median rounds; user + system time of each process
 | AWS emulator (S3; SQS for the pipeline) | ${perImage(baseCpu.moto)} | ${perImage(cpu.moto)} |
 | **total** | **${perImage(baseTotal)}** | **${perImage(pipeTotal)}** |
 
-Both sides keep the two cores busy, so throughput follows CPU per image: ${perImage(baseTotal)} against
+Both sides keep all ${CONCURRENCY} cores busy, so throughput follows CPU per image: ${perImage(baseTotal)} against
 ${perImage(pipeTotal)} ms is a ratio of ${(baseTotal / pipeTotal).toFixed(2)}. The Temporal dev server takes
 ${(temporalShare * 100).toFixed(0)} % of the machine while the pipeline runs; in production it runs elsewhere (a
 cluster, Temporal Cloud), so this is the cost of orchestration on one laptop. With the server's share of the cores

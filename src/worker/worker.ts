@@ -100,7 +100,7 @@ export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<
   installRuntime(config, logger);
   const missing = NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
   if (missing.length > 0) {
-    logger.info('node runs without the flags ebbflow starts it with; image throughput is lower (see docs)', {
+    logger.info('node runs without the flags ebbflow starts it with (NODE_FLAGS, src/paths.ts); images cost more CPU', {
       missing,
       run: `node ${NODE_FLAGS.join(' ')} bin/ebbflow.js worker`,
     });
