@@ -5,16 +5,18 @@ import { silentLogger } from '../../../src/logger';
 import { createLocalDriver, type WorkerExit } from '../../../src/scaler/local';
 
 /**
- * A stand-in worker: on SIGTERM it finishes its "activity" (`finishMs`) and exits 0; `stubborn` ignores SIGTERM.
- * Once its handler is installed it leaves a file named by its pid in `ready`.
+ * A stand-in worker: on SIGTERM it leaves a file named `<pid>.term` in `ready`, finishes its "activity"
+ * (`finishMs`) and exits 0; `stubborn` ignores SIGTERM. Once its handler is installed it leaves a file named by its
+ * pid in `ready`.
  */
 const worker = (ready: string, finishMs: number, stubborn = false): string[] => [
   process.execPath,
   '-e',
-  (stubborn
-    ? "process.on('SIGTERM', () => {});"
-    : `process.on('SIGTERM', () => setTimeout(() => process.exit(0), ${finishMs}));`) +
-    ` require('fs').writeFileSync(require('path').join(${JSON.stringify(ready)}, String(process.pid)), '');` +
+  `const mark = (suffix) => require('fs').writeFileSync(require('path').join(${JSON.stringify(ready)}, process.pid + suffix), '');` +
+    (stubborn
+      ? " process.on('SIGTERM', () => {});"
+      : ` process.on('SIGTERM', () => { mark('.term'); setTimeout(() => process.exit(0), ${finishMs}); });`) +
+    " mark('');" +
     ' setInterval(() => {}, 1000);',
 ];
 
@@ -47,8 +49,8 @@ describe('local driver', () => {
     // Draining workers no longer count as running, but stay alive until their work is done.
     expect(await driver.describe()).toEqual({ desired: 1, running: 1 });
     expect(driver.workers.filter((w) => w.draining).map((w) => w.id)).toEqual([ids[1], ids[2]]);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(driver.workers).toHaveLength(3); // still finishing their work
+    await until(() => readdirSync(ready).filter((f) => f.endsWith('.term')).length === 2);
+    expect(driver.workers).toHaveLength(3); // signalled, and still finishing their work
     await until(() => exits.length === 2);
     expect(exits).toEqual(['drained', 'drained']);
     expect(driver.workers.map((w) => w.id)).toEqual([ids[0]]);
