@@ -18,7 +18,7 @@ import { PROJECT_ROOT } from '../src/paths';
 import { median } from './stats';
 import type { BenchSection } from './types';
 
-const ROUNDS = 6;
+const ROUNDS = 9;
 const PHOTOS = 10;
 const MAX_PIXELS = 100_000_000;
 const PYTHON = path.join(PROJECT_ROOT, '.ebbflow', 'venv', 'bin', 'python');
