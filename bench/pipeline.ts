@@ -1,9 +1,10 @@
 /**
  * End-to-end throughput: real photographs through S3 notifications → SQS → bridge → Temporal → worker → S3, against
  * the same resize activity called in-process, on the same cores, reading and writing the same emulator. The gap is
- * what orchestration costs. The CPU of every process on each side is reported, per image.
+ * what orchestration costs, measured with the Temporal dev server sharing the cores and with the server on a core of its
+ * own (as when it runs elsewhere). The CPU of every process on each side is reported, per image.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,7 @@ import { median } from './stats';
 import type { BenchSection } from './types';
 
 const IMAGES = 60;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 const CONCURRENCY = os.cpus().length;
 /** Activity slots of the worker: its default on this machine, twice the cores, so I/O overlaps compute. */
@@ -36,6 +37,48 @@ interface BaselineRun {
   /** CPU seconds of this process (the resize activity) and of the emulator. */
   self: number;
   moto: number;
+}
+
+interface Placement {
+  /** Cores the resize work may use (the baseline, worker, bridge and emulator). */
+  cores: number;
+  /** Whether the Temporal server has a core of its own. */
+  apart: boolean;
+  rounds: { baseline: BaselineRun & { c: number }; pipeline: Burst }[];
+}
+
+/** A placement's medians over its rounds. */
+interface Phase {
+  cores: number;
+  /** The baseline's concurrency that was faster most often. */
+  baseline: BaselineRun & { concurrency: number };
+  pipeline: Burst;
+  /** Median of the rounds' throughput ratios, pipeline to baseline (each round's pair ran back to back). */
+  ratio: number;
+}
+
+function summarise(placement: Placement): Phase {
+  const { rounds } = placement;
+  const mid = (pick: (r: Placement['rounds'][number]) => number): number => median(rounds.map(pick));
+  const counts = new Map<number, number>();
+  for (const r of rounds) counts.set(r.baseline.c, (counts.get(r.baseline.c) ?? 0) + 1);
+  return {
+    cores: placement.cores,
+    baseline: {
+      concurrency: [...counts].sort((a, b) => b[1] - a[1])[0]![0],
+      seconds: mid((r) => r.baseline.seconds),
+      self: mid((r) => r.baseline.self),
+      moto: mid((r) => r.baseline.moto),
+    },
+    pipeline: {
+      seconds: mid((r) => r.pipeline.seconds),
+      worker: mid((r) => r.pipeline.worker),
+      bridge: mid((r) => r.pipeline.bridge),
+      temporal: mid((r) => r.pipeline.temporal),
+      moto: mid((r) => r.pipeline.moto),
+    },
+    ratio: mid((r) => r.baseline.seconds / r.pipeline.seconds),
+  };
 }
 
 interface Burst {
@@ -56,6 +99,20 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Restricts a process, every thread it has and every thread it will start, to the given cores (`taskset -a`). */
+function pinProcess(pid: number, cores: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
 }
 
 function photoCorpus(count: number): string {
@@ -178,88 +235,121 @@ export async function run(): Promise<BenchSection> {
       };
     };
 
-    // Rounds alternate baseline and pipeline, so drift on a shared machine hits both; each figure is the median.
-    const baselineRuns = new Map<number, BaselineRun[]>([
-      [CONCURRENCY, []],
-      [WORKER_SLOTS, []],
-    ]);
-    const bursts: Burst[] = [];
+    // Two placements of the processes on the cores: every process on every core, the Temporal dev server included,
+    // as on a laptop; and the server alone on the last core with the rest on the others, as when the server runs
+    // elsewhere (a cluster, Temporal Cloud) and only the worker side takes the cores being paid for. Each round runs
+    // both placements, baseline then pipeline, so drift on a shared machine hits all four alike.
+    const serverCore = CONCURRENCY - 1;
+    const placements: Placement[] = [{ cores: CONCURRENCY, apart: false, rounds: [] }];
+    if (CONCURRENCY >= 2 && hasTaskset()) placements.push({ cores: serverCore, apart: true, rounds: [] });
+    const everyCore = `0-${CONCURRENCY - 1}`;
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [c, runs] of baselineRuns) runs.push(await resizeAll(c, items));
-      bursts.push(await burst(round));
+      for (const placement of placements) {
+        pinProcess(temporal.child.pid!, placement.apart ? `${serverCore}` : everyCore);
+        const cores = placement.apart ? `0-${serverCore - 1}` : everyCore;
+        for (const pid of [process.pid, worker.pid!, moto.child.pid!]) pinProcess(pid, cores);
+        // The baseline at one resize per core and at two; the faster of the two counts.
+        const baselines = [];
+        for (const c of [placement.cores, 2 * placement.cores]) baselines.push({ ...(await resizeAll(c, items)), c });
+        const baseline = baselines.sort((x, y) => x.seconds - y.seconds)[0]!;
+        placement.rounds.push({
+          baseline,
+          pipeline: await burst(placements.length * round + placements.indexOf(placement)),
+        });
+      }
     }
-    const [baselineConcurrency, baselineSeconds] = [...baselineRuns]
-      .map(([c, runs]) => [c, median(runs.map((r) => r.seconds))] as const)
-      .sort((a, b) => a[1] - b[1])[0]!;
-    const chosen = baselineRuns.get(baselineConcurrency)!;
-    const baseCpu = { self: median(chosen.map((r) => r.self)), moto: median(chosen.map((r) => r.moto)) };
-    const pipelineSeconds = median(bursts.map((b) => b.seconds));
-    const cpu = {
-      worker: median(bursts.map((b) => b.worker)),
-      bridge: median(bursts.map((b) => b.bridge)),
-      temporal: median(bursts.map((b) => b.temporal)),
-      moto: median(bursts.map((b) => b.moto)),
-    };
+    const phases = placements.map(summarise);
+    const shared = phases[0]!;
+    const separate = phases[1];
     const failed = (await countWorkflows(client, config.temporal.taskQueue)).failed;
     if (failed > 0) throw new Error(`${failed} workflows failed during the benchmark`);
     await client.connection.close();
 
-    const baselineRate = items.length / baselineSeconds;
-    const pipelineRate = items.length / pipelineSeconds;
-    const ratio = pipelineRate / baselineRate;
-    const cost = 1 - ratio;
-    // The Temporal server takes its share of the same cores here; on a cluster it would not.
-    const temporalShare = cpu.temporal / pipelineSeconds / CONCURRENCY;
-    const serverApartRatio = pipelineRate / (1 - temporalShare) / baselineRate;
+    const rate = (seconds: number): number => items.length / seconds;
+    const ratioOf = (phase: Phase): number => phase.ratio;
     const perImage = (seconds: number): string => ((seconds / items.length) * 1000).toFixed(0);
-    const baseTotal = baseCpu.self + baseCpu.moto;
-    const pipeTotal = cpu.worker + cpu.bridge + cpu.temporal + cpu.moto;
+    const baseTotal = (phase: Phase): number => phase.baseline.self + phase.baseline.moto;
+    const pipeTotal = ({ pipeline: p }: Phase): number => p.worker + p.bridge + p.temporal + p.moto;
+    const sharedRatio = ratioOf(shared);
+    const apartRatio = separate ? ratioOf(separate) : undefined;
+    const percent = (ratio: number): string => `${((1 - ratio) * 100).toFixed(0)} %`;
+    const rows = (phase: Phase, where: string): string =>
+      [
+        `| baseline: resize activity called in-process, S3 in and out, ${phase.baseline.concurrency} at a time | ${where} | ${rate(phase.baseline.seconds).toFixed(2)} | 1.00 |`,
+        `| pipeline: queued S3 notifications → SQS → bridge → Temporal → worker (${WORKER_SLOTS} slots) → S3 | ${where} | ${rate(phase.pipeline.seconds).toFixed(2)} | ${ratioOf(phase).toFixed(2)} |`,
+      ].join('\n');
+    const cpuRow = (label: string, base: (p: Phase) => string, pipe: (p: Phase) => string): string =>
+      `| ${label} | ${base(shared)} | ${pipe(shared)} |${separate ? ` ${base(separate)} | ${pipe(separate)} |` : ''}`;
+    const none = (): string => '—';
     const markdown = `
 ${items.length} real photographs (Debian's plasma-workspace-wallpapers, ${Math.round(
       items.reduce((s, i) => s + i.bytes, 0) / items.length / 1024,
-    )} KiB average), three variants each, on ${CONCURRENCY} cores shared by everything below.
+    )} KiB average), three variants each, on a machine of ${CONCURRENCY} cores, in two placements: every
+process on every core, the Temporal dev server included, as on a laptop; and the server alone on one core and
+everything else on the other${CONCURRENCY > 2 ? 's' : ''}, as when the server runs elsewhere (a cluster, Temporal
+Cloud) and only the worker side takes the cores being paid for.
 
-| path | images/s | ratio to baseline |
-| --- | ---: | ---: |
-| baseline: resize activity called in-process, S3 in and out, ${baselineConcurrency} at a time (the faster of ${[...baselineRuns.keys()].join(' and ')}) | ${baselineRate.toFixed(2)} | 1.00 |
-| pipeline: queued S3 notifications → SQS → bridge → Temporal → worker (${WORKER_SLOTS} slots) → S3 | ${pipelineRate.toFixed(2)} | ${ratio.toFixed(2)} |
+| path | cores | images/s | ratio to baseline |
+| --- | --- | ---: | ---: |
+${rows(shared, `all ${CONCURRENCY}, shared with the server`)}
+${
+  separate
+    ? rows(separate, `${separate.cores}, the server on a core of its own`)
+    : '| (the server on a core of its own: not measured, it needs two cores or more and `taskset`) | | | |'
+}
 
-Orchestration cost: **${(cost * 100).toFixed(0)} %** of throughput (target: at most 25 %). The pipeline is measured
-as a running fleet meets a burst: the worker is up and has processed one image, every notification of the batch is
-already queued, and the clock runs from the bridge's start to the last completed workflow. Median of ${ROUNDS}
-rounds that alternate baseline and pipeline.
+Orchestration cost with the server on the same cores: **${percent(sharedRatio)}** of throughput (target: at most
+25 %).${
+      apartRatio !== undefined ? ` With the server on a core of its own: **${percent(apartRatio)}**.` : ''
+    } The pipeline is measured as a running fleet meets a burst: the worker is up and has processed one image, every
+notification of the batch is already queued, and the clock runs from the bridge's start to the last completed
+workflow. ${ROUNDS} rounds, each running both placements, baseline then pipeline, so drift on a shared machine hits all
+four alike; images/s are medians, each ratio is the median of the rounds' ratios.
 
 Where the CPU goes, per image (median rounds; user + system time of each process, all threads):
 
-| CPU per image, ms | baseline | pipeline |
-| --- | ---: | ---: |
-| resize: in the benchmark's process / in \`ebbflow worker\` | ${perImage(baseCpu.self)} | ${perImage(cpu.worker)} |
-| bridge (in the benchmark's process, with its waiting for results) | — | ${perImage(cpu.bridge)} |
-| Temporal dev server | — | ${perImage(cpu.temporal)} |
-| AWS emulator (S3; SQS for the pipeline) | ${perImage(baseCpu.moto)} | ${perImage(cpu.moto)} |
-| **total** | **${perImage(baseTotal)}** | **${perImage(pipeTotal)}** |
+| CPU per image, ms | baseline, shared | pipeline, shared |${separate ? ' baseline, server apart | pipeline, server apart |' : ''}
+| --- | ---: | ---: |${separate ? ' ---: | ---: |' : ''}
+${cpuRow(
+  "resize: in the benchmark's process / in `ebbflow worker`",
+  (p) => perImage(p.baseline.self),
+  (p) => perImage(p.pipeline.worker),
+)}
+${cpuRow("bridge (in the benchmark's process, with its waiting for results)", none, (p) => perImage(p.pipeline.bridge))}
+${cpuRow('Temporal dev server', none, (p) => perImage(p.pipeline.temporal))}
+${cpuRow(
+  'AWS emulator (S3; SQS for the pipeline)',
+  (p) => perImage(p.baseline.moto),
+  (p) => perImage(p.pipeline.moto),
+)}
+${cpuRow(
+  '**total**',
+  (p) => `**${perImage(baseTotal(p))}**`,
+  (p) => `**${perImage(pipeTotal(p))}**`,
+)}
 
-Both sides keep all ${CONCURRENCY} cores busy, so throughput follows CPU per image: ${perImage(baseTotal)} against
-${perImage(pipeTotal)} ms is a ratio of ${(baseTotal / pipeTotal).toFixed(2)}. The Temporal dev server takes
-${(temporalShare * 100).toFixed(0)} % of the machine while the pipeline runs; in production it runs elsewhere (a
-cluster, Temporal Cloud), so this is the cost of orchestration on one laptop. With the server's share of the cores
-set aside (an estimate: throughput scaled by the cores left to the rest), the pipeline reaches
-**${serverApartRatio.toFixed(2)}** of the baseline, an orchestration cost of ${((1 - serverApartRatio) * 100).toFixed(0)} %.
+Each side keeps its cores busy, so throughput follows CPU per image: on shared cores ${perImage(baseTotal(shared))}
+against ${perImage(pipeTotal(shared))} ms, a ratio of ${(baseTotal(shared) / pipeTotal(shared)).toFixed(2)}; the
+Temporal dev server alone takes ${perImage(shared.pipeline.temporal)} ms of it.${
+      separate
+        ? ` With the server apart, the cores that do the work spend ${perImage(pipeTotal(separate) - separate.pipeline.temporal)} ms per image against the baseline's ${perImage(baseTotal(separate))}.`
+        : ''
+    }
 `;
     return {
       title: 'End to end: SQS → bridge → Temporal → worker → S3',
       markdown,
       figures: {
-        baselineImagesPerSecond: baselineRate,
-        pipelineImagesPerSecond: pipelineRate,
-        pipelineToBaseline: ratio,
-        pipelineToBaselineServerApart: serverApartRatio,
-        baselineCpuMsPerImage: (baseTotal / items.length) * 1000,
-        pipelineCpuMsPerImage: (pipeTotal / items.length) * 1000,
-        workerCpuSeconds: cpu.worker,
-        bridgeCpuSeconds: cpu.bridge,
-        temporalCpuSeconds: cpu.temporal,
-        emulatorCpuSeconds: cpu.moto,
+        baselineImagesPerSecond: rate(shared.baseline.seconds),
+        pipelineImagesPerSecond: rate(shared.pipeline.seconds),
+        pipelineToBaseline: sharedRatio,
+        ...(apartRatio !== undefined ? { pipelineToBaselineServerApart: apartRatio } : {}),
+        baselineCpuMsPerImage: (baseTotal(shared) / items.length) * 1000,
+        pipelineCpuMsPerImage: (pipeTotal(shared) / items.length) * 1000,
+        workerCpuSeconds: shared.pipeline.worker,
+        bridgeCpuSeconds: shared.pipeline.bridge,
+        temporalCpuSeconds: shared.pipeline.temporal,
+        emulatorCpuSeconds: shared.pipeline.moto,
       },
     };
   } finally {
