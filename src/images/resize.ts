@@ -5,8 +5,9 @@
  * is much smaller than the original), applies the EXIF orientation, flattens transparency onto white, converts to
  * sRGB and resizes to the largest variant, into raw pixels. The variants are then made from largest to smallest, each
  * resized from the pixels of the one before it, so no step touches more pixels than it must. An embedded profile that
- * is sRGB already (src/images/icc.ts) is not converted: that transform would run at full resolution and change
- * nothing. The same bytes in give the same bytes out, so a retried attempt overwrites its outputs with identical
+ * is sRGB already (src/images/icc.ts) is not converted: that transform would change nothing. Any other RGB profile
+ * (Display P3, Adobe RGB) is converted after the first resize, at the largest variant's size rather than the
+ * original's. The same bytes in give the same bytes out, so a retried attempt overwrites its outputs with identical
  * objects.
  */
 import sharp from 'sharp';
@@ -44,7 +45,7 @@ export interface RenderedImage {
 export async function inspectImage(
   input: Buffer,
   maxPixels: number,
-): Promise<{ format: string; width: number; height: number; orientation: number; icc?: Buffer }> {
+): Promise<{ format: string; width: number; height: number; orientation: number; space?: string; icc?: Buffer }> {
   if (input.length === 0) throw new EmptyImageError('the image is empty (0 bytes)');
   let meta: sharp.Metadata;
   try {
@@ -68,7 +69,14 @@ export async function inspectImage(
         '(EBBFLOW_IMAGE_MAX_PIXELS)',
     );
   }
-  return { format, width, height, orientation: meta.orientation ?? 1, ...(meta.icc ? { icc: meta.icc } : {}) };
+  return {
+    format,
+    width,
+    height,
+    orientation: meta.orientation ?? 1,
+    ...(meta.space ? { space: meta.space } : {}),
+    ...(meta.icc ? { icc: meta.icc } : {}),
+  };
 }
 
 /** Decodes `input` once and encodes every variant as JPEG (quality 85, sRGB, upright, flattened onto white). */
@@ -86,21 +94,30 @@ export async function renderVariants(
   const largest = largestVariant(upright, variants);
   options.onProgress?.('decode');
 
+  // An embedded profile other than sRGB (Display P3 from phones, Adobe RGB) must be converted, but that transform
+  // is dear per pixel: an RGB image is resized first, still in its own colour space with its profile kept, and
+  // converted at the size of the largest variant. (CMYK and greyscale stay on the plain path, where sharp converts
+  // their colour space as it decodes.)
+  const srgbAlready = header.icc !== undefined && isSrgbProfile(header.icc);
+  const shrinks = largest.width !== upright.width || largest.height !== upright.height;
+  const convertAfterResize = header.icc !== undefined && !srgbAlready && shrinks && header.space === 'srgb';
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
     let pipeline = sharp(input, {
       limitInputPixels: options.maxPixels,
       failOn: 'error',
       sequentialRead: true,
-      ignoreIcc: header.icc !== undefined && isSrgbProfile(header.icc),
+      ignoreIcc: srgbAlready,
     })
       .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb');
-    if (largest.width !== upright.width || largest.height !== upright.height) {
-      pipeline = pipeline.resize(largest.width, largest.height, { fit: 'fill' });
+      .flatten({ background: '#ffffff' });
+    if (shrinks) pipeline = pipeline.resize(largest.width, largest.height, { fit: 'fill' });
+    if (convertAfterResize) {
+      // Uncompressed TIFF carries the pixels with their profile to the conversion.
+      const resized = await pipeline.keepIccProfile().tiff({ compression: 'none' }).toBuffer();
+      pipeline = sharp(resized, { limitInputPixels: false });
     }
-    decoded = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    decoded = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (err) {
     const message = (err as Error).message;
     if (/pixel limit/i.test(message)) {
