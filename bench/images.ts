@@ -37,8 +37,8 @@ export function photoCorpusRoot(): string {
   return ensurePhotoCorpus();
 }
 
-/** Real photographs: the full-size wallpapers (2560×1600 and larger), in a stable order. */
-export function photoCorpusFiles(count = PHOTOS): string[] {
+/** Real photographs: every full-size wallpaper (2560×1600 and larger) in the corpus, in a stable order. */
+export function photoCorpusPool(): string[] {
   const root = path.join(photoCorpusRoot(), 'usr', 'share', 'wallpapers');
   const photos: string[] = [];
   for (const name of readdirSync(root).sort()) {
@@ -51,8 +51,15 @@ export function photoCorpusFiles(count = PHOTOS): string[] {
       }
     }
   }
-  if (photos.length < count) throw new Error(`only ${photos.length} photographs under ${root}, need ${count}`);
-  // Spread the picks over the sorted list so the mix of sizes does not depend on the first folders' names.
+  if (photos.length === 0) throw new Error(`no full-size photographs under ${root}`);
+  return photos;
+}
+
+/** `count` of the pool's photographs, spread over it so the mix of sizes does not depend on the first folders' names. */
+export function photoCorpusFiles(count = PHOTOS): string[] {
+  const photos = photoCorpusPool();
+  if (photos.length < count)
+    throw new Error(`only ${photos.length} full-size photographs in the corpus, need ${count}`);
   return Array.from({ length: count }, (_, i) => photos[Math.floor((i * photos.length) / count)]!);
 }
 

@@ -5,7 +5,7 @@
  * own (as when it runs elsewhere). The CPU of every process on each side is reported, per image.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -20,7 +20,7 @@ import { collectUploads, uploadAll, type UploadItem } from '../src/ops/upload';
 import { cliCommand } from '../src/paths';
 import { connectClient } from '../src/temporal/connection';
 import { createActivityDeps } from '../src/worker/worker';
-import { photoCorpusRoot } from './images';
+import { photoCorpusPool } from './images';
 import { startBenchStack } from './stack';
 import { median } from './stats';
 import type { BenchSection } from './types';
@@ -115,19 +115,9 @@ function pinProcess(pid: number, cores: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
 }
 
+/** A folder of `count` photographs: the image benchmark's full-size ones, each used in turn, under distinct names. */
 function photoCorpus(count: number): string {
-  const root = photoCorpusRoot();
-  const photos: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (/\.jpe?g$/i.test(e.name) && statSync(full).size > 200_000) photos.push(full);
-    }
-  };
-  walk(root);
-  photos.sort();
-  if (photos.length === 0) throw new Error(`no JPEG photographs under ${root}`);
+  const photos = photoCorpusPool();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-bench-photos-'));
   for (let i = 0; i < count; i++)
     copyFileSync(photos[i % photos.length]!, path.join(dir, `photo-${String(i).padStart(4, '0')}.jpg`));
@@ -282,9 +272,9 @@ export async function run(): Promise<BenchSection> {
       `| ${label} | ${base(shared)} | ${pipe(shared)} |${separate ? ` ${base(separate)} | ${pipe(separate)} |` : ''}`;
     const none = (): string => '—';
     const markdown = `
-${items.length} real photographs (Debian's plasma-workspace-wallpapers, ${Math.round(
-      items.reduce((s, i) => s + i.bytes, 0) / items.length / 1024,
-    )} KiB average), three variants each, on a machine of ${CONCURRENCY} cores, in two placements: every
+${items.length} uploads of real photographs (the full-size ones of Debian's plasma-workspace-wallpapers, as in the
+image benchmark, each in turn; ${Math.round(items.reduce((s, i) => s + i.bytes, 0) / items.length / 1024)} KiB
+average), three variants each, on a machine of ${CONCURRENCY} cores, in two placements: every
 process on every core, the Temporal dev server included, as on a laptop; and the server alone on one core and
 everything else on the other${CONCURRENCY > 2 ? 's' : ''}, as when the server runs elsewhere (a cluster, Temporal
 Cloud) and only the worker side takes the cores being paid for.
