@@ -55,6 +55,8 @@ async function completed(client: Client, pipeline: TestPipeline, total: number, 
   );
 }
 
+// Each test waits for its workflows within its own budget (see `completed`); the test timeouts sit above those budgets,
+// so a slow machine fails on what did not complete, not on jest's default timeout.
 describe('uploads to processed variants, end to end', () => {
   let client: Client;
   beforeAll(async () => {
@@ -111,7 +113,7 @@ describe('uploads to processed variants, end to end', () => {
     const depth = await queueDepth(pipeline.aws.sqs, pipeline.resources.ingressQueueUrl);
     expect([depth.visible, depth.inFlight]).toEqual([0, 0]);
     expect((await queueDepth(pipeline.aws.sqs, pipeline.resources.dlqUrl)).visible).toBe(0);
-  });
+  }, 300_000);
 
   it('finishes every image when the worker is SIGKILLed mid-batch and restarted, never writing two different outputs', async () => {
     // A short attempt timeout bounds the heartbeat timeout, so work lost with the killed worker is retried quickly.
@@ -173,5 +175,5 @@ describe('uploads to processed variants, end to end', () => {
     expect(etags.size).toBe(items.length * DEFAULT_VARIANTS.length);
     const different = [...etags].filter(([, tags]) => tags.size > 1).map(([key]) => key);
     expect(different).toEqual([]);
-  });
+  }, 360_000);
 });
