@@ -29,6 +29,7 @@ const IMAGES = 60;
 const ROUNDS = 5;
 
 const CONCURRENCY = os.cpus().length;
+const EVERY_CORE = `0-${CONCURRENCY - 1}`;
 /** Activity slots of the worker: its default on this machine, twice the cores, so I/O overlaps compute. */
 const WORKER_SLOTS = 2 * CONCURRENCY;
 
@@ -44,7 +45,7 @@ interface Placement {
   cores: number;
   /** Whether the Temporal server has a core of its own. */
   apart: boolean;
-  rounds: { baseline: BaselineRun & { c: number }; pipeline: Burst }[];
+  rounds: { baseline: BaselineRun & { concurrency: number }; pipeline: Burst }[];
 }
 
 /** A placement's medians over its rounds. */
@@ -61,7 +62,7 @@ function summarise(placement: Placement): Phase {
   const { rounds } = placement;
   const mid = (pick: (r: Placement['rounds'][number]) => number): number => median(rounds.map(pick));
   const counts = new Map<number, number>();
-  for (const r of rounds) counts.set(r.baseline.c, (counts.get(r.baseline.c) ?? 0) + 1);
+  for (const { baseline } of rounds) counts.set(baseline.concurrency, (counts.get(baseline.concurrency) ?? 0) + 1);
   return {
     cores: placement.cores,
     baseline: {
@@ -130,6 +131,7 @@ export async function run(): Promise<BenchSection> {
   const { temporal, moto, aws } = stack;
   const env = { ...stack.env };
   const children: ReturnType<typeof spawn>[] = [];
+  const canPin = CONCURRENCY >= 2 && hasTaskset();
   try {
     const items = collectUploads([photos], 'photos');
 
@@ -231,21 +233,22 @@ export async function run(): Promise<BenchSection> {
     // both placements, baseline then pipeline, so drift on a shared machine hits all four alike.
     const serverCore = CONCURRENCY - 1;
     const placements: Placement[] = [{ cores: CONCURRENCY, apart: false, rounds: [] }];
-    if (CONCURRENCY >= 2 && hasTaskset()) placements.push({ cores: serverCore, apart: true, rounds: [] });
-    const everyCore = `0-${CONCURRENCY - 1}`;
+    if (canPin) placements.push({ cores: serverCore, apart: true, rounds: [] });
+    let bursts = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const placement of placements) {
-        pinProcess(temporal.child.pid!, placement.apart ? `${serverCore}` : everyCore);
-        const cores = placement.apart ? `0-${serverCore - 1}` : everyCore;
-        for (const pid of [process.pid, worker.pid!, moto.child.pid!]) pinProcess(pid, cores);
+        if (canPin) {
+          pinProcess(temporal.child.pid!, placement.apart ? `${serverCore}` : EVERY_CORE);
+          const cores = placement.apart ? `0-${serverCore - 1}` : EVERY_CORE;
+          for (const pid of [process.pid, worker.pid!, moto.child.pid!]) pinProcess(pid, cores);
+        }
         // The baseline at one resize per core and at two; the faster of the two counts.
         const baselines = [];
-        for (const c of [placement.cores, 2 * placement.cores]) baselines.push({ ...(await resizeAll(c, items)), c });
+        for (const concurrency of [placement.cores, 2 * placement.cores]) {
+          baselines.push({ ...(await resizeAll(concurrency, items)), concurrency });
+        }
         const baseline = baselines.sort((x, y) => x.seconds - y.seconds)[0]!;
-        placement.rounds.push({
-          baseline,
-          pipeline: await burst(placements.length * round + placements.indexOf(placement)),
-        });
+        placement.rounds.push({ baseline, pipeline: await burst(bursts++) });
       }
     }
     const phases = placements.map(summarise);
@@ -256,17 +259,16 @@ export async function run(): Promise<BenchSection> {
     await client.connection.close();
 
     const rate = (seconds: number): number => items.length / seconds;
-    const ratioOf = (phase: Phase): number => phase.ratio;
     const perImage = (seconds: number): string => ((seconds / items.length) * 1000).toFixed(0);
     const baseTotal = (phase: Phase): number => phase.baseline.self + phase.baseline.moto;
     const pipeTotal = ({ pipeline: p }: Phase): number => p.worker + p.bridge + p.temporal + p.moto;
-    const sharedRatio = ratioOf(shared);
-    const apartRatio = separate ? ratioOf(separate) : undefined;
+    const sharedRatio = shared.ratio;
+    const apartRatio = separate?.ratio;
     const percent = (ratio: number): string => `${((1 - ratio) * 100).toFixed(0)} %`;
     const rows = (phase: Phase, where: string): string =>
       [
         `| baseline: resize activity called in-process, S3 in and out, ${phase.baseline.concurrency} at a time | ${where} | ${rate(phase.baseline.seconds).toFixed(2)} | 1.00 |`,
-        `| pipeline: queued S3 notifications → SQS → bridge → Temporal → worker (${WORKER_SLOTS} slots) → S3 | ${where} | ${rate(phase.pipeline.seconds).toFixed(2)} | ${ratioOf(phase).toFixed(2)} |`,
+        `| pipeline: queued S3 notifications → SQS → bridge → Temporal → worker (${WORKER_SLOTS} slots) → S3 | ${where} | ${rate(phase.pipeline.seconds).toFixed(2)} | ${phase.ratio.toFixed(2)} |`,
       ].join('\n');
     const cpuRow = (label: string, base: (p: Phase) => string, pipe: (p: Phase) => string): string =>
       `| ${label} | ${base(shared)} | ${pipe(shared)} |${separate ? ` ${base(separate)} | ${pipe(separate)} |` : ''}`;
@@ -344,7 +346,7 @@ Temporal dev server alone takes ${perImage(shared.pipeline.temporal)} ms of it.$
     };
   } finally {
     // The sections after this one run in the same process: give it every core back.
-    if (hasTaskset()) pinProcess(process.pid, `0-${CONCURRENCY - 1}`);
+    if (canPin) pinProcess(process.pid, EVERY_CORE);
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     await stack.stop();
