@@ -237,6 +237,12 @@ export const SETTINGS = {
       '2m',
       'Start-to-close timeout of one resize attempt.',
     ),
+    searchAttributes: setting(
+      'EBBFLOW_IMAGE_SEARCH_ATTRIBUTES',
+      parseBool,
+      'true',
+      'Tag image runs with EbbflowSourceBucket/EbbflowSourceKey; the namespace must have them (`ebbflow setup`).',
+    ),
   },
   worker: {
     maxConcurrentActivities: setting(
@@ -451,6 +457,7 @@ export interface EbbflowConfig {
     maxAttempts: number;
     initialRetryInterval: number;
     activityTimeout: number;
+    searchAttributes: boolean;
   };
   worker: {
     maxConcurrentActivities: number;

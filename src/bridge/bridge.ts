@@ -28,6 +28,7 @@ import { processImageInput } from '../images/workflow-input';
 import { required, type EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { connectionOptions } from '../temporal/connection';
+import { checkSearchAttributes } from '../temporal/search-attributes';
 import { backoffDelay } from './backoff';
 import { parseMessage } from './messages';
 import { planMessage, type PlanOptions, type StartRequest } from './plan';
@@ -467,7 +468,29 @@ export function startBridge(options: BridgeOptions): SqsBridge {
 }
 
 /** Runs the bridge until SIGTERM or SIGINT, then stops it cleanly. */
+/**
+ * Before the first receive: a namespace without the search attributes the bridge starts image runs with would
+ * reject every start, so that is an error now rather than every message in the DLQ. An unreachable Temporal is not:
+ * the bridge waits for it as during any outage.
+ */
+async function checkNamespace(config: EbbflowConfig, logger: Logger): Promise<void> {
+  if (!config.image.searchAttributes) return;
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '10s' });
+  } catch (err) {
+    logger.warn('Temporal unreachable at start: search attributes not checked', { error: err });
+    return;
+  }
+  try {
+    await checkSearchAttributes(connection, config.temporal.namespace, logger);
+  } finally {
+    await connection.close();
+  }
+}
+
 export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<BridgeStats> {
+  await checkNamespace(config, logger);
   const bridge = startBridge({ config, logger });
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info('signal received', { signal });

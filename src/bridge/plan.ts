@@ -50,7 +50,11 @@ function imageStart(item: S3ObjectItem, options: PlanOptions): StartRequest {
     workflowType: IMAGE_WORKFLOW,
     workflowId: s3WorkflowId(item),
     input,
-    searchAttributes: { [SEARCH_ATTRIBUTES.sourceBucket]: item.bucket, [SEARCH_ATTRIBUTES.sourceKey]: item.key },
+    ...(input.searchAttributes === false
+      ? {}
+      : {
+          searchAttributes: { [SEARCH_ATTRIBUTES.sourceBucket]: item.bucket, [SEARCH_ATTRIBUTES.sourceKey]: item.key },
+        }),
     item: describeItem(item),
   };
 }

@@ -20,6 +20,7 @@ export function processImageInput(
     maxAttempts: config.image.maxAttempts,
     initialRetryIntervalMs: config.image.initialRetryInterval,
     activityTimeoutMs: config.image.activityTimeout,
+    ...(config.image.searchAttributes ? {} : { searchAttributes: false }),
     ...extra,
   };
 }

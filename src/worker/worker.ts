@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import { BUILT_WORKFLOW_BUNDLE, NODE_FLAGS } from '../paths';
 import { taskProtectionWorkerOptions } from '../scaler/task-protection';
 import { connectWorker } from '../temporal/connection';
+import { checkSearchAttributes } from '../temporal/search-attributes';
 
 export interface CreateWorkerOptions {
   config: EbbflowConfig;
@@ -105,13 +106,19 @@ export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<
       run: `node ${NODE_FLAGS.join(' ')} bin/ebbflow.js worker`,
     });
   }
-  const worker = await createWorker({ config, logger });
+  const connection = await connectWorker(config.temporal);
+  if (config.image.searchAttributes) await checkSearchAttributes(connection, config.temporal.namespace, logger);
+  const worker = await createWorker({ config, logger, connection });
   logger.info('worker started', {
     taskQueue: config.temporal.taskQueue,
     namespace: config.temporal.namespace,
     address: config.temporal.address,
     maxConcurrentActivities: config.worker.maxConcurrentActivities,
   });
-  await worker.run();
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
   logger.info('worker stopped');
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseMessage } from '../../../src/bridge/messages';
+import { loadConfig } from '../../../src/config';
+import { processImageInput } from '../../../src/images/workflow-input';
 import { IMAGE_WORKFLOW, planMessage, type MessagePlan, type PlanOptions } from '../../../src/bridge/plan';
 import {
   deriveWorkflowId,
@@ -85,6 +87,22 @@ describe('planMessage', () => {
         },
       ],
     });
+  });
+
+  it('starts image runs untagged when the configured input opts out of search attributes', () => {
+    const body = fixture('s3-object-created');
+    const config = loadConfig({ EBBFLOW_IMAGE_SEARCH_ATTRIBUTES: 'false' }, { useDevState: false });
+    const result = planMessage(parseMessage(body), {
+      ...options(body),
+      imageInput: (source) => processImageInput(config, source),
+    });
+    expect(result.kind === 'start' && result.starts[0]).toEqual(
+      expect.objectContaining({ input: expect.objectContaining({ searchAttributes: false }) }),
+    );
+    expect(result.kind === 'start' && result.starts[0]).not.toHaveProperty('searchAttributes');
+    // The default tags them, and leaves the workflow input without the flag.
+    const tagged = processImageInput(loadConfig({}, { useDevState: false }), { bucket: 'b', key: 'k' });
+    expect(tagged).not.toHaveProperty('searchAttributes');
   });
 
   it('gives the same ids to a redelivered message, whatever its message id', () => {
