@@ -467,7 +467,6 @@ export function startBridge(options: BridgeOptions): SqsBridge {
   return new SqsBridge(options);
 }
 
-/** Runs the bridge until SIGTERM or SIGINT, then stops it cleanly. */
 /**
  * Before the first receive: a namespace without the search attributes the bridge starts image runs with would
  * reject every start, so that is an error now rather than every message in the DLQ. An unreachable Temporal is not:
@@ -489,6 +488,7 @@ async function checkNamespace(config: EbbflowConfig, logger: Logger): Promise<vo
   }
 }
 
+/** Runs the bridge until SIGTERM or SIGINT, then stops it cleanly. */
 export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<BridgeStats> {
   await checkNamespace(config, logger);
   const bridge = startBridge({ config, logger });

@@ -11,6 +11,8 @@ import type { Logger } from '../logger';
 
 type OperatorService = temporal.api.operatorservice.v1.OperatorService;
 
+const GRPC_NOT_FOUND = 5;
+
 /** What both connection kinds (client and worker) offer. */
 export interface OperatorConnection {
   readonly operatorService: Pick<OperatorService, 'listSearchAttributes'>;
@@ -49,6 +51,12 @@ export async function checkSearchAttributes(
   try {
     missing = await missingSearchAttributes(connection, namespace);
   } catch (err) {
+    if ((err as { code?: unknown }).code === GRPC_NOT_FOUND) {
+      throw new ConfigError(
+        `namespace "${namespace}" was not found (${(err as Error).message}): check TEMPORAL_NAMESPACE ` +
+          '(Temporal Cloud: <namespace>.<account>)',
+      );
+    }
     logger.warn('could not list the namespace search attributes; starting without checking them', {
       namespace,
       error: err,

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import { Client } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../../src/common/constants';
 import { generateSamplePhoto } from '../../../src/images/sample-photos';
@@ -13,7 +14,7 @@ import { processImageInput } from '../../../src/images/workflow-input';
 import { silentLogger } from '../../../src/logger';
 import { cliCommand } from '../../../src/paths';
 import { connectClient } from '../../../src/temporal/connection';
-import { missingSearchAttributes } from '../../../src/temporal/search-attributes';
+import { checkSearchAttributes, missingSearchAttributes } from '../../../src/temporal/search-attributes';
 import { createWorker } from '../../../src/worker/worker';
 import { processImageWorkflow } from '../../../workflows';
 import { createTestPipeline, eventually, uniqueName } from '../../support/stack';
@@ -82,7 +83,7 @@ it('on a namespace without them, worker and bridge stop naming the fix; opted ou
   const client = await connectClient(pipeline.config.temporal);
   await client.workflowService.registerNamespace({
     namespace,
-    workflowExecutionRetentionPeriod: { seconds: 24 * 3600 },
+    workflowExecutionRetentionPeriod: msToTs('1 day'),
   });
   await eventually('the new namespace', async () => {
     await client.workflowService.describeNamespace({ namespace });
@@ -133,6 +134,11 @@ it('on a namespace without them, worker and bridge stop naming the fix; opted ou
     const exits = await Promise.all(processes.map((p) => p.exited));
     expect(exits.map((e) => e.code)).toEqual([0, 0]);
   }
+
+  // A namespace that does not exist is named as such, not reported as missing attributes.
+  await expect(checkSearchAttributes(client.connection, `${namespace}-typo`, silentLogger)).rejects.toThrow(
+    `namespace "${namespace}-typo" was not found`,
+  );
 
   // `ebbflow setup` registers both, after which nothing is missing.
   const setup = await runCli(['setup'], env).exited;
