@@ -1,6 +1,6 @@
 /**
- * `ebbflow dev` as a user runs it: a child process that brings the stack up, records it in dev.json for other
- * terminals, and takes everything down on Ctrl-C.
+ * `ebbflow dev` as a user runs it: a child process that brings the stack up, runs the demo batch through it, records
+ * it in dev.json for other terminals, and takes everything down on Ctrl-C.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -8,6 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createAwsClients } from '../../../src/aws/clients';
 import { freePort, portIsFree } from '../../../src/dev/processes';
 import { CLI_PATH } from '../../../src/paths';
 import { eventually } from '../../support/stack';
@@ -44,7 +46,7 @@ describe('ebbflow dev', () => {
     }
   });
 
-  it('brings the stack up, serves other commands through dev.json, and stops everything on Ctrl-C', async () => {
+  it('brings the stack up, runs the demo, serves other commands through dev.json, stops everything on Ctrl-C', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
     const [temporalPort, awsPort] = [await freePort(), await freePort()];
     const env = devEnv(stateDir);
@@ -61,6 +63,9 @@ describe('ebbflow dev', () => {
         String(temporalPort),
         '--aws-port',
         String(awsPort),
+        '--demo',
+        '--demo-count',
+        '4',
       ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -75,6 +80,23 @@ describe('ebbflow dev', () => {
       expect(state.temporalAddress).toBe(`127.0.0.1:${temporalPort}`);
       expect(state.awsEndpoint).toBe(`http://127.0.0.1:${awsPort}`);
 
+      // The demo: photos drawn here, uploaded, followed to completion; the stack stays up afterwards.
+      await eventually('the demo batch', async () => output.includes('The demo is done'), 180_000, 500);
+      expect(output).toMatch(/4 photos processed into 12 variants, [\d.]+ s after the first upload\./);
+      const batch = /processed\/\{thumbnail,medium,large\}\/(demo\/\d{8}T\d{6})\//.exec(output)?.[1];
+      expect(batch).toBeDefined();
+      const aws = createAwsClients({
+        region: state.awsRegion!,
+        endpoint: state.awsEndpoint,
+        emulatorCredentials: true,
+      });
+      for (const variant of ['thumbnail', 'medium', 'large']) {
+        const listed = await aws.s3.send(
+          new ListObjectsV2Command({ Bucket: state.outputBucket, Prefix: `processed/${variant}/${batch}/` }),
+        );
+        expect(listed.KeyCount).toBe(4);
+      }
+
       const { stdout } = await run(process.execPath, [CLI_PATH, 'status', '--json'], { env });
       const status = JSON.parse(stdout) as { taskQueue: string; dlq: { visible: number }; ingress: { url: string } };
       expect(status.ingress.url).toBe(state.ingressQueueUrl);
@@ -87,5 +109,5 @@ describe('ebbflow dev', () => {
     expect(existsSync(path.join(stateDir, 'dev.json'))).toBe(false);
     expect(await portIsFree(temporalPort)).toBe(true);
     expect(await portIsFree(awsPort)).toBe(true);
-  });
+  }, 360_000);
 });
