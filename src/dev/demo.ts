@@ -81,10 +81,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     address: state.temporalAddress,
     namespace: state.temporalNamespace,
   });
-  const progress = new ProgressBar('processing', count);
+  // Processing began with the first upload: that is where its rate counts from.
+  const since = started ?? Date.now();
+  const progress = new ProgressBar('processing', count, process.stderr, since);
   const query = `${SEARCH_ATTRIBUTES.sourceKey} STARTS_WITH "${batch}/"`;
   try {
-    const since = started ?? Date.now();
     const deadline = since + (options.timeoutMs ?? 15 * 60_000);
     for (;;) {
       const w = await countWorkflows(client, state.taskQueue, query);

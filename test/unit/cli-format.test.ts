@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, table } from '../../src/cli/format';
+import { formatBytes, formatDuration, ProgressBar, table } from '../../src/cli/format';
 
 describe('table', () => {
   it('aligns columns and right-aligns numbers', () => {
@@ -35,4 +35,43 @@ describe('formatting', () => {
     [185_000, '3 min 5 s'],
     [7_500_000, '2 h 5 min'],
   ])('formatDuration(%d) = %s', (n, s) => expect(formatDuration(n)).toBe(s));
+});
+
+describe('ProgressBar', () => {
+  /** A non-terminal stream: the bar prints a line per tenth of progress. */
+  function lines() {
+    const written: string[] = [];
+    const stream = { isTTY: false, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+    return { stream, written };
+  }
+
+  it('counts its rate from when the work began, which may be before the bar', () => {
+    const { stream, written } = lines();
+    const bar = new ProgressBar('processing', 100, stream, Date.now() - 20_000);
+    bar.update(40, '2 running');
+    expect(written).toEqual([
+      expect.stringMatching(/^processing \[█{10}░{14}\] 40\/100 40% {2}2\.0\/s {2}2 running\n$/),
+    ]);
+  });
+
+  it('prints the first step and then each tenth once on a non-terminal stream', () => {
+    const { stream, written } = lines();
+    const bar = new ProgressBar('uploading ', 20, stream);
+    for (let i = 0; i < 20; i++) bar.tick();
+    bar.finish();
+    expect(written.map((line) => /(\d+)%/.exec(line)?.[1])).toEqual([
+      '5',
+      '10',
+      '20',
+      '30',
+      '40',
+      '50',
+      '60',
+      '70',
+      '80',
+      '90',
+      '100',
+    ]);
+    expect(written.at(-1)).toMatch(/^uploading {2}\[█{24}\] 20\/20 100%/);
+  });
 });
