@@ -42,14 +42,13 @@ export function formatDuration(ms: number): string {
 export class ProgressBar {
   private done = 0;
   private lastPrintedDecile = -1;
+  private readonly started = Date.now();
   private readonly tty: boolean;
 
-  /** `started` is when the work being counted began (for the rate): now, unless it began before the bar. */
   constructor(
     private readonly label: string,
     private readonly total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
-    private readonly started = Date.now(),
   ) {
     this.tty = Boolean(stream.isTTY);
   }

@@ -10,7 +10,7 @@ import { SEARCH_ATTRIBUTES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { countWorkflows } from '../ops/status';
-import { uploadPhoto } from '../ops/upload';
+import { collectUploads, uploadAll } from '../ops/upload';
 import { connectClient } from '../temporal/connection';
 
 export interface DemoOptions {
@@ -18,11 +18,11 @@ export interface DemoOptions {
   state: DevState;
   count: number;
   logger: Logger;
-  /** Writes `count` sample photos into `dir`, calling `onPhoto` as each one is written. */
+  /** Writes `count` sample photos into `dir`. */
   generatePhotos: (
     dir: string,
     count: number,
-    options: { minSide: number; maxSide: number; onPhoto?: (photo: { name: string; data: Buffer }) => void },
+    options: { minSide: number; maxSide: number; onPhoto?: () => void },
   ) => Promise<unknown>;
   /** Give up following after this long. */
   timeoutMs?: number;
@@ -52,28 +52,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const batch = `demo/${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const dir = path.join(config.general.stateDir, 'demo-photos', path.basename(batch));
   mkdirSync(dir, { recursive: true });
-  process.stdout.write(`Sample photos are drawn on this machine into ${dir} and uploaded as each is drawn\n`);
+  process.stdout.write(`Sample photos are drawn on this machine into ${dir}\n`);
+  const drawing = new ProgressBar('drawing   ', count);
+  // Phone-camera sizes, small enough that drawing a hundred takes well under a minute.
+  await options.generatePhotos(dir, count, { minSide: 1200, maxSide: 3000, onPhoto: () => drawing.tick() });
+  drawing.finish();
 
-  // Each photo goes up as soon as it is drawn, so the pipeline (and the scaler) start on the first one while the
-  // rest are still being drawn: the backlog builds up as it would from real uploads.
   const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
-  const upload = new ProgressBar('uploading ', count);
-  const uploads: Promise<void>[] = [];
-  let started: number | undefined;
-  let uploadError: unknown;
-  const send = async (photo: { name: string; data: Buffer }): Promise<void> => {
-    started ??= Date.now();
-    await uploadPhoto(aws.s3, state.inputBucket, `${batch}/${photo.name}`, photo.data);
-    upload.tick();
-  };
-  // Phone-camera sizes, small enough that drawing a hundred takes about a minute on two cores.
-  await options.generatePhotos(dir, count, {
-    minSide: 1200,
-    maxSide: 3000,
-    onPhoto: (photo) => uploads.push(send(photo).catch((err: unknown) => void (uploadError ??= err))),
-  });
-  await Promise.all(uploads);
-  if (uploadError) throw uploadError;
+  const items = collectUploads([dir], batch);
+  const upload = new ProgressBar('uploading ', items.length);
+  await uploadAll(aws.s3, state.inputBucket, items, { onUploaded: () => upload.tick() });
   upload.finish();
 
   const client = await connectClient({
@@ -81,12 +69,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     address: state.temporalAddress,
     namespace: state.temporalNamespace,
   });
-  // Processing began with the first upload: that is where its rate counts from.
-  const since = started ?? Date.now();
-  const progress = new ProgressBar('processing', count, process.stderr, since);
+  const started = Date.now();
+  const progress = new ProgressBar('processing', items.length);
   const query = `${SEARCH_ATTRIBUTES.sourceKey} STARTS_WITH "${batch}/"`;
   try {
-    const deadline = since + (options.timeoutMs ?? 15 * 60_000);
+    const deadline = started + (options.timeoutMs ?? 15 * 60_000);
     for (;;) {
       const w = await countWorkflows(client, state.taskQueue, query);
       const finished = w.completed + w.failed + w.timedOut + w.terminated;
@@ -95,11 +82,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         finished,
         `${w.running} running, ${w.failed} failed${workers === undefined ? '' : `, ${workers} worker${workers === 1 ? '' : 's'}`}`,
       );
-      if (finished >= count) {
+      if (finished >= items.length) {
         progress.finish();
-        const seconds = (Date.now() - since) / 1000;
+        const seconds = (Date.now() - started) / 1000;
         process.stdout.write(
-          `\n${w.completed} photos processed into ${w.completed * 3} variants, ${seconds.toFixed(1)} s after the first upload` +
+          `\n${w.completed} photos processed into ${w.completed * 3} variants in ${seconds.toFixed(1)} s` +
             `${w.failed ? `, ${w.failed} failed (ebbflow dlq list)` : ''}.\n` +
             `Outputs: s3://${state.outputBucket}/processed/{thumbnail,medium,large}/${batch}/\n` +
             (state.temporalUiUrl
@@ -109,7 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         return { batch, completed: w.completed, failed: w.failed, seconds };
       }
       if (Date.now() > deadline)
-        throw new Error(`the demo batch did not finish within the time limit (${finished}/${count})`);
+        throw new Error(`the demo batch did not finish within the time limit (${finished}/${items.length})`);
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {

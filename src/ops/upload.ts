@@ -77,16 +77,3 @@ export async function uploadAll(
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, items.length) }, worker));
 }
-
-/** Uploads one JPEG held in memory (the demo's sample photos). */
-export async function uploadPhoto(s3: S3Client, bucket: string, key: string, data: Buffer): Promise<void> {
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      Body: data,
-      ContentLength: data.length,
-      ContentType: 'image/jpeg',
-    }),
-  );
-}
