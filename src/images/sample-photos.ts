@@ -6,6 +6,7 @@
  * the same photo.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { seededRandom } from '../common/random';
@@ -134,19 +135,30 @@ export async function* generateSamplePhotos(
   for (let i = 0; i < count; i++) yield await generateSamplePhoto(i, options);
 }
 
-/** Writes `count` sample photos into `dir` (created if needed) and returns their paths. */
+/**
+ * Writes `count` sample photos into `dir` (created if needed) and returns their paths in order. Photos are drawn a
+ * few at a time, one per core up to four: drawing one keeps about one core busy.
+ */
 export async function writeSamplePhotos(
   dir: string,
   count: number,
-  options: SamplePhotoOptions & { onPhoto?: (photo: SamplePhoto, done: number) => void } = {},
+  options: SamplePhotoOptions & { concurrency?: number; onPhoto?: (photo: SamplePhoto, done: number) => void } = {},
 ): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
-  const files: string[] = [];
-  for await (const photo of generateSamplePhotos(count, options)) {
-    const file = path.join(dir, photo.name);
-    writeFileSync(file, photo.data);
-    files.push(file);
-    options.onPhoto?.(photo, files.length);
-  }
+  const files: string[] = new Array<string>(count);
+  const lanes = Math.max(1, Math.min(options.concurrency ?? Math.min(4, availableParallelism()), count));
+  let next = 0;
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++;
+      const photo = await generateSamplePhoto(index, options);
+      const file = path.join(dir, photo.name);
+      writeFileSync(file, photo.data);
+      files[index] = file;
+      options.onPhoto?.(photo, ++done);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
   return files;
 }

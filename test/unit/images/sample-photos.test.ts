@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
-import { generateSamplePhoto, generateSamplePhotos } from '../../../src/images/sample-photos';
+import { generateSamplePhoto, generateSamplePhotos, writeSamplePhotos } from '../../../src/images/sample-photos';
 
 describe('sample photos', () => {
   it('are camera-sized JPEGs whose EXIF orientation turns them upright', async () => {
@@ -30,5 +33,23 @@ describe('sample photos', () => {
     ]);
     expect(a.data.equals(b.data)).toBe(true);
     expect(a.data.equals(c.data)).toBe(false);
+  });
+});
+
+describe('writeSamplePhotos', () => {
+  it('draws several at once yet writes the same photos, and returns their paths in order', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-samples-'));
+    const options = { minSide: 300, maxSide: 400 };
+    const reported: number[] = [];
+    const files = await writeSamplePhotos(dir, 5, {
+      ...options,
+      concurrency: 3,
+      onPhoto: (_, done) => reported.push(done),
+    });
+    expect(files).toEqual([0, 1, 2, 3, 4].map((i) => path.join(dir, `sample-000${i}.jpg`)));
+    expect(reported).toEqual([1, 2, 3, 4, 5]);
+    for (const [i, file] of files.entries()) {
+      expect(readFileSync(file).equals((await generateSamplePhoto(i, options)).data)).toBe(true);
+    }
   });
 });
