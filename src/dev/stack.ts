@@ -5,12 +5,14 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
 import { SEARCH_ATTRIBUTE_TYPES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import { StackError } from '../errors';
 import type { Logger } from '../logger';
+import { queueDepth } from '../ops/status';
 import { cliCommand } from '../paths';
 import { assertPortsFree, startMoto, startProcess, startTemporalDevServer, type ManagedProcess } from './processes';
 
@@ -30,6 +32,20 @@ export interface DevStackOptions {
   processEnv?: Record<string, string>;
   /** Port of the local scaler's endpoints, when one of the processes is the scaler. */
   scalerPort?: number;
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the ingress queue holds nothing. S3 sends an `s3:TestEvent` when the notification
+ * is configured; a scaler started before the bridge acknowledges it counts it as backlog, starts a worker for nothing
+ * and then holds the next scale-out (the demo's burst) for its cooldown.
+ */
+async function ingressSettled(sqs: SQSClient, queueUrl: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const depth = await queueDepth(sqs, queueUrl);
+    if (depth.visible + depth.inFlight + depth.delayed === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export interface DevStack {
@@ -129,7 +145,10 @@ export async function startDevStack(
       ...(options.scalerPort ? { EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort) } : {}),
       ...options.processEnv,
     };
+    let bridgeStarted = false;
     for (const args of options.processes) {
+      if (args[0] === 'scaler' && bridgeStarted) await ingressSettled(aws.sqs, resources.ingressQueueUrl);
+      bridgeStarted ||= args[0] === 'bridge';
       const name = `ebbflow ${args[0]}`;
       const [program, ...argv] = cliCommand(...args);
       const proc = startProcess(name, program, argv, {

@@ -46,6 +46,35 @@ describe('ebbflow dev', () => {
     }
   });
 
+  it("starts the scaler once the bridge has acknowledged S3's test event, so an idle stack runs no worker", async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
+    const scalerPort = await freePort();
+    const args = ['dev', '--headless', '--workers', '1', '--scaler-port', String(scalerPort)];
+    for (const [flag, port] of [
+      ['--temporal-port', await freePort()],
+      ['--aws-port', await freePort()],
+    ] as const)
+      args.push(flag, String(port));
+    const dev = spawn(process.execPath, [CLI_PATH, ...args], { env: devEnv(stateDir), stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+    try {
+      // The scaler's first poll: nothing waiting, nothing started.
+      const [first] = await eventually(
+        'the scaler’s first decision',
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${scalerPort}/decisions`);
+          const decisions = (await res.json()) as { backlog: number; desired: number; reason: string }[];
+          return decisions.length > 0 && decisions.slice().reverse();
+        },
+        90_000,
+      );
+      expect(first).toMatchObject({ backlog: 0, desired: 0 });
+    } finally {
+      dev.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  }, 180_000);
+
   it('brings the stack up, runs the demo, serves other commands through dev.json, stops everything on Ctrl-C', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
     const [temporalPort, awsPort] = [await freePort(), await freePort()];
