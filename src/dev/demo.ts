@@ -54,7 +54,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   mkdirSync(dir, { recursive: true });
   process.stdout.write(`Sample photos are drawn on this machine into ${dir}\n`);
   const drawing = new ProgressBar('drawing   ', count);
-  // Phone-camera sizes, small enough that drawing a hundred takes about a minute on two cores.
+  // Phone-camera sizes, small enough that drawing a hundred takes under a minute on two cores.
   await options.generatePhotos(dir, count, { minSide: 1200, maxSide: 3000, onPhoto: () => drawing.tick() });
   drawing.finish();
 
