@@ -19,7 +19,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { Client, Connection, isGrpcServiceError, type WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, Connection, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import * as workflows from '../../workflows';
 import { createAwsClients } from '../aws/clients';
@@ -27,7 +27,7 @@ import { sendDeadLetter } from '../aws/dead-letter';
 import { processImageInput } from '../images/workflow-input';
 import { required, type EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
-import { connectionOptions } from '../temporal/connection';
+import { connectClient, connectionOptions, grpcCode } from '../temporal/connection';
 import { checkSearchAttributes } from '../temporal/search-attributes';
 import { backoffDelay } from './backoff';
 import { parseMessage } from './messages';
@@ -112,13 +112,6 @@ type Outcome = 'delete' | 'keep' | 'released';
 /** Thrown inside the bridge when it stops while a start waits for Temporal to come back. */
 class BridgeStoppedError extends Error {
   override readonly name = 'BridgeStoppedError';
-}
-
-export function grpcCode(err: unknown): number | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e)) return e.code;
-  }
-  return undefined;
 }
 
 /** The default list of workflow types: every function exported by workflows/index.ts. */
@@ -474,17 +467,17 @@ export function startBridge(options: BridgeOptions): SqsBridge {
  */
 async function checkNamespace(config: EbbflowConfig, logger: Logger): Promise<void> {
   if (!config.image.searchAttributes) return;
-  let connection: Connection;
+  let client: Client;
   try {
-    connection = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '10s' });
+    client = await connectClient(config.temporal);
   } catch (err) {
     logger.warn('Temporal unreachable at start: search attributes not checked', { error: err });
     return;
   }
   try {
-    await checkSearchAttributes(connection, config.temporal.namespace, logger);
+    await checkSearchAttributes(client.connection, config.temporal.namespace, logger);
   } finally {
-    await connection.close();
+    await client.connection.close();
   }
 }
 

@@ -3,7 +3,7 @@
  * (mTLS or API key) by configuration alone.
  */
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { EbbflowConfig } from '../config';
 
@@ -43,4 +43,12 @@ export async function connectClient(config: TemporalConfig): Promise<Client> {
 
 export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(config));
+}
+
+/** The gRPC status code of a Temporal service error, or of the error it wraps; undefined for anything else. */
+export function grpcCode(err: unknown): number | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return undefined;
 }

@@ -8,6 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
+import { grpcCode } from './connection';
 
 type OperatorService = temporal.api.operatorservice.v1.OperatorService;
 
@@ -51,7 +52,7 @@ export async function checkSearchAttributes(
   try {
     missing = await missingSearchAttributes(connection, namespace);
   } catch (err) {
-    if ((err as { code?: unknown }).code === GRPC_NOT_FOUND) {
+    if (grpcCode(err) === GRPC_NOT_FOUND) {
       throw new ConfigError(
         `namespace "${namespace}" was not found (${(err as Error).message}): check TEMPORAL_NAMESPACE ` +
           '(Temporal Cloud: <namespace>.<account>)',
