@@ -14,7 +14,14 @@ import { StackError } from '../errors';
 import type { Logger } from '../logger';
 import { queueDepth } from '../ops/status';
 import { cliCommand } from '../paths';
-import { assertPortsFree, startMoto, startProcess, startTemporalDevServer, type ManagedProcess } from './processes';
+import {
+  assertPortsFree,
+  startMoto,
+  startProcess,
+  startTemporalDevServer,
+  waitFor,
+  type ManagedProcess,
+} from './processes';
 
 export interface DevStackOptions {
   temporalPort: number;
@@ -35,17 +42,13 @@ export interface DevStackOptions {
 }
 
 /**
- * Waits (up to `timeoutMs`) until the ingress queue holds nothing. S3 sends an `s3:TestEvent` when the notification
- * is configured; a scaler started before the bridge acknowledges it counts it as backlog, starts a worker for nothing
- * and then holds the next scale-out (the demo's burst) for its cooldown.
+ * True once the ingress queue holds nothing. S3 sends an `s3:TestEvent` when the notification is configured; a
+ * scaler started before the bridge acknowledges it counts it as backlog, starts a worker for nothing and then holds
+ * the next scale-out (the demo's burst) for its cooldown.
  */
-async function ingressSettled(sqs: SQSClient, queueUrl: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const depth = await queueDepth(sqs, queueUrl);
-    if (depth.visible + depth.inFlight + depth.delayed === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+async function ingressEmpty(sqs: SQSClient, queueUrl: string): Promise<boolean> {
+  const depth = await queueDepth(sqs, queueUrl);
+  return depth.visible + depth.inFlight + depth.delayed === 0;
 }
 
 export interface DevStack {
@@ -145,10 +148,16 @@ export async function startDevStack(
       ...(options.scalerPort ? { EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort) } : {}),
       ...options.processEnv,
     };
-    let bridgeStarted = false;
+    let bridge: ManagedProcess | undefined;
     for (const args of options.processes) {
-      if (args[0] === 'scaler' && bridgeStarted) await ingressSettled(aws.sqs, resources.ingressQueueUrl);
-      bridgeStarted ||= args[0] === 'bridge';
+      if (args[0] === 'scaler' && bridge) {
+        // Started anyway after 15 s, or at once if the bridge has died.
+        await waitFor('the ingress queue', () => ingressEmpty(aws.sqs, resources.ingressQueueUrl), {
+          timeoutMs: 15_000,
+          intervalMs: 250,
+          abort: bridge.exited,
+        }).catch(() => undefined);
+      }
       const name = `ebbflow ${args[0]}`;
       const [program, ...argv] = cliCommand(...args);
       const proc = startProcess(name, program, argv, {
@@ -156,6 +165,7 @@ export async function startDevStack(
         logFile: path.join(logDir, `${args[0]}.log`),
       });
       started.push(proc);
+      if (args[0] === 'bridge') bridge = proc;
       void proc.exited.then((code) => {
         if (code !== 0 && code !== null)
           logger.warn(`${name} exited`, { code, log: path.join(logDir, `${args[0]}.log`) });
