@@ -127,14 +127,6 @@ export async function generateSamplePhoto(index: number, options: SamplePhotoOpt
   return { name: `sample-${String(index).padStart(4, '0')}.jpg`, data, width, height, orientation };
 }
 
-/** Makes `count` sample photos, one at a time (each is tens of megabytes while it is drawn). */
-export async function* generateSamplePhotos(
-  count: number,
-  options: SamplePhotoOptions = {},
-): AsyncGenerator<SamplePhoto> {
-  for (let i = 0; i < count; i++) yield await generateSamplePhoto(i, options);
-}
-
 /**
  * Writes `count` sample photos into `dir` (created if needed) and returns their paths in order. Photos are drawn a
  * few at a time, one per core up to four: drawing one keeps about one core busy.

@@ -50,21 +50,17 @@ describe('ebbflow dev', () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
     const scalerPort = await freePort();
     const args = ['dev', '--headless', '--workers', '1', '--scaler-port', String(scalerPort)];
-    for (const [flag, port] of [
-      ['--temporal-port', await freePort()],
-      ['--aws-port', await freePort()],
-    ] as const)
-      args.push(flag, String(port));
+    args.push('--temporal-port', String(await freePort()), '--aws-port', String(await freePort()));
     const dev = spawn(process.execPath, [CLI_PATH, ...args], { env: devEnv(stateDir), stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
     try {
       // The scaler's first poll: nothing waiting, nothing started.
-      const [first] = await eventually(
+      const first = await eventually(
         'the scaler’s first decision',
         async () => {
           const res = await fetch(`http://127.0.0.1:${scalerPort}/decisions`);
-          const decisions = (await res.json()) as { backlog: number; desired: number; reason: string }[];
-          return decisions.length > 0 && decisions.slice().reverse();
+          // Newest first: the last one is the first poll.
+          return ((await res.json()) as { backlog: number; desired: number }[]).at(-1);
         },
         90_000,
       );
