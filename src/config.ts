@@ -360,7 +360,7 @@ export const SETTINGS = {
       'EBBFLOW_SCALER_SCALE_OUT_COOLDOWN',
       parseDuration,
       '60s',
-      'Least time between two scale-outs.',
+      'Least time after a scale-in before a scale-out, and before a relative step (age objective, after a capped step).',
     ),
     scaleInCooldown: setting(
       'EBBFLOW_SCALER_SCALE_IN_COOLDOWN',

@@ -7,10 +7,13 @@
  *
  * Why it differs from AWS target tracking: the desired count is computed from the backlog itself
  * (`ceil(backlog / target)`), not from `running × metric / target`, so it is defined when no task runs (min 0 works:
- * the first message scales 0 → 1) and it does not wait for three one-minute datapoints. Flapping is prevented the way
- * Kubernetes' HPA does it: a scale-in goes only down to the highest recommendation seen during the scale-in cooldown,
- * and no change of direction happens inside a cooldown. Nor does a scale-in go below one task per waiting item: removing
- * a task that would still find work saves no task-hours, it only lengthens the tail.
+ * the first message scales 0 → 1) and it does not wait for three one-minute datapoints. Being absolute, it cannot pile
+ * up on capacity that is still starting, so a scale-out that follows the count goes through at once even right after
+ * another (AWS lets a larger scale-out through its cooldown for the same reason); steps that are relative to the
+ * current size (the backlog-age objective's one more task, a step cut by `maxStep`) wait the scale-out cooldown.
+ * Flapping is prevented the way Kubernetes' HPA does it: a scale-in goes only down to the highest recommendation seen
+ * during the scale-in cooldown, and no change of direction happens inside a cooldown. Nor does a scale-in go below one
+ * task per waiting item: removing a task that would still find work saves no task-hours, it only lengthens the tail.
  */
 
 /** How the policy behaves. Durations in milliseconds. */
@@ -21,7 +24,10 @@ export interface PolicySettings {
   minTasks: number;
   /** Most tasks. @defaultValue 10 */
   maxTasks: number;
-  /** Least time between two scale-outs, and after a scale-in before a scale-out. @defaultValue 60 000 */
+  /**
+   * Least time after a scale-in before a scale-out, and between two scale-outs when the second is a relative step (the
+   * backlog-age objective, or a step after one cut by `maxStep`). @defaultValue 60 000
+   */
   scaleOutCooldown: number;
   /** Least time after any change before a scale-in; also the window of recommendations a scale-in respects. @defaultValue 300 000 */
   scaleInCooldown: number;
@@ -62,6 +68,8 @@ export interface ScalingSignals {
 /** What the policy remembers between decisions. Start with {@link initialPolicyState}. */
 export interface PolicyState {
   lastScaleOutAt?: number;
+  /** Whether the last scale-out was cut by `maxStep`: the next step then waits the scale-out cooldown. */
+  lastScaleOutCapped?: boolean;
   lastScaleInAt?: number;
   /** When the policy started watching: a scaler that just started waits a scale-in cooldown before removing tasks. */
   since?: number;
@@ -123,7 +131,8 @@ export function decide(
   // 2. Backlog-age objective: old work means the fleet is too small whatever the count says.
   const ageBreached =
     settings.maxBacklogAge !== undefined && backlog > 0 && signals.taskQueueBacklogAge > settings.maxBacklogAge;
-  if (ageBreached && wanted <= current) {
+  const ageStep = ageBreached && wanted <= current;
+  if (ageStep) {
     wanted = current + 1;
     parts.push(
       `oldest work waited ${seconds(signals.taskQueueBacklogAge)} > ${seconds(settings.maxBacklogAge ?? 0)} → ${wanted}`,
@@ -149,11 +158,15 @@ export function decide(
 
   if (wanted > current) {
     const fromZero = current === 0 && running === 0;
-    const sinceOut = state.lastScaleOutAt === undefined ? Infinity : now - state.lastScaleOutAt;
-    const sinceIn = state.lastScaleInAt === undefined ? Infinity : now - state.lastScaleInAt;
-    const wait = settings.scaleOutCooldown - Math.min(sinceOut, sinceIn);
-    if (wait > 0 && !fromZero) {
-      parts.push(`scale-out held: cooldown ${seconds(wait)} left`);
+    const since = (at: number | undefined) => (at === undefined ? Infinity : now - at);
+    // A relative step right after a scale-out would add a task per poll while the last ones are still starting.
+    const paced = ageStep || state.lastScaleOutCapped === true;
+    const waitIn = settings.scaleOutCooldown - since(state.lastScaleInAt);
+    const waitOut = paced ? settings.scaleOutCooldown - since(state.lastScaleOutAt) : 0;
+    if (!fromZero && waitIn > 0) {
+      parts.push(`scale-out held: cooldown ${seconds(waitIn)} left after the scale-in`);
+    } else if (!fromZero && waitOut > 0) {
+      parts.push(`scale-out held: cooldown ${seconds(waitOut)} left after the last step`);
     } else {
       target = wanted;
       direction = 'out';
@@ -189,12 +202,17 @@ export function decide(
     }
   }
 
+  let capped = false;
   if (direction !== 'none' && settings.maxStep !== undefined && Math.abs(target - current) > settings.maxStep) {
     target = direction === 'out' ? current + settings.maxStep : current - settings.maxStep;
+    capped = true;
     parts.push(`step capped at ${settings.maxStep}`);
   }
 
-  if (direction === 'out') next.lastScaleOutAt = now;
+  if (direction === 'out') {
+    next.lastScaleOutAt = now;
+    next.lastScaleOutCapped = capped;
+  }
   if (direction === 'in') next.lastScaleInAt = now;
   if (direction === 'none' && wanted === current) parts.push('no change');
   else if (direction !== 'none') parts.push(`scale ${direction} ${current} → ${target}`);

@@ -44,6 +44,7 @@ function replay(
 }
 
 const article: PolicySettings = { ...DEFAULT_POLICY, minTasks: 1, maxTasks: 10 };
+const zero: PolicySettings = { ...DEFAULT_POLICY, minTasks: 0, maxTasks: 10 };
 
 describe('scaling policy: the article’s four scenarios (target 5, 1–10 tasks)', () => {
   test('steady: 5 messages on 1 task takes no action', () => {
@@ -87,8 +88,6 @@ describe('scaling policy: the article’s four scenarios (target 5, 1–10 tasks
 });
 
 describe('scaling policy: min 0', () => {
-  const zero: PolicySettings = { ...DEFAULT_POLICY, minTasks: 0, maxTasks: 10 };
-
   test('the first message scales 0 → 1 at once, even right after a scale-in', () => {
     const state: PolicyState = { ...initialPolicyState(), lastScaleInAt: 0 };
     const { decision } = decide(signals({ now: 1 * S, queueVisible: 1, desired: 0, running: 0 }), zero, state);
@@ -166,11 +165,47 @@ describe('scaling policy: options', () => {
     expect(decision.reason).toContain('oldest work waited 45s > 30s');
   });
 
-  test('a second scale-out waits for the scale-out cooldown', () => {
-    const state: PolicyState = { ...initialPolicyState(), lastScaleOutAt: 0 };
+  test('a burst right after a scale-out gets its capacity at once: the count is absolute', () => {
+    // A trickle took the fleet 0 → 1; 20 s later, while that task may still be starting, 100 more arrive.
+    const first = decide(signals({ now: 0, queueVisible: 1, desired: 0, running: 0 }), zero, initialPolicyState());
+    expect(first.decision.desired).toBe(1);
+    const burst = decide(signals({ now: 20 * S, queueVisible: 101, desired: 1, running: 0 }), zero, first.state);
+    expect(burst.decision.direction).toBe('out');
+    expect(burst.decision.desired).toBe(10);
+    // And nothing piles up: the same backlog a poll later asks for the same fleet.
+    const again = decide(signals({ now: 25 * S, queueVisible: 101, desired: 10, running: 1 }), zero, burst.state);
+    expect(again.decision.direction).toBe('none');
+    expect(again.decision.desired).toBe(10);
+  });
+
+  test('a step after one cut by maxStep waits for the scale-out cooldown', () => {
+    const settings = { ...article, maxStep: 3 };
+    const first = decide(signals({ now: 0, queueVisible: 40, desired: 2, running: 2 }), settings, initialPolicyState());
+    expect(first.decision.desired).toBe(5);
+    const held = decide(signals({ now: 30 * S, queueVisible: 40, desired: 5, running: 2 }), settings, first.state);
+    expect(held.decision.direction).toBe('none');
+    expect(held.decision.reason).toContain('scale-out held: cooldown 30s left after the last step');
+    const next = decide(signals({ now: 60 * S, queueVisible: 40, desired: 5, running: 5 }), settings, held.state);
+    expect(next.decision.desired).toBe(8);
+  });
+
+  test('the backlog-age objective adds one task per scale-out cooldown, not one per poll', () => {
+    const settings = { ...article, maxBacklogAge: 30 * S };
+    const old = { taskQueueBacklog: 5, taskQueueBacklogAge: 45 * S };
+    const first = decide(signals({ now: 0, ...old }), settings, initialPolicyState());
+    expect(first.decision.desired).toBe(2);
+    const held = decide(signals({ now: 5 * S, ...old, desired: 2, running: 1 }), settings, first.state);
+    expect(held.decision.direction).toBe('none');
+    expect(held.decision.reason).toContain('cooldown 55s left after the last step');
+    const next = decide(signals({ now: 60 * S, ...old, desired: 2, running: 2 }), settings, held.state);
+    expect(next.decision.desired).toBe(3);
+  });
+
+  test('a scale-out right after a scale-in waits for the scale-out cooldown', () => {
+    const state: PolicyState = { ...initialPolicyState(), lastScaleInAt: 0 };
     const held = decide(signals({ now: 30 * S, queueVisible: 40, desired: 2, running: 2 }), article, state);
     expect(held.decision.direction).toBe('none');
-    expect(held.decision.reason).toContain('cooldown 30s left');
+    expect(held.decision.reason).toContain('scale-out held: cooldown 30s left after the scale-in');
     const done = decide(signals({ now: 60 * S, queueVisible: 40, desired: 2, running: 2 }), article, state);
     expect(done.decision.desired).toBe(8);
   });
