@@ -43,17 +43,37 @@ async function readOriginal(
 /** Longest an attempt runs before its first heartbeat. */
 const HEARTBEAT_AFTER_MS = 5000;
 
+/** What the heartbeats need of the activity context. */
+export interface HeartbeatTarget {
+  info: { heartbeatTimeoutMs?: number };
+  heartbeat(details?: unknown): void;
+}
+
 /**
- * Heartbeats only once the attempt has run for a while (a quarter of its heartbeat timeout, at most 5 s). Most images
- * take well under a second, and a heartbeat is a write on the Temporal server; a long attempt still reports progress
- * well within its timeout, and hears a cancellation at its next step.
+ * Heartbeats only once the attempt has run for a while (a quarter of its heartbeat timeout, at most 5 s), then at that
+ * interval until stopped, with the current step as details. Most images take well under a second and never
+ * heartbeat: a heartbeat is a write on the Temporal server. A long attempt keeps heartbeating while libvips works on
+ * its own threads, so one long step (a 100-megapixel PNG on half a vCPU) is not taken for a dead worker, and a
+ * cancellation is heard within a beat. A new step heartbeats at once when the attempt is already long.
  */
-function heartbeatWhenLong(ctx: Context): (step: string) => void {
+export function heartbeatWhenLong(ctx: HeartbeatTarget): { step(name: string): void; stop(): void } {
   const timeout = ctx.info.heartbeatTimeoutMs;
   const after = timeout && timeout > 0 ? Math.min(HEARTBEAT_AFTER_MS, timeout / 4) : HEARTBEAT_AFTER_MS;
   const started = Date.now();
-  return (step) => {
-    if (Date.now() - started >= after) ctx.heartbeat(step);
+  let current = 'start';
+  let timer: NodeJS.Timeout | undefined = setTimeout(function beat() {
+    ctx.heartbeat(current);
+    timer = setTimeout(beat, after);
+  }, after);
+  return {
+    step(name) {
+      current = name;
+      if (Date.now() - started >= after) ctx.heartbeat(name);
+    },
+    stop() {
+      clearTimeout(timer);
+      timer = undefined;
+    },
   };
 }
 
@@ -72,9 +92,9 @@ export function createImageActivities(deps: ActivityDeps) {
       const tags = { format: 'unknown' };
       const meter = ctx.metricMeter;
       const where = { workflowId: ctx.info.workflowExecution?.workflowId, bucket: input.bucket, key: input.key };
-      const heartbeat = heartbeatWhenLong(ctx);
+      const heartbeats = heartbeatWhenLong(ctx);
       try {
-        heartbeat('download');
+        heartbeats.step('download');
         const original = await readOriginal(
           deps.aws.s3,
           input.bucket,
@@ -85,12 +105,12 @@ export function createImageActivities(deps: ActivityDeps) {
         meter.createCounter('ebbflow_image_bytes_in', 'bytes', 'Bytes of originals read').add(original.length);
         const rendered = await renderVariants(original, input.variants, {
           maxPixels: config.image.maxPixels,
-          onProgress: heartbeat,
+          onProgress: heartbeats.step,
         });
         tags.format = rendered.format;
         const variants: VariantOutput[] = [];
         for (const v of rendered.variants) {
-          heartbeat(`upload ${v.name}`);
+          heartbeats.step(`upload ${v.name}`);
           const key = variantKey(v.name, input.key);
           await deps.aws.s3.send(
             new PutObjectCommand({ Bucket: outputBucket, Key: key, Body: v.data, ContentType: 'image/jpeg' }),
@@ -138,6 +158,8 @@ export function createImageActivities(deps: ActivityDeps) {
         }
         if (ctx.cancellationSignal.aborted) throw error;
         throw ApplicationFailure.create({ message: error.message, type: error.name, details, cause: error });
+      } finally {
+        heartbeats.stop();
       }
     },
   };
