@@ -59,21 +59,20 @@ export interface HeartbeatTarget {
 export function heartbeatWhenLong(ctx: HeartbeatTarget): { step(name: string): void; stop(): void } {
   const timeout = ctx.info.heartbeatTimeoutMs;
   const after = timeout && timeout > 0 ? Math.min(HEARTBEAT_AFTER_MS, timeout / 4) : HEARTBEAT_AFTER_MS;
-  const started = Date.now();
   let current = 'start';
-  let timer: NodeJS.Timeout | undefined = setTimeout(function beat() {
+  // The attempt is long once the first beat has fired.
+  let long = false;
+  let timer = setTimeout(function beat() {
+    long = true;
     ctx.heartbeat(current);
     timer = setTimeout(beat, after);
   }, after);
   return {
     step(name) {
       current = name;
-      if (Date.now() - started >= after) ctx.heartbeat(name);
+      if (long) ctx.heartbeat(name);
     },
-    stop() {
-      clearTimeout(timer);
-      timer = undefined;
-    },
+    stop: () => clearTimeout(timer),
   };
 }
 

@@ -43,8 +43,8 @@ export interface DevStackOptions {
 
 /**
  * True once the ingress queue holds nothing. S3 sends an `s3:TestEvent` when the notification is configured; a
- * scaler started before the bridge acknowledges it counts it as backlog, starts a worker for nothing and then holds
- * the next scale-out (the demo's burst) for its cooldown.
+ * scaler started before the bridge acknowledges it counts it as backlog and starts a worker for nothing, which then
+ * idles until the scale-in cooldown has passed.
  */
 async function ingressEmpty(sqs: SQSClient, queueUrl: string): Promise<boolean> {
   const depth = await queueDepth(sqs, queueUrl);
