@@ -8,16 +8,18 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createImageActivities } from '../activities/images';
 import { startBridge } from '../src/bridge/bridge';
 import { pipelineNames, provisionPipeline } from '../src/aws/provision';
+import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import { DEFAULT_VARIANTS } from '../src/common/image-variants';
 import { loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
 import { countWorkflows, queueDepth } from '../src/ops/status';
 import { collectUploads, uploadAll, type UploadItem } from '../src/ops/upload';
-import { cliCommand } from '../src/paths';
+import { cliCommand, NODE_FLAGS } from '../src/paths';
 import { connectClient } from '../src/temporal/connection';
 import { createActivityDeps } from '../src/worker/worker';
 import { photoCorpusPool } from './images';
@@ -45,7 +47,15 @@ interface Placement {
   cores: number;
   /** Whether the Temporal server has a core of its own. */
   apart: boolean;
-  rounds: { baseline: BaselineRun & { concurrency: number }; pipeline: Burst }[];
+  rounds: { baseline: BaselineRun & { concurrency: number }; pipeline: Burst; bare: BareRun }[];
+}
+
+/** The same number of bare workflows (bench/bare-workflow.ts) through the same server, on a worker of their own. */
+interface BareRun {
+  seconds: number;
+  /** CPU seconds of the bare worker and of the server. */
+  worker: number;
+  temporal: number;
 }
 
 /** A placement's medians over its rounds. */
@@ -54,8 +64,11 @@ interface Phase {
   /** The baseline's concurrency that was faster most often. */
   baseline: BaselineRun & { concurrency: number };
   pipeline: Burst;
+  bare: BareRun;
   /** Median of the rounds' throughput ratios, pipeline to baseline (each round's pair ran back to back). */
   ratio: number;
+  /** The lowest and highest of those ratios. */
+  range: [number, number];
 }
 
 function summarise(placement: Placement): Phase {
@@ -78,7 +91,16 @@ function summarise(placement: Placement): Phase {
       temporal: mid((r) => r.pipeline.temporal),
       moto: mid((r) => r.pipeline.moto),
     },
+    bare: {
+      seconds: mid((r) => r.bare.seconds),
+      worker: mid((r) => r.bare.worker),
+      temporal: mid((r) => r.bare.temporal),
+    },
     ratio: mid((r) => r.baseline.seconds / r.pipeline.seconds),
+    range: [
+      Math.min(...rounds.map((r) => r.baseline.seconds / r.pipeline.seconds)),
+      Math.max(...rounds.map((r) => r.baseline.seconds / r.pipeline.seconds)),
+    ],
   };
 }
 
@@ -191,6 +213,53 @@ export async function run(): Promise<BenchSection> {
     await waitForCompleted(1);
     await warmup.stop();
 
+    // Temporal's own floor: bare workflows (one activity that does nothing, the image workflow's timeouts), started
+    // the way the bridge starts image workflows, on a worker process of their own with the same flags and slots.
+    const bareQueue = `${config.temporal.taskQueue}-bare`;
+    const bareWorker = spawn(process.execPath, [...NODE_FLAGS, path.join(__dirname, 'bare-worker.js')], {
+      env: { ...process.env, ...env, BARE_TASK_QUEUE: bareQueue, BARE_SLOTS: String(WORKER_SLOTS) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(bareWorker);
+    const startBare = (id: string, key: string) =>
+      client.workflow.start('bareWorkflow', {
+        taskQueue: bareQueue,
+        workflowId: id,
+        args: [{ bucket: res.inputBucket, key, variants: [...DEFAULT_VARIANTS] }],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          {
+            key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceBucket, SearchAttributeType.KEYWORD),
+            value: res.inputBucket,
+          },
+          { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceKey, SearchAttributeType.KEYWORD), value: key },
+        ],
+      });
+    await (await startBare('bare-warmup', 'warmup/first.jpg')).result();
+    const bareBurst = async (round: number): Promise<BareRun> => {
+      const cpu0 = { worker: cpuSeconds(bareWorker.pid), temporal: cpuSeconds(temporal.child.pid) };
+      const results: Promise<unknown>[] = [];
+      const t0 = process.hrtime.bigint();
+      let next = 0;
+      // Ten starts in flight, as the bridge has a batch of ten messages' starts in flight.
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          while (next < items.length) {
+            const item = items[next++]!;
+            const handle = await startBare(`bare-${round}/${item.key}`, `round-${round}/${item.key}`);
+            results.push(handle.result());
+          }
+        }),
+      );
+      await Promise.all(results);
+      return {
+        seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+        worker: cpuSeconds(bareWorker.pid) - cpu0.worker,
+        temporal: cpuSeconds(temporal.child.pid) - cpu0.temporal,
+      };
+    };
+
     /** One burst: every notification is queued before the bridge starts draining them. */
     const burst = async (round: number): Promise<Burst> => {
       const batch = items.map((item) => ({ ...item, key: `round-${round}/${item.key}` }));
@@ -240,7 +309,7 @@ export async function run(): Promise<BenchSection> {
         if (canPin) {
           pinProcess(temporal.child.pid!, placement.apart ? `${serverCore}` : EVERY_CORE);
           const cores = placement.apart ? `0-${serverCore - 1}` : EVERY_CORE;
-          for (const pid of [process.pid, worker.pid!, moto.child.pid!]) pinProcess(pid, cores);
+          for (const pid of [process.pid, worker.pid!, bareWorker.pid!, moto.child.pid!]) pinProcess(pid, cores);
         }
         // The baseline at one resize per core and at two; the faster of the two counts.
         const baselines = [];
@@ -248,7 +317,8 @@ export async function run(): Promise<BenchSection> {
           baselines.push({ ...(await resizeAll(concurrency, items)), concurrency });
         }
         const baseline = baselines.sort((x, y) => x.seconds - y.seconds)[0]!;
-        placement.rounds.push({ baseline, pipeline: await burst(bursts++) });
+        const round = bursts++;
+        placement.rounds.push({ baseline, pipeline: await burst(round), bare: await bareBurst(round) });
       }
     }
     const phases = placements.map(summarise);
@@ -274,6 +344,9 @@ export async function run(): Promise<BenchSection> {
     const cpuRow = (label: string, base: (p: Phase) => string, pipe: (p: Phase) => string): string =>
       `| ${label} | ${base(shared)} | ${pipe(shared)} |${separate ? ` ${base(separate)} | ${pipe(separate)} |` : ''}`;
     const none = (): string => '—';
+    const bareTotal = ({ bare }: Phase): number => bare.worker + bare.temporal;
+    const bareRow = (label: string, cell: (b: BareRun) => string): string =>
+      `| ${label} | ${cell(shared.bare)} |${separate ? ` ${cell(separate.bare)} |` : ''}`;
     const markdown = `
 ${items.length} uploads of real photographs (the full-size ones of Debian's plasma-workspace-wallpapers, as in the
 image benchmark, each in turn; ${Math.round(items.reduce((s, i) => s + i.bytes, 0) / items.length / 1024)} KiB
@@ -297,7 +370,10 @@ Orchestration cost with the server on the same cores: **${percent(sharedRatio)}*
     } The pipeline is measured as a running fleet meets a burst: the worker is up and has processed one image, every
 notification of the batch is already queued, and the clock runs from the bridge's start to the last completed
 workflow. ${ROUNDS} rounds, each running both placements, baseline then pipeline, so drift on a shared machine hits all
-four alike; images/s are medians, each ratio is the median of the rounds' ratios.
+four alike; images/s are medians, each ratio is the median of the rounds' ratios. Round by round the cost ranged
+from ${percent(shared.range[1])} to ${percent(shared.range[0])} with the server on the same cores${
+      separate ? ` and from ${percent(separate.range[1])} to ${percent(separate.range[0])} with it apart` : ''
+    }.
 
 Where the CPU goes, per image (median rounds; user + system time of each process, all threads):
 
@@ -328,6 +404,21 @@ Temporal dev server alone takes ${perImage(shared.pipeline.temporal)} ms of it.$
         ? ` With the server apart, the cores that do the work spend ${perImage(pipeTotal(separate) - separate.pipeline.temporal)} ms per image against the baseline's ${perImage(baseTotal(separate))}.`
         : ''
     }
+
+How much of that is Temporal's own, whatever the work: ${items.length} bare workflows (bench/bare-workflow.ts: one
+activity that does nothing, with the image workflow's timeouts, retry policy and search attributes), started ten at a
+time on a worker process of their own after each burst, cost per workflow:
+
+| CPU per bare workflow, ms | shared |${separate ? ' server apart |' : ''}
+| --- | ---: |${separate ? ' ---: |' : ''}
+${bareRow('Temporal dev server', (b) => perImage(b.temporal))}
+${bareRow('its worker (SDK only: the activity returns its input)', (b) => perImage(b.worker))}
+${bareRow('workflows per second', (b) => rate(b.seconds).toFixed(1))}
+
+On shared cores that floor is ${perImage(bareTotal(shared))} ms per item of the ${perImage(pipeTotal(shared) - baseTotal(shared))} ms
+the pipeline adds per image; added to the baseline's ${perImage(baseTotal(shared))} ms, it alone would cost
+${percent(baseTotal(shared) / (baseTotal(shared) + bareTotal(shared)))} of throughput. The rest is SQS and the bridge, and what the
+image workflow costs the server and its worker beyond a bare one.
 `;
     return {
       title: 'End to end: SQS → bridge → Temporal → worker → S3',
@@ -343,6 +434,9 @@ Temporal dev server alone takes ${perImage(shared.pipeline.temporal)} ms of it.$
         bridgeCpuSeconds: shared.pipeline.bridge,
         temporalCpuSeconds: shared.pipeline.temporal,
         emulatorCpuSeconds: shared.pipeline.moto,
+        bareWorkflowServerCpuMs: (shared.bare.temporal / items.length) * 1000,
+        bareWorkflowWorkerCpuMs: (shared.bare.worker / items.length) * 1000,
+        bareWorkflowsPerSecond: rate(shared.bare.seconds),
       },
     };
   } finally {
