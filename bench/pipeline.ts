@@ -8,10 +8,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createImageActivities } from '../activities/images';
-import { startBridge } from '../src/bridge/bridge';
+import { searchAttributePairs, startBridge, WORKFLOW_ID_REUSE_POLICY } from '../src/bridge/bridge';
 import { pipelineNames, provisionPipeline } from '../src/aws/provision';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import { DEFAULT_VARIANTS } from '../src/common/image-variants';
@@ -226,15 +225,12 @@ export async function run(): Promise<BenchSection> {
         taskQueue: bareQueue,
         workflowId: id,
         args: [{ bucket: res.inputBucket, key, variants: [...DEFAULT_VARIANTS] }],
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdReusePolicy: WORKFLOW_ID_REUSE_POLICY,
         workflowIdConflictPolicy: 'FAIL',
-        typedSearchAttributes: [
-          {
-            key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceBucket, SearchAttributeType.KEYWORD),
-            value: res.inputBucket,
-          },
-          { key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceKey, SearchAttributeType.KEYWORD), value: key },
-        ],
+        typedSearchAttributes: searchAttributePairs({
+          [SEARCH_ATTRIBUTES.sourceBucket]: res.inputBucket,
+          [SEARCH_ATTRIBUTES.sourceKey]: key,
+        }),
       });
     await (await startBare('bare-warmup', 'warmup/first.jpg')).result();
     const bareBurst = async (round: number): Promise<BareRun> => {

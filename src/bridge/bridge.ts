@@ -447,7 +447,10 @@ export class SqsBridge {
   }
 }
 
-function searchAttributePairs(attributes: Record<string, string> | undefined): SearchAttributePair[] | undefined {
+/** Keyword search attributes, name → value, as the SDK takes them at start. */
+export function searchAttributePairs(
+  attributes: Record<string, string> | undefined,
+): SearchAttributePair[] | undefined {
   if (!attributes) return undefined;
   return Object.entries(attributes).map(([name, value]) => ({
     key: defineSearchAttributeKey(name, SearchAttributeType.KEYWORD),
