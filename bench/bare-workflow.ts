@@ -4,12 +4,9 @@
  * per workflow that no code of ours adds to.
  */
 import { proxyActivities } from '@temporalio/workflow';
+import { resizeActivityOptions } from '../src/common/image-variants';
 
-const { nothing } = proxyActivities<{ nothing(input: unknown): Promise<unknown> }>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const { nothing } = proxyActivities<{ nothing(input: unknown): Promise<unknown> }>(resizeActivityOptions());
 
 export async function bareWorkflow(input: unknown): Promise<unknown> {
   return nothing(input);

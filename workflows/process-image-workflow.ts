@@ -11,7 +11,8 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import {
-  IMAGE_ERROR_TYPES,
+  resizeActivityOptions,
+  RESIZE_DEFAULTS,
   resolveVariants,
   type ImageErrorType,
   type ProcessImageInput,
@@ -23,10 +24,6 @@ type Activities = ReturnType<typeof createActivities>;
 
 const SOURCE_BUCKET = defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceBucket, 'KEYWORD');
 const SOURCE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceKey, 'KEYWORD');
-
-const DEFAULT_MAX_ATTEMPTS = 3;
-const DEFAULT_INITIAL_INTERVAL_MS = 1000;
-const DEFAULT_ACTIVITY_TIMEOUT_MS = 120_000;
 
 /** Sending to the DLQ is what keeps a failed item from being lost, so it is retried longer, but still bounded. */
 const { sendToDeadLetterQueue } = proxyActivities<Activities>({
@@ -95,15 +92,15 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
     if (typeof input?.bucket !== 'string' || input.bucket === '') throw new Error('input.bucket is required');
     if (typeof input.key !== 'string' || input.key === '') throw new Error('input.key is required');
     variants = resolveVariants(input.variants);
-    maxAttempts = bounded(input.maxAttempts, DEFAULT_MAX_ATTEMPTS, 1, 20, 'maxAttempts');
+    maxAttempts = bounded(input.maxAttempts, RESIZE_DEFAULTS.maxAttempts, 1, 20, 'maxAttempts');
     initialInterval = bounded(
       input.initialRetryIntervalMs,
-      DEFAULT_INITIAL_INTERVAL_MS,
+      RESIZE_DEFAULTS.initialRetryIntervalMs,
       1,
       3_600_000,
       'initialRetryIntervalMs',
     );
-    timeout = bounded(input.activityTimeoutMs, DEFAULT_ACTIVITY_TIMEOUT_MS, 1000, 3_600_000, 'activityTimeoutMs');
+    timeout = bounded(input.activityTimeoutMs, RESIZE_DEFAULTS.activityTimeoutMs, 1000, 3_600_000, 'activityTimeoutMs');
   } catch (err) {
     return deadLetter(`invalid input: ${(err as Error).message}`, 'InvalidImageInputError' satisfies ImageErrorType, 0);
   }
@@ -119,17 +116,9 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
     if (missing.length > 0) upsertSearchAttributes(missing);
   }
 
-  const { resizeImage } = proxyActivities<Activities>({
-    startToCloseTimeout: timeout,
-    heartbeatTimeout: Math.min(timeout, 30_000),
-    retry: {
-      maximumAttempts: maxAttempts,
-      initialInterval,
-      backoffCoefficient: 2,
-      maximumInterval: Math.max(initialInterval, 60_000),
-      nonRetryableErrorTypes: [...IMAGE_ERROR_TYPES],
-    },
-  });
+  const { resizeImage } = proxyActivities<Activities>(
+    resizeActivityOptions({ maxAttempts, initialRetryIntervalMs: initialInterval, activityTimeoutMs: timeout }),
+  );
   try {
     return await resizeImage({ bucket: input.bucket, key: input.key, outputBucket: input.outputBucket, variants });
   } catch (err) {

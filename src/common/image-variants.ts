@@ -2,6 +2,7 @@
  * Image variants and the types of `processImageWorkflow`: pure geometry and shapes shared by the workflow (which
  * runs in Temporal's sandbox), the resize activity, the bridge and the CLI. No Node APIs here.
  */
+import type { ActivityOptions } from '@temporalio/common';
 
 /** One output size: the image is fitted inside `width` × `height`, aspect kept, never enlarged. */
 export interface VariantSpec {
@@ -33,6 +34,31 @@ export const IMAGE_ERROR_TYPES = [
 ] as const;
 
 export type ImageErrorType = (typeof IMAGE_ERROR_TYPES)[number];
+
+/** The resize activity's retry and timeout settings when the workflow input names none. */
+export const RESIZE_DEFAULTS = { maxAttempts: 3, initialRetryIntervalMs: 1000, activityTimeoutMs: 120_000 } as const;
+
+/**
+ * How `processImageWorkflow` schedules the resize: each attempt bounded by its timeout and heartbeating (so a worker
+ * that dies mid-way is noticed within 30 s at most), retries with exponential backoff from the initial interval,
+ * doubling, capped at a minute, and the permanent image failures never retried.
+ */
+export function resizeActivityOptions(
+  settings: { maxAttempts: number; initialRetryIntervalMs: number; activityTimeoutMs: number } = RESIZE_DEFAULTS,
+): ActivityOptions {
+  const { maxAttempts, initialRetryIntervalMs, activityTimeoutMs } = settings;
+  return {
+    startToCloseTimeout: activityTimeoutMs,
+    heartbeatTimeout: Math.min(activityTimeoutMs, 30_000),
+    retry: {
+      maximumAttempts: maxAttempts,
+      initialInterval: initialRetryIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: Math.max(initialRetryIntervalMs, 60_000),
+      nonRetryableErrorTypes: [...IMAGE_ERROR_TYPES],
+    },
+  };
+}
 
 /** JPEG quality of every variant. */
 export const VARIANT_JPEG_QUALITY = 85;

@@ -1,7 +1,9 @@
 import {
   DEFAULT_VARIANTS,
   fitInside,
+  IMAGE_ERROR_TYPES,
   largestVariant,
+  resizeActivityOptions,
   resolveVariants,
   variantKey,
 } from '../../../src/common/image-variants';
@@ -80,5 +82,27 @@ describe('largestVariant', () => {
   it('is the biggest fitted size, capped by the original', () => {
     expect(largestVariant({ width: 4000, height: 3000 }, DEFAULT_VARIANTS)).toEqual({ width: 1920, height: 1440 });
     expect(largestVariant({ width: 1000, height: 500 }, DEFAULT_VARIANTS)).toEqual({ width: 1000, height: 500 });
+  });
+});
+
+describe('resizeActivityOptions', () => {
+  it('defaults to 3 attempts from 1 s, doubling to a minute, 2 min per attempt with a 30 s heartbeat', () => {
+    expect(resizeActivityOptions()).toEqual({
+      startToCloseTimeout: 120_000,
+      heartbeatTimeout: 30_000,
+      retry: {
+        maximumAttempts: 3,
+        initialInterval: 1000,
+        backoffCoefficient: 2,
+        maximumInterval: 60_000,
+        nonRetryableErrorTypes: [...IMAGE_ERROR_TYPES],
+      },
+    });
+  });
+
+  it('never lets the heartbeat timeout or the backoff cap fall below what the settings ask', () => {
+    const options = resizeActivityOptions({ maxAttempts: 5, initialRetryIntervalMs: 120_000, activityTimeoutMs: 5000 });
+    expect(options.heartbeatTimeout).toBe(5000);
+    expect(options.retry).toMatchObject({ maximumAttempts: 5, initialInterval: 120_000, maximumInterval: 120_000 });
   });
 });
