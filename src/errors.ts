@@ -20,3 +20,11 @@ export class StackError extends Error {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** The Temporal frontend could not be reached (refused, no answer in time, TLS or credentials rejected). */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -486,6 +486,9 @@ async function checkNamespace(config: EbbflowConfig, logger: Logger): Promise<vo
 
 /** Runs the bridge until SIGTERM or SIGINT, then stops it cleanly. */
 export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<BridgeStats> {
+  // Settings first: a missing queue is a mistake to report at once, not after waiting for Temporal.
+  required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
+  required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
   await checkNamespace(config, logger);
   const bridge = startBridge({ config, logger });
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -22,9 +22,10 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void>)
       await body(...args);
     } catch (err) {
       const e = err as Error;
-      const known = ['ConfigError', 'StackError', 'UsageError'].includes(e.name);
+      const known = ['ConfigError', 'StackError', 'UsageError', 'TemporalUnreachableError'].includes(e.name);
       process.stderr.write(`ebbflow: ${known ? e.message : (e.stack ?? String(e))}\n`);
-      process.exitCode = known && e.name !== 'StackError' ? 2 : 1;
+      // 2: the command or its settings are wrong; 1: a service is down or something failed on the way.
+      process.exitCode = e.name === 'ConfigError' || e.name === 'UsageError' ? 2 : 1;
     }
   };
 }

@@ -69,13 +69,13 @@ export function registerPipelineCommands(program: Command): void {
       action(async (opts: { json?: boolean }) => {
         const { config } = cliContext('status');
         const aws = createAwsClients(config.aws);
+        const queues = {
+          ingressQueueUrl: required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL'),
+          dlqUrl: required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL'),
+        };
         const client = await connectClient(config.temporal);
         try {
-          const status = await readStatus(client, aws.sqs, {
-            taskQueue: config.temporal.taskQueue,
-            ingressQueueUrl: required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL'),
-            dlqUrl: required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL'),
-          });
+          const status = await readStatus(client, aws.sqs, { taskQueue: config.temporal.taskQueue, ...queues });
           if (opts.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
           else printStatus(status);
         } finally {

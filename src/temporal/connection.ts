@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, isGrpcServiceError, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { EbbflowConfig } from '../config';
+import { TemporalUnreachableError } from '../errors';
 
 type TemporalConfig = EbbflowConfig['temporal'];
 
@@ -36,13 +37,45 @@ export function connectionOptions(config: TemporalConfig): {
   return { address: config.address, tls: tlsOptions(config), apiKey: config.apiKey };
 }
 
+const CONNECT_TIMEOUT_S = 10;
+
+/** Why a connection failed, in a few words: the transport errors of grpc-js and of the SDK core are long. */
+function connectFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/connection refused/i.test(message)) return 'connection refused';
+  if (/before the deadline|timed? ?out/i.test(message)) return `could not connect within ${CONNECT_TIMEOUT_S} s`;
+  if (/dns|name resolution|ENOTFOUND|EAI_AGAIN/i.test(message)) return 'the host name does not resolve';
+  return message.split('\n')[0]!;
+}
+
+/** The error for a server that cannot be reached: where ebbflow looked, why it failed, and what to set. */
+export function unreachable(config: TemporalConfig, err: unknown): TemporalUnreachableError {
+  return new TemporalUnreachableError(
+    `cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${connectFailure(err)}. ` +
+      'Start the local stack with `ebbflow dev`, or set TEMPORAL_ADDRESS (and TLS or TEMPORAL_API_KEY for a cluster ' +
+      'or Temporal Cloud); `ebbflow config` shows what is in effect.',
+    { cause: err },
+  );
+}
+
 export async function connectClient(config: TemporalConfig): Promise<Client> {
-  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
-  return new Client({ connection, namespace: config.namespace });
+  try {
+    const connection = await Connection.connect({
+      ...connectionOptions(config),
+      connectTimeout: `${CONNECT_TIMEOUT_S}s`,
+    });
+    return new Client({ connection, namespace: config.namespace });
+  } catch (err) {
+    throw unreachable(config, err);
+  }
 }
 
 export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
-  return NativeConnection.connect(connectionOptions(config));
+  try {
+    return await NativeConnection.connect(connectionOptions(config));
+  } catch (err) {
+    throw unreachable(config, err);
+  }
 }
 
 /** The gRPC status code of a Temporal service error, or of the error it wraps; undefined for anything else. */
