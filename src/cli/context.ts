@@ -15,17 +15,52 @@ export function cliContext(component: string): CliContext {
   return { config, logger };
 }
 
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+  ETIMEDOUT: 'no answer in time',
+  ECONNRESET: 'the connection was reset',
+  EHOSTUNREACH: 'the host is unreachable',
+};
+
+/** The one line a failed command prints, and its exit code: 2 when the command or its settings are wrong, 1 else. */
+export function describeFailure(err: unknown): { message: string; exitCode: number } {
+  const e = (err instanceof Error ? err : new Error(String(err))) as Error & {
+    code?: string;
+    address?: string;
+    port?: number;
+    $metadata?: { httpStatusCode?: number };
+    $service?: string;
+  };
+  if (e.name === 'ConfigError' || e.name === 'UsageError') return { message: e.message, exitCode: 2 };
+  if (e.name === 'StackError' || e.name === 'TemporalUnreachableError') return { message: e.message, exitCode: 1 };
+  const reason = e.code ? NETWORK_REASONS[e.code] : undefined;
+  if (reason) {
+    const where = e.address ? `${e.address}${e.port ? `:${e.port}` : ''}` : 'a service';
+    return {
+      message:
+        `cannot connect to ${where}: ${reason}. AWS calls go to AWS_ENDPOINT_URL when set (the emulator of ` +
+        '`ebbflow dev`), to AWS otherwise; `ebbflow config` shows what is in effect.',
+      exitCode: 1,
+    };
+  }
+  if (e.$metadata) {
+    const status = e.$metadata.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
+    return { message: `AWS refused the request${status}: ${e.name}: ${e.message}`, exitCode: 1 };
+  }
+  return { message: e.stack ?? String(e), exitCode: 1 };
+}
+
 /** Runs a command's body; known errors print one clear line and exit non-zero instead of a stack trace. */
 export function action<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await body(...args);
     } catch (err) {
-      const e = err as Error;
-      const known = ['ConfigError', 'StackError', 'UsageError', 'TemporalUnreachableError'].includes(e.name);
-      process.stderr.write(`ebbflow: ${known ? e.message : (e.stack ?? String(e))}\n`);
-      // 2: the command or its settings are wrong; 1: a service is down or something failed on the way.
-      process.exitCode = e.name === 'ConfigError' || e.name === 'UsageError' ? 2 : 1;
+      const { message, exitCode } = describeFailure(err);
+      process.stderr.write(`ebbflow: ${message}\n`);
+      process.exitCode = exitCode;
     }
   };
 }

@@ -1,0 +1,44 @@
+import { describeFailure } from '../../src/cli/context';
+import { ConfigError, StackError, TemporalUnreachableError, UsageError } from '../../src/errors';
+
+describe('describeFailure', () => {
+  it('prints known errors as their message: 2 for a wrong command or setting, 1 for a service that is down', () => {
+    expect(describeFailure(new ConfigError('EBBFLOW_DLQ_URL is not set'))).toEqual({
+      message: 'EBBFLOW_DLQ_URL is not set',
+      exitCode: 2,
+    });
+    expect(describeFailure(new UsageError('no such file or folder: x')).exitCode).toBe(2);
+    expect(describeFailure(new StackError('port 7233 is taken')).exitCode).toBe(1);
+    expect(describeFailure(new TemporalUnreachableError('cannot reach Temporal at x:1'))).toEqual({
+      message: 'cannot reach Temporal at x:1',
+      exitCode: 1,
+    });
+  });
+
+  it('names the address and the reason of a connection that failed, and where AWS calls go', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), {
+      code: 'ECONNREFUSED',
+      address: '127.0.0.1',
+      port: 5999,
+    });
+    const { message, exitCode } = describeFailure(refused);
+    expect(message).toMatch(/^cannot connect to 127\.0\.0\.1:5999: connection refused\. .*AWS_ENDPOINT_URL/);
+    expect(exitCode).toBe(1);
+  });
+
+  it('gives an AWS refusal its HTTP status, code and message', () => {
+    const err = Object.assign(new Error('The specified bucket does not exist'), {
+      name: 'NoSuchBucket',
+      $metadata: { httpStatusCode: 404 },
+    });
+    expect(describeFailure(err)).toEqual({
+      message: 'AWS refused the request (HTTP 404): NoSuchBucket: The specified bucket does not exist',
+      exitCode: 1,
+    });
+  });
+
+  it('keeps the stack of anything unexpected', () => {
+    const err = new TypeError('x is undefined');
+    expect(describeFailure(err)).toEqual({ message: err.stack, exitCode: 1 });
+  });
+});
