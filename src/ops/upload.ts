@@ -1,5 +1,6 @@
 /** Uploads local files to the input bucket, a few at a time; each upload fires the bucket's notification. */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../errors';
@@ -16,6 +17,12 @@ const CONTENT_TYPES: Record<string, string> = {
   '.avif': 'image/avif',
   '.heic': 'image/heic',
 };
+
+/**
+ * Files up to this size are sent from memory, so the SDK can retry a throttled or dropped PUT (S3's 503 SlowDown, a
+ * reset connection); a stream can be sent once only. Larger files stream, with the one attempt that allows.
+ */
+const RETRYABLE_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 export interface UploadItem {
   file: string;
@@ -63,12 +70,13 @@ export async function uploadAll(
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const item = items[next++]!;
+      const body = item.bytes <= RETRYABLE_UPLOAD_BYTES ? await readFile(item.file) : createReadStream(item.file);
       await s3.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: item.key,
-          Body: createReadStream(item.file),
-          ContentLength: item.bytes,
+          Body: body,
+          ContentLength: Buffer.isBuffer(body) ? body.length : item.bytes,
           ContentType: CONTENT_TYPES[path.extname(item.file).toLowerCase()] ?? 'application/octet-stream',
         }),
       );
