@@ -9,6 +9,10 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../src/paths';
 import type { BenchModule, BenchSection } from './types';
 
+// As in bin/ebbflow.js: the AWS SDK's notice that its 2027 releases need Node 22 is said once, in the README. The
+// sections load after this line, and with them the SDK.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Section name → module file beside this one, in the order the document lists them. */
 const SECTIONS: Record<string, string> = {
   images: './images',
