@@ -2,10 +2,10 @@
  * What the scaler shows: Prometheus gauges of its inputs and decisions, its decision log as JSON, and the backlog
  * per task published to CloudWatch so AWS-native target tracking can scale on it where people prefer that.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { serveEndpoints } from '../ops/endpoints';
 import type { ScalingDecision, ScalingSignals } from './policy';
 import type { LoggedDecision } from './scaler';
 
@@ -69,37 +69,24 @@ export function createScalerMetrics(): ScalerMetrics {
 }
 
 /** Serves GET /metrics (Prometheus), /decisions (JSON, newest first; ?changes=1 for changes only) and /healthz. */
-export async function serveScalerEndpoints(
+export function serveScalerEndpoints(
   port: number,
   metrics: ScalerMetrics,
   decisions: () => readonly LoggedDecision[],
 ): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const reply = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type });
-      res.end(body);
-    };
-    if (url.pathname === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => reply(200, metrics.registry.contentType, text),
-        (err: unknown) => reply(500, 'text/plain', String(err)),
-      );
-    } else if (url.pathname === '/decisions') {
+  return serveEndpoints(port, {
+    '/metrics': async () => ({
+      status: 200,
+      type: metrics.registry.contentType,
+      body: await metrics.registry.metrics(),
+    }),
+    '/decisions': (url) => {
       const changesOnly = url.searchParams.get('changes') === '1';
       const list = [...decisions()].reverse().filter((d) => !changesOnly || d.direction !== 'none');
-      reply(200, 'application/json', JSON.stringify(list, null, 2));
-    } else if (url.pathname === '/healthz') {
-      reply(200, 'text/plain', 'ok\n');
-    } else {
-      reply(404, 'text/plain', 'try /metrics, /decisions or /healthz\n');
-    }
+      return { status: 200, type: 'application/json', body: JSON.stringify(list, null, 2) };
+    },
+    '/healthz': () => ({ status: 200, type: 'text/plain', body: 'ok\n' }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, resolve);
-  });
-  return { server, url: `http://localhost:${(server.address() as AddressInfo).port}` };
 }
 
 /** Publishes BacklogPerTask, Backlog, DesiredTasks and RunningTasks under `namespace`, dimension TaskQueue. */
