@@ -88,6 +88,8 @@ export interface DevState {
   metricsPort: number;
   /** The local scaler's /metrics and /decisions, when `ebbflow dev` runs one. */
   scalerUrl?: string;
+  /** The bridge's /metrics and /healthz, when `ebbflow dev` serves them. */
+  bridgeUrl?: string;
   pid: number;
   startedAt: string;
 }
@@ -267,7 +269,7 @@ export const SETTINGS = {
       'EBBFLOW_METRICS_PORT',
       int(0, 65535),
       '9464',
-      'Port of the Prometheus /metrics endpoint (0 = any free port).',
+      'Port of the worker’s Prometheus /metrics endpoint (0 = none).',
     ),
     workflowBundle: setting(
       'EBBFLOW_WORKFLOW_BUNDLE',
@@ -291,6 +293,12 @@ export const SETTINGS = {
       parseDuration,
       '60s',
       'Visibility timeout asked for on receive; extended while a message waits for Temporal.',
+    ),
+    metricsPort: setting(
+      'EBBFLOW_BRIDGE_METRICS_PORT',
+      int(0, 65535),
+      '9466',
+      'Port of the bridge’s Prometheus /metrics and /healthz endpoints (0 = none).',
     ),
   },
   database: {
@@ -472,6 +480,7 @@ export interface EbbflowConfig {
     receivers: number;
     maxBackoff: number;
     visibilityTimeout: number;
+    metricsPort: number;
   };
   database: { url: string };
   etl: {

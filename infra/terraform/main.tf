@@ -211,6 +211,7 @@ module "bridge" {
   memory           = var.bridge.memory
   cpu_architecture = var.bridge.cpu_architecture
   desired_count    = var.bridge.desired_count
+  port_mappings    = [9466]
   stop_timeout     = 30
 
   subnet_ids         = var.subnet_ids

@@ -12,6 +12,7 @@
  * - on stop (SIGTERM) it stops receiving, lets the starts in flight finish, releases what it cannot start
  *   (visibility 0) and returns. A long poll cut short by stop may hide up to one batch until its visibility timeout.
  */
+import type { Server } from 'node:http';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
@@ -26,10 +27,12 @@ import { createAwsClients } from '../aws/clients';
 import { sendDeadLetter } from '../aws/dead-letter';
 import { processImageInput } from '../images/workflow-input';
 import { required, type EbbflowConfig } from '../config';
+import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
 import { connectClient, connectionOptions, grpcCode } from '../temporal/connection';
 import { checkSearchAttributes } from '../temporal/search-attributes';
 import { backoffDelay } from './backoff';
+import { serveBridgeEndpoints } from './metrics';
 import { parseMessage } from './messages';
 import { planMessage, type PlanOptions, type StartRequest } from './plan';
 
@@ -107,6 +110,21 @@ export interface BridgeStats {
   outages: number;
 }
 
+/** Stats of a bridge that has done nothing yet. */
+export function emptyBridgeStats(): BridgeStats {
+  return {
+    received: 0,
+    started: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    ignored: 0,
+    deleted: 0,
+    failed: 0,
+    released: 0,
+    outages: 0,
+  };
+}
+
 type Outcome = 'delete' | 'keep' | 'released';
 
 /** Thrown inside the bridge when it stops while a start waits for Temporal to come back. */
@@ -122,17 +140,9 @@ export function defaultKnownWorkflows(): string[] {
 }
 
 export class SqsBridge {
-  readonly stats: BridgeStats = {
-    received: 0,
-    started: 0,
-    duplicates: 0,
-    deadLettered: 0,
-    ignored: 0,
-    deleted: 0,
-    failed: 0,
-    released: 0,
-    outages: 0,
-  };
+  readonly stats: BridgeStats = emptyBridgeStats();
+  /** Messages this bridge sent to the DLQ, by error type. */
+  readonly deadLetteredByType = new Map<string, number>();
   /** Resolves when every receiver has returned after stop(). */
   readonly finished: Promise<void>;
 
@@ -320,6 +330,7 @@ export class SqsBridge {
           attempts: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
         });
         this.stats.deadLettered++;
+        this.deadLetteredByType.set(plan.errorType, (this.deadLetteredByType.get(plan.errorType) ?? 0) + 1);
         log.warn('message sent to the dead-letter queue', { errorType: plan.errorType, reason: plan.reason });
         return 'delete';
       } catch (err) {
@@ -491,6 +502,20 @@ export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<
   required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
   await checkNamespace(config, logger);
   const bridge = startBridge({ config, logger });
+  let endpoints: Server | undefined;
+  if (config.bridge.metricsPort > 0) {
+    try {
+      const { server, url } = await serveBridgeEndpoints(config.bridge.metricsPort, bridge);
+      endpoints = server;
+      logger.info('bridge endpoints listening', { metrics: `${url}/metrics`, health: `${url}/healthz` });
+    } catch (err) {
+      await bridge.stop();
+      throw new ConfigError(
+        `EBBFLOW_BRIDGE_METRICS_PORT: cannot listen on port ${config.bridge.metricsPort} (${(err as Error).message}); ` +
+          'choose another port, or 0 for none',
+      );
+    }
+  }
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info('signal received', { signal });
     void bridge.stop();
@@ -502,6 +527,7 @@ export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    if (endpoints) await new Promise((resolve) => endpoints.close(resolve));
   }
   return bridge.stats;
 }

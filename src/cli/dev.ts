@@ -10,6 +10,7 @@ interface DevOptions {
   uiPort: string;
   awsPort: string;
   scalerPort: string;
+  bridgePort: string;
   prefix: string;
   namespace: string;
   headless?: boolean;
@@ -34,6 +35,7 @@ export function registerDevCommands(program: Command): void {
     .option('--ui-port <port>', 'Temporal Web UI port', '8233')
     .option('--aws-port <port>', 'AWS emulator port', '5050')
     .option('--scaler-port <port>', "local scaler's /metrics and /decisions port", '9465')
+    .option('--bridge-port <port>', "bridge's /metrics and /healthz port", '9466')
     .option('--prefix <name>', 'prefix of bucket and queue names', 'ebbflow')
     .option('--namespace <ns>', 'Temporal namespace', 'default')
     .option('--headless', 'no Temporal Web UI')
@@ -65,6 +67,7 @@ export function registerDevCommands(program: Command): void {
             headless: opts.headless,
             processes,
             scalerPort: opts.scaler ? port(opts.scalerPort, '--scaler-port') : undefined,
+            bridgePort: port(opts.bridgePort, '--bridge-port'),
             processEnv: {
               EBBFLOW_SCALER_DRIVER: 'local',
               EBBFLOW_SCALER_MAX_TASKS: String(workers),
@@ -89,6 +92,7 @@ export function registerDevCommands(program: Command): void {
             ...(s.scalerUrl
               ? [`  Scaler           ${s.scalerUrl}/decisions  (workers come and go with the backlog)`]
               : []),
+            ...(s.bridgeUrl ? [`  Bridge metrics   ${s.bridgeUrl}/metrics`] : []),
             `  Logs             ${stack.logDir}`,
             '',
             'In another terminal:  ebbflow submit <photos>   ebbflow status   ebbflow dlq list',

@@ -39,6 +39,8 @@ export interface DevStackOptions {
   processEnv?: Record<string, string>;
   /** Port of the local scaler's endpoints, when one of the processes is the scaler. */
   scalerPort?: number;
+  /** Port of the bridge's /metrics and /healthz, when one of the processes is the bridge; none when absent. */
+  bridgePort?: number;
 }
 
 /**
@@ -95,6 +97,7 @@ export async function startDevStack(
   const ports: Record<string, number> = { 'Temporal frontend': options.temporalPort, 'AWS emulator': options.awsPort };
   if (!options.headless) ports['Temporal UI'] = options.uiPort;
   if (options.scalerPort) ports['scaler'] = options.scalerPort;
+  if (options.bridgePort) ports['bridge metrics'] = options.bridgePort;
   await assertPortsFree(ports);
 
   const started: ManagedProcess[] = [];
@@ -136,6 +139,7 @@ export async function startDevStack(
       databaseUrl: config.database.url,
       metricsPort: config.worker.metricsPort,
       scalerUrl: options.scalerPort ? `http://127.0.0.1:${options.scalerPort}` : undefined,
+      bridgeUrl: options.bridgePort ? `http://127.0.0.1:${options.bridgePort}` : undefined,
       pid: process.pid,
       startedAt: new Date().toISOString(),
     };
@@ -146,6 +150,7 @@ export async function startDevStack(
       ...process.env,
       EBBFLOW_STATE_DIR: stateDir,
       ...(options.scalerPort ? { EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort) } : {}),
+      EBBFLOW_BRIDGE_METRICS_PORT: String(options.bridgePort ?? 0),
       ...options.processEnv,
     };
     let bridge: ManagedProcess | undefined;

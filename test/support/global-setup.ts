@@ -44,5 +44,7 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
     EBBFLOW_TEST_DIR: dir,
     EBBFLOW_LOG_LEVEL: 'warn',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Bridges run side by side in tests: none serves its endpoints on the fixed default port unless a test asks.
+    EBBFLOW_BRIDGE_METRICS_PORT: '0',
   });
 }

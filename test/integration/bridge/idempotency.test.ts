@@ -6,6 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { startBridge, type BridgeOptions, type SqsBridge } from '../../../src/bridge/bridge';
+import { serveBridgeEndpoints } from '../../../src/bridge/metrics';
 import { peekDeadLetters } from '../../../src/aws/dead-letter';
 import { createLogger } from '../../../src/logger';
 import { connectClient } from '../../../src/temporal/connection';
@@ -153,5 +154,18 @@ describe('the SQS bridge', () => {
     expect(byType.UnknownWorkflow?.reason).toBe(
       'unknown workflow "launchRocketWorkflow" (the worker serves: echoWorkflow, processImageWorkflow)',
     );
+
+    // The same, as Prometheus scrapes it.
+    const { server, url } = await serveBridgeEndpoints(0, b);
+    try {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      expect(text).toContain('ebbflow_bridge_messages_received_total 4');
+      expect(text).toContain('ebbflow_bridge_messages_deleted_total 4');
+      expect(text).toContain('ebbflow_bridge_dead_lettered_total{error_type="UnparseableMessage"} 1');
+      expect(text).toContain('ebbflow_bridge_dead_lettered_total{error_type="UnknownWorkflow"} 1');
+      expect(text).toContain('ebbflow_bridge_workflows_started_total 0');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

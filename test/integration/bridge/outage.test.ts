@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startBridge, type SqsBridge } from '../../../src/bridge/bridge';
+import { createBridgeMetrics } from '../../../src/bridge/metrics';
 import { SEARCH_ATTRIBUTES } from '../../../src/common/constants';
 import { freePort, startTemporalDevServer, type ManagedProcess } from '../../../src/dev/processes';
 import { createLogger } from '../../../src/logger';
@@ -79,12 +80,17 @@ it('loses nothing while Temporal is down and completes everything once it is bac
   }
   expect(b.temporalReachable).toBe(false);
   expect(b.stats.outages).toBe(1);
+  // What an alert would see.
+  const metrics = createBridgeMetrics(b);
+  expect(await metrics.metrics()).toMatch(/^ebbflow_bridge_temporal_reachable 0$/m);
+  expect(await metrics.metrics()).toMatch(/^ebbflow_bridge_temporal_outages_total 1$/m);
   const startedDuringOutage = b.stats.started;
   server = await startServer();
 
   await eventually('every job started', async () => b.stats.started + b.stats.duplicates >= ids.length, 30_000);
   expect(startedDuringOutage).toBe(3);
   expect(b.temporalReachable).toBe(true);
+  expect(await metrics.metrics()).toMatch(/^ebbflow_bridge_temporal_reachable 1$/m);
   for (const id of ids) {
     const workflowId = await eventually(`a run for ${id}`, async () => {
       const found = [];

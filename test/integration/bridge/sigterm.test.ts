@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startBridge, type SqsBridge } from '../../../src/bridge/bridge';
 import { createLogger } from '../../../src/logger';
+import { freePort } from '../../../src/dev/processes';
 import { connectClient } from '../../../src/temporal/connection';
 import { createTestPipeline, eventually, uniqueName } from '../../support/stack';
 import { queueDepth, send, startTestWorker, TEST_WORKFLOWS, type RunningWorker } from './support';
@@ -46,11 +47,13 @@ it('stops on SIGTERM with exit code 0 and loses no message', async () => {
     await send(p.aws.sqs, p.resources.ingressQueueUrl, s3Event(bucket, `in/photo ${i}.jpg`, `seq-${i}`));
   }
 
+  const metricsPort = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/ebbflow.js'), 'bridge'], {
     cwd: ROOT,
     env: {
       ...process.env,
       ...p.env,
+      EBBFLOW_BRIDGE_METRICS_PORT: String(metricsPort),
       EBBFLOW_LOG_LEVEL: 'info',
       EBBFLOW_BRIDGE_BATCH_SIZE: '2',
       EBBFLOW_BRIDGE_RECEIVERS: '1',
@@ -68,6 +71,16 @@ it('stops on SIGTERM with exit code 0 and loses no message', async () => {
     for await (const _ of client!.workflow.list({ query: `EbbflowSourceBucket = '${bucket}'` })) n++;
     return n >= 3;
   });
+  // What it did so far, on its endpoints.
+  const health = (await (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).json()) as {
+    state: string;
+    stats: { started: number };
+  };
+  expect(health.state).toBe('receiving');
+  expect(health.stats.started).toBeGreaterThanOrEqual(3);
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  expect(metrics).toContain('ebbflow_bridge_temporal_reachable 1');
+  expect(Number(/^ebbflow_bridge_workflows_started_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
   child.kill('SIGTERM');
   const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000).unref())]);
   expect(code).toBe(0);

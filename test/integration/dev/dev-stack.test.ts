@@ -33,7 +33,17 @@ describe('ebbflow dev', () => {
       const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
       const result = await run(
         process.execPath,
-        [CLI_PATH, 'dev', '--headless', '--temporal-port', String(port), '--aws-port', String(await freePort())],
+        [
+          CLI_PATH,
+          'dev',
+          '--headless',
+          '--temporal-port',
+          String(port),
+          '--aws-port',
+          String(await freePort()),
+          '--bridge-port',
+          String(await freePort()),
+        ],
         { env: devEnv(stateDir), timeout: 30_000 },
       ).then(
         () => ({ code: 0, stderr: '' }),
@@ -51,6 +61,7 @@ describe('ebbflow dev', () => {
     const scalerPort = await freePort();
     const args = ['dev', '--headless', '--workers', '1', '--scaler-port', String(scalerPort)];
     args.push('--temporal-port', String(await freePort()), '--aws-port', String(await freePort()));
+    args.push('--bridge-port', String(await freePort()));
     const dev = spawn(process.execPath, [CLI_PATH, ...args], { env: devEnv(stateDir), stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
     try {
@@ -73,7 +84,7 @@ describe('ebbflow dev', () => {
 
   it('brings the stack up, runs the demo, serves other commands through dev.json, stops everything on Ctrl-C', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
-    const [temporalPort, awsPort] = [await freePort(), await freePort()];
+    const [temporalPort, awsPort, bridgePort] = [await freePort(), await freePort(), await freePort()];
     const env = devEnv(stateDir);
     const dev = spawn(
       process.execPath,
@@ -88,6 +99,8 @@ describe('ebbflow dev', () => {
         String(temporalPort),
         '--aws-port',
         String(awsPort),
+        '--bridge-port',
+        String(bridgePort),
         '--demo',
         '--demo-count',
         '4',
@@ -126,6 +139,12 @@ describe('ebbflow dev', () => {
       const status = JSON.parse(stdout) as { taskQueue: string; dlq: { visible: number }; ingress: { url: string } };
       expect(status.ingress.url).toBe(state.ingressQueueUrl);
       expect(status.dlq.visible).toBe(0);
+
+      // The bridge's own account of the demo, on the endpoint dev.json names.
+      expect(state.bridgeUrl).toBe(`http://127.0.0.1:${bridgePort}`);
+      const metrics = await (await fetch(`${state.bridgeUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^ebbflow_bridge_workflows_started_total 4$/m);
+      expect(metrics).toMatch(/^ebbflow_bridge_temporal_reachable 1$/m);
     } finally {
       dev.kill('SIGINT');
       expect(await exited).toBe(0);
@@ -134,5 +153,6 @@ describe('ebbflow dev', () => {
     expect(existsSync(path.join(stateDir, 'dev.json'))).toBe(false);
     expect(await portIsFree(temporalPort)).toBe(true);
     expect(await portIsFree(awsPort)).toBe(true);
+    expect(await portIsFree(bridgePort)).toBe(true);
   }, 360_000);
 });

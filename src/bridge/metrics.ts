@@ -1,0 +1,90 @@
+/**
+ * What the bridge shows while it runs: Prometheus counters of what it did with each message (read from its stats when
+ * scraped, so the hot path has nothing extra to do), whether Temporal answers, and a health endpoint.
+ */
+import type { Server } from 'node:http';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { serveEndpoints } from '../ops/endpoints';
+import type { BridgeStats } from './bridge';
+
+/** What the metrics read from a running bridge. */
+export interface BridgeObservable {
+  readonly stats: BridgeStats;
+  /** Messages the bridge sent to the DLQ itself, by error type (UnparseableMessage, UnknownWorkflow, …). */
+  readonly deadLetteredByType: ReadonlyMap<string, number>;
+  readonly temporalReachable: boolean;
+}
+
+const COUNTERS: { stat: keyof BridgeStats; name: string; help: string }[] = [
+  { stat: 'received', name: 'messages_received', help: 'Messages received from the ingress queue.' },
+  { stat: 'started', name: 'workflows_started', help: 'Workflows started.' },
+  {
+    stat: 'duplicates',
+    name: 'duplicates',
+    help: 'Starts refused because the workflow id already ran or runs: duplicates absorbed.',
+  },
+  { stat: 'ignored', name: 'messages_ignored', help: 'Messages acknowledged without a workflow (s3:TestEvent, …).' },
+  { stat: 'deleted', name: 'messages_deleted', help: 'Messages deleted from the ingress queue.' },
+  { stat: 'failed', name: 'messages_failed', help: 'Messages left on the queue for redelivery after an error.' },
+  {
+    stat: 'released',
+    name: 'messages_released',
+    help: 'Messages made visible again because the bridge stopped while Temporal was unreachable.',
+  },
+  { stat: 'outages', name: 'temporal_outages', help: 'Times Temporal became unreachable.' },
+];
+
+export function createBridgeMetrics(bridge: BridgeObservable): Registry {
+  const registry = new Registry();
+  for (const { stat, name, help } of COUNTERS) {
+    new Counter({
+      name: `ebbflow_bridge_${name}_total`,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(bridge.stats[stat]);
+      },
+    });
+  }
+  new Counter({
+    name: 'ebbflow_bridge_dead_lettered_total',
+    help: 'Messages the bridge sent to the DLQ because it could not start them, by error type.',
+    labelNames: ['error_type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [errorType, count] of bridge.deadLetteredByType) this.inc({ error_type: errorType }, count);
+    },
+  });
+  new Gauge({
+    name: 'ebbflow_bridge_temporal_reachable',
+    help: '1 while Temporal answers; 0 during an outage, when the bridge receives nothing.',
+    registers: [registry],
+    collect() {
+      this.set(bridge.temporalReachable ? 1 : 0);
+    },
+  });
+  return registry;
+}
+
+/**
+ * Serves GET /metrics (Prometheus) and /healthz. Health is 200 for as long as the process runs, Temporal outage
+ * included: the bridge waits out an outage by design, and a restart would not help; alert on
+ * `ebbflow_bridge_temporal_reachable` instead. The body says which state it is in.
+ */
+export function serveBridgeEndpoints(port: number, bridge: BridgeObservable): Promise<{ server: Server; url: string }> {
+  const registry = createBridgeMetrics(bridge);
+  return serveEndpoints(port, {
+    '/metrics': async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),
+    '/healthz': () => ({
+      status: 200,
+      type: 'application/json',
+      body:
+        JSON.stringify({
+          state: bridge.temporalReachable ? 'receiving' : 'waiting for Temporal',
+          stats: bridge.stats,
+        }) + '\n',
+    }),
+  });
+}
