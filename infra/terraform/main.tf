@@ -74,6 +74,8 @@ module "pipeline" {
   create_dlq = var.pipeline.create_dlq
   dlq = {
     max_receive_count = var.pipeline.max_receive_count
+    alarm             = var.pipeline.dlq_alarm
+    alarm_actions     = var.pipeline.dlq_alarm_actions
   }
 
   tags = var.tags

@@ -22,6 +22,11 @@ output "dlq_url" {
   value       = module.pipeline.dlq_url
 }
 
+output "dlq_alarm_arn" {
+  description = "CloudWatch alarm raised when the dead-letter queue holds a message; it notifies the notification topic."
+  value       = module.pipeline.dlq_alarm_arn
+}
+
 output "notification_topic_arn" {
   description = "Topic for job notifications; subscribe an email address or a chat webhook to it."
   value       = module.pipeline.topic_arn

@@ -98,6 +98,9 @@ variable "pipeline" {
     create_dlq         = optional(bool, true)
     max_receive_count  = optional(number, 3)
     visibility_timeout = optional(number, 60)
+    # Where the alarm on a non-empty DLQ notifies (null: the notification topic); dlq_alarm = false for none.
+    dlq_alarm         = optional(bool, true)
+    dlq_alarm_actions = optional(list(string))
   })
   default = {}
 }

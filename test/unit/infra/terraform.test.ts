@@ -124,6 +124,26 @@ describe('infra/terraform', () => {
     expect(String(variables.variable?.dlq?.[0]?.type)).toMatch(/max_receive_count\s*=\s*optional\(number,\s*3\)/);
   });
 
+  it('raises a CloudWatch alarm on the first message in the DLQ, notifying the topic unless told otherwise', async () => {
+    const main = await parseFile(path.join(terraformDir, 'modules/pipeline/main.tf'));
+    const alarm = main.resource?.aws_cloudwatch_metric_alarm?.dlq?.[0];
+    expect(alarm).toMatchObject({
+      count: '${var.create_dlq && var.dlq.alarm ? 1 : 0}',
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: '${aws_sqs_queue.dlq[0].name}' },
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+      alarm_actions: '${local.dlq_alarm_actions}',
+    });
+    const locals = (main as { locals?: Record<string, unknown>[] }).locals?.[0];
+    expect(locals?.dlq_alarm_actions).toBe(
+      '${var.dlq.alarm_actions != null ? var.dlq.alarm_actions : aws_sns_topic.this[*].arn}',
+    );
+    const variables = await parseFile(path.join(terraformDir, 'modules/pipeline/variables.tf'));
+    expect(String(variables.variable?.dlq?.[0]?.type)).toMatch(/alarm\s*=\s*optional\(bool,\s*true\)/);
+  });
+
   it('creates the worker service at zero tasks and sends the daily report envelope to the ingress queue', async () => {
     const main = await parseFile(path.join(terraformDir, 'main.tf'));
     expect(main.module?.worker?.[0]?.desired_count).toBe(0);

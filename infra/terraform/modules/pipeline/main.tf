@@ -6,6 +6,8 @@ data "aws_caller_identity" "current" {}
 locals {
   input_bucket_name  = coalesce(var.input_bucket_name, "${var.name}-input")
   output_bucket_name = coalesce(var.output_bucket_name, "${var.name}-output")
+  # Where the DLQ alarm notifies: the actions given, else the notification topic when there is one.
+  dlq_alarm_actions = var.dlq.alarm_actions != null ? var.dlq.alarm_actions : aws_sns_topic.this[*].arn
 }
 
 ################################################################################
@@ -80,6 +82,27 @@ resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
     redrivePermission = "byQueue"
     sourceQueueArns   = [aws_sqs_queue.this.arn]
   })
+}
+
+# Anything in the DLQ is an item that will not be processed until someone looks (`ebbflow dlq list`, then
+# `ebbflow dlq redrive`), so one message is enough to raise it.
+resource "aws_cloudwatch_metric_alarm" "dlq" {
+  count = var.create_dlq && var.dlq.alarm ? 1 : 0
+
+  alarm_name          = "${var.name}-dlq-not-empty"
+  alarm_description   = "Messages in ${var.name}-dlq: items that failed for good or could not be started. See ebbflow dlq list."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dlq[0].name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.dlq_alarm_actions
+  ok_actions          = local.dlq_alarm_actions
+  tags                = var.tags
 }
 
 ################################################################################

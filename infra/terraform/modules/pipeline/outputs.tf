@@ -46,6 +46,11 @@ output "dlq_arn" {
   value       = try(aws_sqs_queue.dlq[0].arn, null)
 }
 
+output "dlq_alarm_arn" {
+  description = "ARN of the CloudWatch alarm on a non-empty dead-letter queue, or null without one."
+  value       = try(aws_cloudwatch_metric_alarm.dlq[0].arn, null)
+}
+
 ################################################################################
 # Notification topic
 ################################################################################

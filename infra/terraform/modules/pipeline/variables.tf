@@ -68,6 +68,10 @@ variable "dlq" {
   type = object({
     max_receive_count         = optional(number, 3)
     message_retention_seconds = optional(number, 1209600)
+    # A CloudWatch alarm when the DLQ holds any message, notifying alarm_actions (null: the notification topic, when
+    # created; a topic with a customer KMS key must let CloudWatch use the key).
+    alarm         = optional(bool, true)
+    alarm_actions = optional(list(string))
   })
   default = {}
 }
