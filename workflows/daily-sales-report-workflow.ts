@@ -10,7 +10,7 @@ import {
   type ActivityFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { assertTimeZone, isIsoDate, reportDateFor } from '../src/common/report-dates';
+import { assertTimeZone, dailySalesReportKey, isIsoDate, reportDateFor } from '../src/common/report-dates';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -55,11 +55,6 @@ export type DailySalesReportStage = 'querying' | 'rendering' | 'awaiting-approva
 export const approveReportSignal = defineSignal('approveReport');
 /** Where the run is: useful with `holdForApproval`, and in the UI. */
 export const reportStageQuery = defineQuery<DailySalesReportStage>('reportStage');
-
-/** Where the report of a date lives in the output bucket; the same date always maps to the same object. */
-export function dailySalesReportKey(date: string): string {
-  return `reports/daily-sales/${date}.pdf`;
-}
 
 /** When the schedule meant this run to start; undefined for runs not started by a schedule. */
 function scheduledStartTime(): Date | undefined {

@@ -115,3 +115,8 @@ export function localDayBounds(date: string, timeZone = 'UTC'): { start: number;
 export function reportDateFor(scheduledAt: Date | number, timeZone = 'UTC'): string {
   return addDays(localDate(scheduledAt, timeZone), -1);
 }
+
+/** Where the report of a date lives in the output bucket; the same date always maps to the same object. */
+export function dailySalesReportKey(date: string): string {
+  return `reports/daily-sales/${date}.pdf`;
+}
