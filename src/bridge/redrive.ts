@@ -65,9 +65,60 @@ export async function releaseMessages(sqs: SQSClient, queueUrl: string, receiptH
   }
 }
 
-/** Up to `max` dead letters, left in the queue. */
-export async function listDeadLetters(sqs: SQSClient, dlqUrl: string, max: number): Promise<DeadLetterView[]> {
-  const letters = await peekDeadLetters(sqs, dlqUrl, max, 30);
+/** Which dead letters a command applies to. */
+export interface DeadLetterSelection {
+  /** Most messages to act on. */
+  max: number;
+  /** Only these error types (as `dlq list` shows them); every type when absent or empty. */
+  errorTypes?: readonly string[];
+}
+
+/**
+ * Up to `max` dead letters of the selected types, held invisible for `visibilitySeconds`. Letters of other types are
+ * held while the queue is read (so each is seen once) and released as soon as it has been.
+ */
+async function selectDeadLetters(
+  sqs: SQSClient,
+  dlqUrl: string,
+  selection: DeadLetterSelection,
+  visibilitySeconds: number,
+): Promise<ReceivedDeadLetter[]> {
+  const types = selection.errorTypes?.length ? new Set(selection.errorTypes) : undefined;
+  const selected: ReceivedDeadLetter[] = [];
+  const passed: string[] = [];
+  try {
+    for (;;) {
+      const batch = await peekDeadLetters(
+        sqs,
+        dlqUrl,
+        Math.min(100, selection.max - selected.length),
+        visibilitySeconds,
+      );
+      if (batch.length === 0) break;
+      for (const letter of batch) {
+        if (!types || types.has(letter.errorType)) selected.push(letter);
+        else passed.push(letter.receiptHandle);
+      }
+      if (!types || selected.length >= selection.max) break;
+    }
+  } finally {
+    await releaseMessages(sqs, dlqUrl, passed);
+  }
+  return selected;
+}
+
+/** Up to `max` dead letters (of the selected types), left in the queue. */
+export async function listDeadLetters(
+  sqs: SQSClient,
+  dlqUrl: string,
+  selection: number | DeadLetterSelection,
+): Promise<DeadLetterView[]> {
+  const letters = await selectDeadLetters(
+    sqs,
+    dlqUrl,
+    typeof selection === 'number' ? { max: selection } : selection,
+    30,
+  );
   await releaseMessages(
     sqs,
     dlqUrl,
@@ -77,30 +128,46 @@ export async function listDeadLetters(sqs: SQSClient, dlqUrl: string, max: numbe
   return letters.map((l) => viewDeadLetter(l, now)).sort((a, b) => (b.ageMs ?? 0) - (a.ageMs ?? 0));
 }
 
-export interface RedriveOptions {
+export interface DeadLetterActionOptions extends DeadLetterSelection {
   dlqUrl: string;
-  ingressQueueUrl: string;
-  /** Most messages to move. */
-  max: number;
-  /** Only list what would move. */
+  /** Only list what would be done. */
   dryRun?: boolean;
-  /** Called after each message moved. */
-  onMoved?: (letter: DeadLetterView) => void;
+  /** Called after each message is handled. */
+  onDone?: (letter: DeadLetterView) => void;
 }
 
-/** Sends up to `max` dead letters' original bodies to the ingress queue and deletes them from the DLQ. */
-export async function redriveDeadLetters(sqs: SQSClient, options: RedriveOptions): Promise<DeadLetterView[]> {
-  if (options.dryRun) return listDeadLetters(sqs, options.dlqUrl, options.max);
-  // Held invisible long enough to move them one by one; a crash part-way leaves the rest in the DLQ.
-  const letters = await peekDeadLetters(sqs, options.dlqUrl, options.max, 120);
-  const moved: DeadLetterView[] = [];
+/** Applies `act` to the selected dead letters one at a time, then deletes each from the DLQ. */
+async function eachDeadLetter(
+  sqs: SQSClient,
+  options: DeadLetterActionOptions,
+  act: (letter: ReceivedDeadLetter) => Promise<void>,
+): Promise<DeadLetterView[]> {
+  if (options.dryRun) return listDeadLetters(sqs, options.dlqUrl, options);
+  // Held invisible long enough to handle them one by one; a crash part-way leaves the rest in the DLQ.
+  const letters = await selectDeadLetters(sqs, options.dlqUrl, options, 120);
+  const done: DeadLetterView[] = [];
   const now = Date.now();
   for (const letter of letters) {
-    await sqs.send(new SendMessageCommand({ QueueUrl: options.ingressQueueUrl, MessageBody: letter.body }));
+    await act(letter);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: letter.receiptHandle }));
     const view = viewDeadLetter(letter, now);
-    moved.push(view);
-    options.onMoved?.(view);
+    done.push(view);
+    options.onDone?.(view);
   }
-  return moved;
+  return done;
+}
+
+/** Sends the selected dead letters' original bodies to the ingress queue and deletes them from the DLQ. */
+export function redriveDeadLetters(
+  sqs: SQSClient,
+  options: DeadLetterActionOptions & { ingressQueueUrl: string },
+): Promise<DeadLetterView[]> {
+  return eachDeadLetter(sqs, options, async (letter) => {
+    await sqs.send(new SendMessageCommand({ QueueUrl: options.ingressQueueUrl, MessageBody: letter.body }));
+  });
+}
+
+/** Deletes the selected dead letters for good: items nobody will process (a corrupt upload, a test message). */
+export function purgeDeadLetters(sqs: SQSClient, options: DeadLetterActionOptions): Promise<DeadLetterView[]> {
+  return eachDeadLetter(sqs, options, async () => undefined);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
-import { listDeadLetters, redriveDeadLetters, type DeadLetterView } from '../bridge/redrive';
+import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, type DeadLetterView } from '../bridge/redrive';
 import { required } from '../config';
 import { action, cliContext, UsageError } from './context';
 import { formatDuration, table } from './format';
@@ -10,6 +10,10 @@ function parseMax(raw: string): number {
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`--max expects a whole number ≥ 1, got "${raw}"`);
   return value;
 }
+
+/** Collects a repeatable option. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const ERROR_TYPE_HELP = 'only dead letters of this error type, as `dlq list` shows it (repeatable)';
 
 const clip = (text: string | undefined, max: number): string | undefined =>
   text === undefined || text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -46,20 +50,29 @@ export function registerDlqCommands(program: Command): void {
     .description('Show what is in the dead-letter queue and why (messages stay in the queue)')
     .option('--json', 'print JSON, for scripts')
     .option('--max <n>', 'most messages to show', parseMax, 100)
+    .option('--error-type <type>', ERROR_TYPE_HELP, collect, [])
     .action(
-      action(async (options: { json?: boolean; max: number }) => {
+      action(async (options: { json?: boolean; max: number; errorType: string[] }) => {
         const { sqs, dlqUrl } = queues();
-        const letters = await listDeadLetters(sqs, dlqUrl, options.max);
+        const letters = await listDeadLetters(sqs, dlqUrl, { max: options.max, errorTypes: options.errorType });
         if (options.json) {
           process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
           return;
         }
         if (letters.length === 0) {
-          process.stdout.write('The dead-letter queue is empty.\n');
+          const filtered = options.errorType.length > 0;
+          process.stdout.write(
+            filtered
+              ? `No dead letters of type ${options.errorType.join(', ')}.\n`
+              : 'The dead-letter queue is empty.\n',
+          );
           return;
         }
         process.stdout.write(`${deadLetterTable(letters)}\n\n${letters.length} message(s) in ${dlqUrl}\n`);
-        process.stdout.write('Send them back to the ingress queue with: ebbflow dlq redrive [--dry-run] [--max N]\n');
+        process.stdout.write(
+          'Send them back to the ingress queue with: ebbflow dlq redrive [--error-type T] [--dry-run] [--max N]\n' +
+            'Delete those nobody will process with:   ebbflow dlq purge --error-type T [--dry-run]\n',
+        );
       }),
     );
 
@@ -68,32 +81,83 @@ export function registerDlqCommands(program: Command): void {
     .description('Send dead letters back to the ingress queue (original bodies) and delete them from the DLQ')
     .option('--dry-run', 'only show what would move')
     .option('--max <n>', 'most messages to move', parseMax, 1000)
+    .option('--error-type <type>', ERROR_TYPE_HELP, collect, [])
     .action(
-      action(async (options: { dryRun?: boolean; max: number }) => {
+      action(async (options: { dryRun?: boolean; max: number; errorType: string[] }) => {
         const { sqs, dlqUrl, ingressQueueUrl } = queues();
         const ingress = required(ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
-        let count = 0;
         const moved = await redriveDeadLetters(sqs, {
           dlqUrl,
           ingressQueueUrl: ingress,
           max: options.max,
+          errorTypes: options.errorType,
           dryRun: options.dryRun,
-          onMoved: () => {
-            count++;
-            if (process.stderr.isTTY) process.stderr.write(`\rmoved ${count}…`);
-          },
+          onDone: progress('moved'),
         });
-        if (process.stderr.isTTY && count > 0) process.stderr.write('\n');
-        if (moved.length === 0) {
-          process.stdout.write('The dead-letter queue is empty: nothing to redrive.\n');
-          return;
-        }
-        process.stdout.write(`${deadLetterTable(moved)}\n\n`);
-        process.stdout.write(
-          options.dryRun
-            ? `Dry run: would move ${moved.length} message(s) to ${ingress}. Nothing was changed.\n`
-            : `Moved ${moved.length} message(s) to ${ingress}.\n`,
-        );
+        report(moved, options, {
+          none: 'nothing to redrive',
+          dry: (n) => `Dry run: would move ${n} message(s) to ${ingress}. Nothing was changed.`,
+          done: (n) => `Moved ${n} message(s) to ${ingress}.`,
+        });
       }),
     );
+
+  dlq
+    .command('purge')
+    .description('Delete dead letters for good: items nobody will process (say which: --error-type or --all)')
+    .option('--dry-run', 'only show what would be deleted')
+    .option('--max <n>', 'most messages to delete', parseMax, 1000)
+    .option('--error-type <type>', ERROR_TYPE_HELP, collect, [])
+    .option('--all', 'every dead letter, whatever its type')
+    .action(
+      action(async (options: { dryRun?: boolean; max: number; errorType: string[]; all?: boolean }) => {
+        if (options.errorType.length === 0 && !options.all) {
+          throw new UsageError('dlq purge deletes for good: say which with --error-type T (repeatable) or --all');
+        }
+        if (options.errorType.length > 0 && options.all) {
+          throw new UsageError('dlq purge: --all and --error-type exclude each other');
+        }
+        const { sqs, dlqUrl } = queues();
+        const deleted = await purgeDeadLetters(sqs, {
+          dlqUrl,
+          max: options.max,
+          errorTypes: options.errorType,
+          dryRun: options.dryRun,
+          onDone: progress('deleted'),
+        });
+        report(deleted, options, {
+          none: 'nothing to delete',
+          dry: (n) => `Dry run: would delete ${n} message(s). Nothing was changed.`,
+          done: (n) => `Deleted ${n} message(s) from ${dlqUrl}.`,
+        });
+      }),
+    );
+}
+
+/** A running count on a terminal, for commands that go through many messages. */
+function progress(verb: string): () => void {
+  let count = 0;
+  return () => {
+    count++;
+    if (process.stderr.isTTY) process.stderr.write(`\r${verb} ${count}…`);
+  };
+}
+
+/** What a redrive or purge did (or would do), as a table and one line. */
+function report(
+  letters: DeadLetterView[],
+  options: { dryRun?: boolean; errorType: string[] },
+  say: { none: string; dry: (n: number) => string; done: (n: number) => string },
+): void {
+  if (process.stderr.isTTY && !options.dryRun && letters.length > 0) process.stderr.write('\n');
+  if (letters.length === 0) {
+    const which =
+      options.errorType.length > 0
+        ? `No dead letters of type ${options.errorType.join(', ')}`
+        : 'The dead-letter queue is empty';
+    process.stdout.write(`${which}: ${say.none}.\n`);
+    return;
+  }
+  process.stdout.write(`${deadLetterTable(letters)}\n\n`);
+  process.stdout.write(`${options.dryRun ? say.dry(letters.length) : say.done(letters.length)}\n`);
 }

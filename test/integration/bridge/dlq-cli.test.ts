@@ -96,3 +96,49 @@ it('lists dead letters with their reasons and redrives them, with --dry-run and 
   );
   expect(await ebbflow(p, 'dlq', 'list')).toContain('The dead-letter queue is empty.');
 });
+
+it('acts on the dead letters of the chosen error types only, and purges only when told which', async () => {
+  const p = await createTestPipeline('dlqf');
+  const { sqs } = p.aws;
+  const { dlqUrl, ingressQueueUrl } = p.resources;
+  const letter = (errorType: string, body: string) =>
+    sendDeadLetter(sqs, dlqUrl, { body, reason: `${errorType} happened`, errorType, source: 'workflow' });
+  await letter('CorruptImageError', '{"corrupt":1}');
+  await letter('CorruptImageError', '{"corrupt":2}');
+  await letter('Timeout', '{"slow":1}');
+  await letter('UnknownWorkflow', '{"unknown":1}');
+  const types = async (...args: string[]) =>
+    (JSON.parse(await ebbflow(p, 'dlq', 'list', '--json', ...args)) as DeadLetterView[]).map((l) => l.errorType).sort();
+
+  expect(await types('--error-type', 'CorruptImageError')).toEqual(['CorruptImageError', 'CorruptImageError']);
+  expect(await types('--error-type', 'Timeout', '--error-type', 'UnknownWorkflow')).toEqual([
+    'Timeout',
+    'UnknownWorkflow',
+  ]);
+  expect(await ebbflow(p, 'dlq', 'list', '--error-type', 'NoSuchType')).toContain('No dead letters of type NoSuchType');
+  // Letters passed over are released at once, not hidden from the next command.
+  expect(await types()).toHaveLength(4);
+
+  const before = await queueDepth(sqs, ingressQueueUrl);
+  expect(await ebbflow(p, 'dlq', 'redrive', '--error-type', 'Timeout')).toContain('Moved 1 message(s)');
+  expect(await queueDepth(sqs, ingressQueueUrl)).toBe(before + 1);
+  expect(await types()).toEqual(['CorruptImageError', 'CorruptImageError', 'UnknownWorkflow']);
+
+  const refused = await run(process.execPath, [path.join(ROOT, 'bin/ebbflow.js'), 'dlq', 'purge'], {
+    cwd: ROOT,
+    env: { ...process.env, ...p.env },
+  }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code: number; stderr: string }) => err,
+  );
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('say which with --error-type T (repeatable) or --all');
+
+  const dry = await ebbflow(p, 'dlq', 'purge', '--error-type', 'CorruptImageError', '--dry-run');
+  expect(dry).toContain('Dry run: would delete 2 message(s)');
+  expect(await types()).toHaveLength(3);
+  expect(await ebbflow(p, 'dlq', 'purge', '--error-type', 'CorruptImageError')).toContain('Deleted 2 message(s)');
+  expect(await types()).toEqual(['UnknownWorkflow']);
+  expect(await ebbflow(p, 'dlq', 'purge', '--all')).toContain('Deleted 1 message(s)');
+  expect(await ebbflow(p, 'dlq', 'list')).toContain('The dead-letter queue is empty.');
+});
