@@ -572,6 +572,32 @@ export function loadConfig(
   return config;
 }
 
+/** A database URL with its password replaced by `***`; anything that is not a URL is returned as it is. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** The configuration as it may be shown or logged: API key, private key and database password replaced by `***`. */
+export function redactConfig(config: EbbflowConfig): EbbflowConfig {
+  const hidden = (value: string | undefined) => (value ? '***' : undefined);
+  return {
+    ...config,
+    temporal: {
+      ...config.temporal,
+      apiKey: hidden(config.temporal.apiKey),
+      tlsKeyData: hidden(config.temporal.tlsKeyData),
+    },
+    database: { ...config.database, url: redactUrl(config.database.url) },
+  };
+}
+
 /** Returns the value or throws a ConfigError that names the variable to set. */
 export function required<T>(value: T | undefined, env: string, hint = ''): T {
   if (value === undefined || value === '') {

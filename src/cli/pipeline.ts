@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
-import { required, settingsMarkdown } from '../config';
+import { redactConfig, required, settingsMarkdown } from '../config';
 import { readStatus, type PipelineStatus } from '../ops/status';
 import { collectUploads, uploadAll } from '../ops/upload';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
@@ -117,11 +117,7 @@ export function registerPipelineCommands(program: Command): void {
           return;
         }
         const { config } = cliContext('config');
-        const redacted = {
-          ...config,
-          temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : undefined },
-        };
-        process.stdout.write(JSON.stringify(redacted, null, 2) + '\n');
+        process.stdout.write(JSON.stringify(redactConfig(config), null, 2) + '\n');
       }),
     );
 }

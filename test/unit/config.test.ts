@@ -1,7 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, parseDuration, required, settingsMarkdown, SETTINGS } from '../../src/config';
+import {
+  loadConfig,
+  parseDuration,
+  required,
+  settingsMarkdown,
+  SETTINGS,
+  redactConfig,
+  redactUrl,
+} from '../../src/config';
 
 const emptyStateDir = () => mkdtempSync(path.join(os.tmpdir(), 'ebbflow-config-'));
 
@@ -90,5 +98,31 @@ describe('settingsMarkdown', () => {
     const count = Object.values(SETTINGS).reduce((n, group) => n + Object.keys(group).length, 0);
     expect(rows).toHaveLength(count);
     for (const row of rows) expect(row).toMatch(/^\| `[A-Z0-9_]+` \| .+ \| .{10,} \|$/);
+  });
+});
+
+describe('redactConfig', () => {
+  it('hides the API key, the private key and the database password, and nothing else', () => {
+    const config = loadConfig(
+      {
+        EBBFLOW_STATE_DIR: '/nonexistent',
+        TEMPORAL_API_KEY: 'secret-key',
+        TEMPORAL_TLS_CLIENT_CERT_DATA: 'CERT',
+        TEMPORAL_TLS_CLIENT_KEY_DATA: 'PRIVATE',
+        EBBFLOW_DATABASE_URL: 'postgres://report:s3cr%40t@db.internal:5432/sales?sslmode=require',
+      },
+      { useDevState: false },
+    );
+    const shown = JSON.stringify(redactConfig(config));
+    for (const secret of ['secret-key', 'PRIVATE', 's3cr']) expect(shown).not.toContain(secret);
+    const redacted = redactConfig(config);
+    expect(redacted.temporal).toMatchObject({ apiKey: '***', tlsKeyData: '***', tlsCertData: 'CERT' });
+    expect(redacted.database.url).toBe('postgres://report:***@db.internal:5432/sales?sslmode=require');
+    expect(config.database.url).toContain('s3cr%40t');
+  });
+
+  it('leaves a URL without a password, and a SQLite file, as they are', () => {
+    expect(redactUrl('postgres://db.internal/sales')).toBe('postgres://db.internal/sales');
+    expect(redactUrl('sqlite:/var/lib/ebbflow/ebbflow.db')).toBe('sqlite:/var/lib/ebbflow/ebbflow.db');
   });
 });
