@@ -4,9 +4,8 @@
  */
 import type { Command } from 'commander';
 import { addDays, localDate } from '../common/report-dates';
-import { parseDuration } from '../config';
+import { parseDuration, redactUrl } from '../config';
 import { openDatabase } from '../db/connection';
-import { redactUrl } from '../reports/errors';
 import { migrateSalesDatabase, type SalesDatabase } from '../reports/schema';
 import { seedSalesData } from '../reports/seed';
 import {

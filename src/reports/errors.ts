@@ -10,8 +10,3 @@ export class SalesDatabaseError extends Error {
     super(message, options);
   }
 }
-
-/** The database URL with any password replaced, fit for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
-}
