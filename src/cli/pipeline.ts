@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
 import { redactConfig, required, settingsMarkdown } from '../config';
+import { runChecks, type CheckStatus } from '../ops/check';
 import { readStatus, type PipelineStatus } from '../ops/status';
 import { collectUploads, uploadAll } from '../ops/upload';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
@@ -81,6 +82,31 @@ export function registerPipelineCommands(program: Command): void {
         } finally {
           await client.connection.close();
         }
+      }),
+    );
+
+  program
+    .command('check')
+    .description('Verify this configuration reaches Temporal, the queues, buckets, topic and database; changes nothing')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        const { config } = cliContext('check');
+        const results = await runChecks(config);
+        const failed = results.filter((r) => r.status === 'fail').length;
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ ok: failed === 0, checks: results }, null, 2) + '\n');
+        } else {
+          const mark: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗', skipped: '–' };
+          process.stdout.write(
+            table(
+              ['', 'CHECK', 'RESULT'],
+              results.map((r) => [mark[r.status], r.name, r.detail]),
+            ) + '\n\n',
+          );
+          process.stdout.write(failed === 0 ? 'Everything answers.\n' : `${failed} check(s) failed.\n`);
+        }
+        if (failed > 0) process.exitCode = 1;
       }),
     );
 
