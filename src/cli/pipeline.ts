@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
-import { redactConfig, required, settingsMarkdown } from '../config';
+import { parseDuration, redactConfig, required, settingsMarkdown } from '../config';
 import { runChecks, type CheckStatus } from '../ops/check';
 import { readStatus, type PipelineStatus } from '../ops/status';
 import { collectUploads, uploadAll } from '../ops/upload';
@@ -37,6 +37,19 @@ function printStatus(status: PipelineStatus): void {
   );
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export function registerPipelineCommands(program: Command): void {
   program
     .command('submit')
@@ -65,21 +78,49 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command('status')
     .description('Queue depth, dead-letter depth and workflows by status')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (with --watch, one line per reading)')
+    .option('--watch', 'read again every --interval until Ctrl-C')
+    .option('--interval <duration>', 'time between readings with --watch, e.g. 2s', '2s')
     .action(
-      action(async (opts: { json?: boolean }) => {
+      action(async (opts: { json?: boolean; watch?: boolean; interval: string }) => {
         const { config } = cliContext('status');
+        const interval = parseDuration(opts.interval);
+        if (interval < 200) throw new UsageError(`--interval must be at least 200ms, got "${opts.interval}"`);
         const aws = createAwsClients(config.aws);
-        const queues = {
+        const where = {
+          taskQueue: config.temporal.taskQueue,
           ingressQueueUrl: required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL'),
           dlqUrl: required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL'),
         };
         const client = await connectClient(config.temporal);
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
         try {
-          const status = await readStatus(client, aws.sqs, { taskQueue: config.temporal.taskQueue, ...queues });
-          if (opts.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
-          else printStatus(status);
+          do {
+            const status = await readStatus(client, aws.sqs, where);
+            if (opts.json) {
+              process.stdout.write(
+                JSON.stringify(
+                  opts.watch ? { at: new Date().toISOString(), ...status } : status,
+                  null,
+                  opts.watch ? undefined : 2,
+                ) + '\n',
+              );
+            } else {
+              // On a terminal each reading replaces the last.
+              if (opts.watch && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+              printStatus(status);
+              if (opts.watch) {
+                process.stdout.write(`\nEvery ${opts.interval} · ${new Date().toLocaleTimeString()} · Ctrl-C stops\n`);
+              }
+            }
+            if (opts.watch) await abortableSleep(interval, stop.signal);
+          } while (opts.watch && !stop.signal.aborted);
         } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
           await client.connection.close();
         }
       }),
