@@ -22,16 +22,20 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
   if (onlyUnit || onlyUnitFiles) return;
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-test-'));
-  const [temporalPort, motoPort] = [await freePort(), await freePort()];
-  const [temporal, moto] = await Promise.all([
-    startTemporalDevServer({
-      port: temporalPort,
-      headless: true,
-      logFile: path.join(dir, 'temporal.log'),
-      searchAttributes: { [SEARCH_ATTRIBUTES.sourceBucket]: 'Keyword', [SEARCH_ATTRIBUTES.sourceKey]: 'Keyword' },
-    }),
-    startMoto({ port: motoPort, logFile: path.join(dir, 'moto.log') }),
-  ]);
+  // One after the other: the dev server opens ports of its own choosing besides its frontend, and one of them could
+  // be the port picked for the emulator before the emulator has bound it.
+  const motoPort = await freePort();
+  const moto = await startMoto({ port: motoPort, logFile: path.join(dir, 'moto.log') });
+  const temporalPort = await freePort();
+  const temporal = await startTemporalDevServer({
+    port: temporalPort,
+    headless: true,
+    logFile: path.join(dir, 'temporal.log'),
+    searchAttributes: { [SEARCH_ATTRIBUTES.sourceBucket]: 'Keyword', [SEARCH_ATTRIBUTES.sourceKey]: 'Keyword' },
+  }).catch(async (err: unknown) => {
+    await moto.stop();
+    throw err;
+  });
   globalThis.__EBBFLOW_TEST_PROCESSES__ = [temporal, moto];
   Object.assign(process.env, {
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
