@@ -31,7 +31,6 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
     address?: string;
     port?: number;
     $metadata?: { httpStatusCode?: number };
-    $service?: string;
   };
   if (e.name === 'ConfigError' || e.name === 'UsageError') return { message: e.message, exitCode: 2 };
   if (e.name === 'StackError' || e.name === 'TemporalUnreachableError') return { message: e.message, exitCode: 1 };

@@ -25,7 +25,7 @@ export interface CheckResult {
 
 /** An AWS or gRPC error in one line: its name or code when it has one, and its message. */
 function reason(err: unknown): string {
-  const e = err as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
+  const e = err as Error & { $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
   const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
   return `${name}${(e.message || String(err)).split('\n')[0]}${status}`;
@@ -97,8 +97,7 @@ async function checkTemporal(config: EbbflowConfig): Promise<CheckResult[]> {
           client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType }),
         ),
       );
-      const pollers = answers.flatMap((a) => a.pollers ?? []);
-      const workers = new Set((pollers ?? []).map((p) => p.identity)).size;
+      const workers = new Set(answers.flatMap((a) => a.pollers ?? []).map((p) => p.identity)).size;
       return workers > 0
         ? { status: 'ok', detail: `${taskQueue}: ${workers} worker${workers > 1 ? 's' : ''} polling` }
         : { status: 'warn', detail: `${taskQueue}: no worker polling (normal while scaled to zero)` };
