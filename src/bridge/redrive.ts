@@ -111,14 +111,9 @@ async function selectDeadLetters(
 export async function listDeadLetters(
   sqs: SQSClient,
   dlqUrl: string,
-  selection: number | DeadLetterSelection,
+  selection: DeadLetterSelection,
 ): Promise<DeadLetterView[]> {
-  const letters = await selectDeadLetters(
-    sqs,
-    dlqUrl,
-    typeof selection === 'number' ? { max: selection } : selection,
-    30,
-  );
+  const letters = await selectDeadLetters(sqs, dlqUrl, selection, 30);
   await releaseMessages(
     sqs,
     dlqUrl,

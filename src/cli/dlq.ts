@@ -60,12 +60,7 @@ export function registerDlqCommands(program: Command): void {
           return;
         }
         if (letters.length === 0) {
-          const filtered = options.errorType.length > 0;
-          process.stdout.write(
-            filtered
-              ? `No dead letters of type ${options.errorType.join(', ')}.\n`
-              : 'The dead-letter queue is empty.\n',
-          );
+          process.stdout.write(`${nothingSelected(options.errorType)}.\n`);
           return;
         }
         process.stdout.write(`${deadLetterTable(letters)}\n\n${letters.length} message(s) in ${dlqUrl}\n`);
@@ -134,6 +129,11 @@ export function registerDlqCommands(program: Command): void {
     );
 }
 
+/** What to say when no dead letter matched: of the types asked for, or at all. */
+function nothingSelected(errorTypes: string[]): string {
+  return errorTypes.length > 0 ? `No dead letters of type ${errorTypes.join(', ')}` : 'The dead-letter queue is empty';
+}
+
 /** A running count on a terminal, for commands that go through many messages. */
 function progress(verb: string): () => void {
   let count = 0;
@@ -151,11 +151,7 @@ function report(
 ): void {
   if (process.stderr.isTTY && !options.dryRun && letters.length > 0) process.stderr.write('\n');
   if (letters.length === 0) {
-    const which =
-      options.errorType.length > 0
-        ? `No dead letters of type ${options.errorType.join(', ')}`
-        : 'The dead-letter queue is empty';
-    process.stdout.write(`${which}: ${say.none}.\n`);
+    process.stdout.write(`${nothingSelected(options.errorType)}: ${say.none}.\n`);
     return;
   }
   process.stdout.write(`${deadLetterTable(letters)}\n\n`);

@@ -82,7 +82,7 @@ it('lists dead letters with their reasons and redrives them, with --dry-run and 
   const dry = await ebbflow(p, 'dlq', 'redrive', '--dry-run', '--max', '2');
   expect(dry).toContain('Dry run: would move 2 message(s)');
   expect(await queueDepth(sqs, ingressQueueUrl)).toBe(before);
-  expect(await listDeadLetters(sqs, dlqUrl, 10)).toHaveLength(4);
+  expect(await listDeadLetters(sqs, dlqUrl, { max: 10 })).toHaveLength(4);
 
   expect(await ebbflow(p, 'dlq', 'redrive', '--max', '3')).toContain('Moved 3 message(s)');
   expect(await queueDepth(sqs, ingressQueueUrl)).toBe(before + 3);
@@ -90,7 +90,9 @@ it('lists dead letters with their reasons and redrives them, with --dry-run and 
 
   expect(await ebbflow(p, 'dlq', 'redrive')).toContain('Moved 1 message(s)');
   expect(await queueDepth(sqs, dlqUrl)).toBe(0);
-  const back = (await listDeadLetters(sqs, ingressQueueUrl, 10)).filter((m) => !m.body.includes('s3:TestEvent'));
+  const back = (await listDeadLetters(sqs, ingressQueueUrl, { max: 10 })).filter(
+    (m) => !m.body.includes('s3:TestEvent'),
+  );
   expect(back.map((m) => m.body).sort()).toEqual(
     [imageBody, 'oops {', envelope, '{"workflow":"echoWorkflow","id":"x"}'].sort(),
   );
