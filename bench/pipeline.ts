@@ -73,6 +73,7 @@ interface Phase {
 function summarise(placement: Placement): Phase {
   const { rounds } = placement;
   const mid = (pick: (r: Placement['rounds'][number]) => number): number => median(rounds.map(pick));
+  const ratios = rounds.map((r) => r.baseline.seconds / r.pipeline.seconds);
   const counts = new Map<number, number>();
   for (const { baseline } of rounds) counts.set(baseline.concurrency, (counts.get(baseline.concurrency) ?? 0) + 1);
   return {
@@ -95,11 +96,8 @@ function summarise(placement: Placement): Phase {
       worker: mid((r) => r.bare.worker),
       temporal: mid((r) => r.bare.temporal),
     },
-    ratio: mid((r) => r.baseline.seconds / r.pipeline.seconds),
-    range: [
-      Math.min(...rounds.map((r) => r.baseline.seconds / r.pipeline.seconds)),
-      Math.max(...rounds.map((r) => r.baseline.seconds / r.pipeline.seconds)),
-    ],
+    ratio: median(ratios),
+    range: [Math.min(...ratios), Math.max(...ratios)],
   };
 }
 
