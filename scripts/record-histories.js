@@ -16,7 +16,7 @@ const { Client, Connection } = require('@temporalio/client');
 const { ApplicationFailure } = require('@temporalio/common');
 const { NativeConnection, Runtime, DefaultLogger, Worker } = require('@temporalio/worker');
 const { SEARCH_ATTRIBUTE_TYPES, SEARCH_ATTRIBUTES } = require('../dist/src/common/constants');
-const { freePort, startTemporalDevServer, tools } = require('../dist/src/dev/processes');
+const { freePort, startTemporalDevServer, tools, waitFor } = require('../dist/src/dev/processes');
 const { BUILT_WORKFLOW_BUNDLE } = require('../dist/src/paths');
 
 const OUT = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
@@ -147,12 +147,10 @@ async function record(name, scenario) {
   const address = `127.0.0.1:${port}`;
   // The port opens a moment before the frontend answers.
   let nativeConnection;
-  for (let attempt = 1; !nativeConnection; attempt++) {
-    nativeConnection = await NativeConnection.connect({ address }).catch((err) => {
-      if (attempt >= 60) throw err;
-      return new Promise((r) => setTimeout(r, 500));
-    });
-  }
+  await waitFor('the Temporal frontend', async () => {
+    nativeConnection = await NativeConnection.connect({ address }).catch(() => undefined);
+    return nativeConnection !== undefined;
+  });
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue: TASK_QUEUE,
