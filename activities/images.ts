@@ -45,7 +45,7 @@ const HEARTBEAT_AFTER_MS = 5000;
 
 /** What the heartbeats need of the activity context. */
 export interface HeartbeatTarget {
-  info: { heartbeatTimeoutMs?: number };
+  info: { heartbeatTimeoutMs?: number; isLocal?: boolean };
   heartbeat(details?: unknown): void;
 }
 
@@ -54,9 +54,11 @@ export interface HeartbeatTarget {
  * interval until stopped, with the current step as details. Most images take well under a second and never
  * heartbeat: a heartbeat is a write on the Temporal server. A long attempt keeps heartbeating while libvips works on
  * its own threads, so one long step (a 100-megapixel PNG on half a vCPU) is not taken for a dead worker, and a
- * cancellation is heard within a beat. A new step heartbeats at once when the attempt is already long.
+ * cancellation is heard within a beat. A new step heartbeats at once when the attempt is already long. A local
+ * activity has no heartbeats (its worker extends the workflow task instead), so it gets none.
  */
 export function heartbeatWhenLong(ctx: HeartbeatTarget): { step(name: string): void; stop(): void } {
+  if (ctx.info.isLocal) return { step: () => undefined, stop: () => undefined };
   const timeout = ctx.info.heartbeatTimeoutMs;
   const after = timeout && timeout > 0 ? Math.min(HEARTBEAT_AFTER_MS, timeout / 4) : HEARTBEAT_AFTER_MS;
   let current = 'start';

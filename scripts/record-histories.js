@@ -77,23 +77,29 @@ function runToEnd(client, workflowType, workflowId, input, options = {}) {
     .catch(() => undefined);
 }
 
+function bridgeStarted(client, workflowId, key, sizeBytes) {
+  return runToEnd(
+    client,
+    'processImageWorkflow',
+    workflowId,
+    { bucket: 'photos-in', key, sizeBytes, localActivityMaxBytes: 8 * 1024 * 1024, message: '{"Records":[]}' },
+    {
+      typedSearchAttributes: [
+        { key: { name: SEARCH_ATTRIBUTES.sourceBucket, type: 'KEYWORD' }, value: 'photos-in' },
+        { key: { name: SEARCH_ATTRIBUTES.sourceKey, type: 'KEYWORD' }, value: key },
+      ],
+    },
+  );
+}
+
 /** What each scenario starts; each returns when its runs have ended. */
 const scenarios = {
-  'image-completed-bridge-started': (client) => {
-    const key = 'uploads/2026/photo 1.jpg';
-    return runToEnd(
-      client,
-      'processImageWorkflow',
-      'image-completed',
-      { bucket: 'photos-in', key },
-      {
-        typedSearchAttributes: [
-          { key: { name: SEARCH_ATTRIBUTES.sourceBucket, type: 'KEYWORD' }, value: 'photos-in' },
-          { key: { name: SEARCH_ATTRIBUTES.sourceKey, type: 'KEYWORD' }, value: key },
-        ],
-      },
-    );
-  },
+  // As the bridge starts them: tagged, with the size from the S3 event, so a small original is resized locally.
+  'image-completed-bridge-started': (client) =>
+    bridgeStarted(client, 'image-completed', 'uploads/2026/photo 1.jpg', 812_345),
+  'image-completed-large-original': (client) =>
+    bridgeStarted(client, 'image-large', 'uploads/2026/panorama.jpg', 24 * 1024 * 1024),
+  'image-dead-lettered-local': (client) => bridgeStarted(client, 'image-corrupt-local', 'uploads/corrupt.jpg', 5120),
   'image-completed-hand-started': (client) =>
     runToEnd(client, 'processImageWorkflow', 'image-by-hand', {
       bucket: 'photos-in',
@@ -194,13 +200,20 @@ async function record(name, scenario) {
   }
 }
 
+/** `node scripts/record-histories.js [scenario …]`: every scenario, or only those named. */
 async function main() {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((name) => !(name in scenarios));
+  if (unknown.length > 0) {
+    throw new Error(`unknown scenario ${unknown.join(', ')} (known: ${Object.keys(scenarios).join(', ')})`);
+  }
+  const chosen = names.length > 0 ? names : Object.keys(scenarios);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   mkdirSync(OUT, { recursive: true });
-  // Only this script's scenarios: histories exported from a real cluster stay.
-  const ours = (file) => Object.keys(scenarios).some((name) => file.startsWith(`${name}.`));
+  // Only the chosen scenarios' files: other scenarios' and histories exported from a real cluster stay.
+  const ours = (file) => chosen.some((name) => file.startsWith(`${name}.`));
   for (const file of readdirSync(OUT)) if (file.endsWith('.json') && ours(file)) rmSync(path.join(OUT, file));
-  for (const [name, scenario] of Object.entries(scenarios)) await record(name, scenario);
+  for (const name of chosen) await record(name, scenarios[name]);
 }
 
 main().catch((err) => {

@@ -12,6 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors';
+import { LOCAL_ACTIVITY_MAX_BYTES_LIMIT, RESIZE_DEFAULTS } from './common/image-variants';
 
 type Parser<T> = (raw: string) => T;
 
@@ -239,6 +240,12 @@ export const SETTINGS = {
       '2m',
       'Start-to-close timeout of one resize attempt.',
     ),
+    localActivityMaxBytes: setting(
+      'EBBFLOW_IMAGE_LOCAL_MAX_BYTES',
+      int(0, LOCAL_ACTIVITY_MAX_BYTES_LIMIT),
+      String(RESIZE_DEFAULTS.localActivityMaxBytes),
+      'Originals up to this size (per the S3 event) are resized as a local activity; larger or unknown, a regular one. 0 = never.',
+    ),
     searchAttributes: setting(
       'EBBFLOW_IMAGE_SEARCH_ATTRIBUTES',
       parseBool,
@@ -251,13 +258,13 @@ export const SETTINGS = {
       'EBBFLOW_WORKER_MAX_ACTIVITIES',
       int(1),
       '4',
-      'Activities one worker runs at once.',
+      'Activities one worker runs at once, and as many local resizes besides.',
     ),
     maxConcurrentWorkflowTasks: setting(
       'EBBFLOW_WORKER_MAX_WORKFLOW_TASKS',
       int(1),
       '40',
-      'Workflow tasks one worker runs at once.',
+      'Workflow tasks one worker runs at once; also bounds the small images it holds while resizing them locally.',
     ),
     shutdownGrace: setting(
       'EBBFLOW_WORKER_SHUTDOWN_GRACE',
@@ -465,6 +472,7 @@ export interface EbbflowConfig {
     maxAttempts: number;
     initialRetryInterval: number;
     activityTimeout: number;
+    localActivityMaxBytes: number;
     searchAttributes: boolean;
   };
   worker: {

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
@@ -11,8 +12,11 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import {
+  LOCAL_ACTIVITY_MAX_BYTES_LIMIT,
+  localResizeActivityOptions,
   resizeActivityOptions,
   RESIZE_DEFAULTS,
+  resizesLocally,
   resolveVariants,
   type ImageErrorType,
   type ProcessImageInput,
@@ -50,7 +54,13 @@ function describeFailure(err: unknown, maxAttempts: number): { reason: string; e
     return { reason: cause.message, errorType: cause.type ?? 'Error', attempts };
   }
   if (cause instanceof TimeoutFailure) {
-    return { reason: `resize attempt timed out (${cause.timeoutType ?? 'timeout'})`, errorType: 'Timeout', attempts };
+    // A timed-out attempt is always retried (there is no schedule-to-close timeout), so ending on a timeout means every
+    // attempt was made; a local activity reports that retry state as CANCEL_REQUESTED, so it is not read here.
+    return {
+      reason: `resize attempt timed out (${cause.timeoutType ?? 'timeout'})`,
+      errorType: 'Timeout',
+      attempts: maxAttempts,
+    };
   }
   const error = cause instanceof Error ? cause : new Error(String(cause));
   return { reason: error.message, errorType: error.name, attempts };
@@ -64,7 +74,15 @@ function describeFailure(err: unknown, maxAttempts: number): { reason: string; e
  * doubling, capped at 1 min, so a passing S3 or worker problem heals by itself while a poisoned message cannot loop.
  * Bad input (empty, corrupt, unsupported, too large, a decompression bomb, a missing object) is non-retryable and
  * fails on its first attempt. Each attempt has a start-to-close timeout and heartbeats, so a worker that dies mid-way
- * is noticed within the heartbeat timeout rather than the full timeout. After the last failed attempt the original
+ * is noticed within the heartbeat timeout rather than the full timeout.
+ *
+ * An original whose size the input gives (the bridge copies it from the S3 event) and that is at most
+ * `localActivityMaxBytes` (8 MiB by default) is resized by a local activity instead: the same attempts and timeout,
+ * run by the worker holding the workflow task, which spares the server about half of its work per image. A worker
+ * that dies mid-way is then noticed when the workflow task times out (10 s). Images of unknown size (started by hand)
+ * and larger ones keep the regular, heartbeating activity.
+ *
+ * After the last failed attempt the original
  * message goes to the DLQ with the reason, error type, workflow id and attempts, and the workflow fails with that
  * reason. The history is a handful of events, so there is no continue-as-new.
  *
@@ -88,6 +106,7 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
   let maxAttempts: number;
   let initialInterval: number;
   let timeout: number;
+  let local: boolean;
   try {
     if (typeof input?.bucket !== 'string' || input.bucket === '') throw new Error('input.bucket is required');
     if (typeof input.key !== 'string' || input.key === '') throw new Error('input.key is required');
@@ -101,6 +120,16 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
       'initialRetryIntervalMs',
     );
     timeout = bounded(input.activityTimeoutMs, RESIZE_DEFAULTS.activityTimeoutMs, 1000, 3_600_000, 'activityTimeoutMs');
+    const size =
+      input.sizeBytes === undefined ? undefined : bounded(input.sizeBytes, 0, 0, Number.MAX_SAFE_INTEGER, 'sizeBytes');
+    const localMax = bounded(
+      input.localActivityMaxBytes,
+      RESIZE_DEFAULTS.localActivityMaxBytes,
+      0,
+      LOCAL_ACTIVITY_MAX_BYTES_LIMIT,
+      'localActivityMaxBytes',
+    );
+    local = resizesLocally(size, localMax);
   } catch (err) {
     return deadLetter(`invalid input: ${(err as Error).message}`, 'InvalidImageInputError' satisfies ImageErrorType, 0);
   }
@@ -116,9 +145,10 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
     if (missing.length > 0) upsertSearchAttributes(missing);
   }
 
-  const { resizeImage } = proxyActivities<Activities>(
-    resizeActivityOptions({ maxAttempts, initialRetryIntervalMs: initialInterval, activityTimeoutMs: timeout }),
-  );
+  const settings = { maxAttempts, initialRetryIntervalMs: initialInterval, activityTimeoutMs: timeout };
+  const { resizeImage } = local
+    ? proxyLocalActivities<Activities>(localResizeActivityOptions(settings))
+    : proxyActivities<Activities>(resizeActivityOptions(settings));
   try {
     return await resizeImage({ bucket: input.bucket, key: input.key, outputBucket: input.outputBucket, variants });
   } catch (err) {

@@ -13,6 +13,8 @@ export interface S3ObjectItem {
   versionId?: string;
   sequencer?: string;
   eTag?: string;
+  /** Size of the object in bytes, as the event reports it. */
+  size?: number;
   eventTime?: string;
   eventName?: string;
 }
@@ -39,6 +41,8 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const optString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const optSize = (v: unknown): number | undefined =>
+  Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined;
 
 /** Decodes an S3 notification key the way S3 encodes it: `+` is a space, the rest is percent-encoding. */
 export function decodeS3Key(key: string): string {
@@ -77,6 +81,7 @@ function parseS3Records(records: unknown[]): ParsedMessage {
       versionId: optString(object.versionId),
       sequencer: optString(object.sequencer),
       eTag: optString(object.eTag),
+      size: optSize(object.size),
       eventTime: optString(record.eventTime),
       eventName,
     });
@@ -119,6 +124,7 @@ function parseEventBridge(event: Json): ParsedMessage {
           versionId: optString(object['version-id']),
           sequencer: optString(object.sequencer),
           eTag: optString(object.etag),
+          size: optSize(object.size),
           eventTime: optString(event.time),
           eventName: 'Object Created',
         },

@@ -44,6 +44,7 @@ export function describeItem(item: MessageItem): string {
 function imageStart(item: S3ObjectItem, options: PlanOptions): StartRequest {
   const input: ProcessImageInput = {
     ...options.imageInput({ bucket: item.bucket, key: item.key }),
+    ...(item.size === undefined ? {} : { sizeBytes: item.size }),
     message: options.body,
   };
   return {

@@ -2,7 +2,7 @@
  * Image variants and the types of `processImageWorkflow`: pure geometry and shapes shared by the workflow (which
  * runs in Temporal's sandbox), the resize activity, the bridge and the CLI. No Node APIs here.
  */
-import type { ActivityOptions } from '@temporalio/common';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/common';
 
 /** One output size: the image is fitted inside `width` × `height`, aspect kept, never enlarged. */
 export interface VariantSpec {
@@ -36,28 +36,62 @@ export const IMAGE_ERROR_TYPES = [
 export type ImageErrorType = (typeof IMAGE_ERROR_TYPES)[number];
 
 /** The resize activity's retry and timeout settings when the workflow input names none. */
-export const RESIZE_DEFAULTS = { maxAttempts: 3, initialRetryIntervalMs: 1000, activityTimeoutMs: 120_000 } as const;
+export const RESIZE_DEFAULTS = {
+  maxAttempts: 3,
+  initialRetryIntervalMs: 1000,
+  activityTimeoutMs: 120_000,
+  localActivityMaxBytes: 8 * 1024 * 1024,
+} as const;
+
+/** Largest `localActivityMaxBytes` a workflow input may set. */
+export const LOCAL_ACTIVITY_MAX_BYTES_LIMIT = 1024 * 1024 * 1024;
+
+/** Attempts, first retry delay and attempt timeout of the resize. */
+export interface ResizeSettings {
+  maxAttempts: number;
+  initialRetryIntervalMs: number;
+  activityTimeoutMs: number;
+}
+
+function resizeRetry({ maxAttempts, initialRetryIntervalMs }: ResizeSettings): ActivityOptions['retry'] {
+  return {
+    maximumAttempts: maxAttempts,
+    initialInterval: initialRetryIntervalMs,
+    backoffCoefficient: 2,
+    maximumInterval: Math.max(initialRetryIntervalMs, 60_000),
+    nonRetryableErrorTypes: [...IMAGE_ERROR_TYPES],
+  };
+}
 
 /**
  * How `processImageWorkflow` schedules the resize: each attempt bounded by its timeout and heartbeating (so a worker
  * that dies mid-way is noticed within 30 s at most), retries with exponential backoff from the initial interval,
  * doubling, capped at a minute, and the permanent image failures never retried.
  */
-export function resizeActivityOptions(
-  settings: { maxAttempts: number; initialRetryIntervalMs: number; activityTimeoutMs: number } = RESIZE_DEFAULTS,
-): ActivityOptions {
-  const { maxAttempts, initialRetryIntervalMs, activityTimeoutMs } = settings;
+export function resizeActivityOptions(settings: ResizeSettings = RESIZE_DEFAULTS): ActivityOptions {
   return {
-    startToCloseTimeout: activityTimeoutMs,
-    heartbeatTimeout: Math.min(activityTimeoutMs, 30_000),
-    retry: {
-      maximumAttempts: maxAttempts,
-      initialInterval: initialRetryIntervalMs,
-      backoffCoefficient: 2,
-      maximumInterval: Math.max(initialRetryIntervalMs, 60_000),
-      nonRetryableErrorTypes: [...IMAGE_ERROR_TYPES],
-    },
+    startToCloseTimeout: settings.activityTimeoutMs,
+    heartbeatTimeout: Math.min(settings.activityTimeoutMs, 30_000),
+    retry: resizeRetry(settings),
   };
+}
+
+/**
+ * The same resize as a local activity, for an original known to be small: the same timeout and retries, run by the
+ * worker that holds the workflow task. No heartbeats: the worker extends its workflow task while the resize runs, and
+ * a worker that dies mid-way is noticed when that task times out (10 s), after which another worker runs it again.
+ */
+export function localResizeActivityOptions(settings: ResizeSettings = RESIZE_DEFAULTS): LocalActivityOptions {
+  return { startToCloseTimeout: settings.activityTimeoutMs, retry: resizeRetry(settings) };
+}
+
+/**
+ * Whether the resize of an original of `sizeBytes` runs as a local activity: only when its size is known (S3 reports
+ * it in the event) and at most `maxBytes` (0 = never). An unknown size, or a larger original, gets a regular activity,
+ * which any worker with a free slot can take and which heartbeats.
+ */
+export function resizesLocally(sizeBytes: number | undefined, maxBytes: number): boolean {
+  return maxBytes > 0 && sizeBytes !== undefined && sizeBytes <= maxBytes;
 }
 
 /** JPEG quality of every variant. */
@@ -79,6 +113,13 @@ export interface ProcessImageInput {
   initialRetryIntervalMs?: number;
   /** Start-to-close timeout of one resize attempt, in milliseconds. @defaultValue 120000 */
   activityTimeoutMs?: number;
+  /** Size of the original in bytes, as S3 reported it in the event; unknown when absent. */
+  sizeBytes?: number;
+  /**
+   * Resize originals of a known size up to this many bytes as a local activity (cheaper for Temporal per image);
+   * 0 = always a regular activity. @defaultValue 8388608 (8 MiB)
+   */
+  localActivityMaxBytes?: number;
   /** The original SQS message body; sent to the DLQ unchanged on failure (the input as JSON otherwise). */
   message?: string;
   /**

@@ -1,6 +1,6 @@
 /**
  * Builds `processImageWorkflow` inputs with the worker-side image settings of the config (attempts, first retry
- * delay, attempt timeout), so the bridge and the CLI start workflows that honour EBBFLOW_IMAGE_* without the
+ * delay, attempt timeout, local resize size), so the bridge and the CLI start workflows that honour EBBFLOW_IMAGE_* without the
  * workflow reading the environment.
  */
 import type { ProcessImageInput } from '../common/image-variants';
@@ -20,6 +20,7 @@ export function processImageInput(
     maxAttempts: config.image.maxAttempts,
     initialRetryIntervalMs: config.image.initialRetryInterval,
     activityTimeoutMs: config.image.activityTimeout,
+    localActivityMaxBytes: config.image.localActivityMaxBytes,
     ...(config.image.searchAttributes ? {} : { searchAttributes: false }),
     ...extra,
   };

@@ -64,6 +64,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...workflowSource(config, options.bundleFromSource),
     activities,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // Small images are resized as local activities (processImageWorkflow): as many at once as regular ones.
+    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.worker.shutdownGrace,
     ...taskProtectionWorkerOptions(config, logger),

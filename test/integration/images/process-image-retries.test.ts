@@ -37,6 +37,7 @@ beforeAll(async () => {
     activities: {
       async resizeImage(input: ResizeImageInput): Promise<ProcessImageResult> {
         resizeCalls.set(input.key, [...(resizeCalls.get(input.key) ?? []), input]);
+        ranLocally.set(input.key, Context.current().info.isLocal);
         return behaviours.get(input.key)!(Context.current().info.attempt);
       },
       async sendToDeadLetterQueue(letter: DeadLetterInput): Promise<{ messageId: string }> {
@@ -55,7 +56,9 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function run(key: string, behaviour: Behaviour, extra: Partial<ProcessImageInput> = {}) {
+const ranLocally = new Map<string, boolean>();
+
+async function runImage(key: string, behaviour: Behaviour, extra: Partial<ProcessImageInput> = {}) {
   behaviours.set(key, behaviour);
   const input: ProcessImageInput = { bucket: 'in', key, searchAttributes: false, ...extra };
   return env.client.workflow.execute('processImageWorkflow', {
@@ -76,23 +79,34 @@ async function failureOf(promise: Promise<unknown>): Promise<{ message: string; 
 
 const letterFor = (key: string) => deadLetters.filter((l) => l.workflowId === `retries-${key}`);
 
-describe('processImageWorkflow retries', () => {
+// Each path runs twice: as a regular activity (size unknown, as when started by hand) and as a local one (a small
+// original whose size the bridge passed on).
+describe.each([
+  { mode: 'activity', prefix: '', size: {} },
+  // Local retries wait in real time on the worker, not on the server's skipped clock: shorter backoff.
+  { mode: 'local activity', prefix: 'local-', size: { sizeBytes: 4096, initialRetryIntervalMs: 100 } },
+])('processImageWorkflow retries, resize as a $mode', ({ mode, prefix, size }) => {
+  const k = (name: string): string => `${prefix}${name}`;
+  const run = (key: string, behaviour: Behaviour, extra: Partial<ProcessImageInput> = {}) =>
+    runImage(key, behaviour, { ...size, ...extra });
+
   it('retries a transient failure and succeeds, with the default variants and nothing in the DLQ', async () => {
-    const result = await run('transient.jpg', async (attempt) => {
+    const result = await run(k('transient.jpg'), async (attempt) => {
       if (attempt < 3) throw new Error('S3 is having a moment');
-      return ok('transient.jpg');
+      return ok(k('transient.jpg'));
     });
-    expect(result).toEqual(ok('transient.jpg'));
-    const calls = resizeCalls.get('transient.jpg')!;
+    expect(result).toEqual(ok(k('transient.jpg')));
+    const calls = resizeCalls.get(k('transient.jpg'))!;
     expect(calls).toHaveLength(3);
     expect(calls[0]!.variants.map((v) => v.name)).toEqual(['thumbnail', 'medium', 'large']);
-    expect(letterFor('transient.jpg')).toEqual([]);
+    expect(letterFor(k('transient.jpg'))).toEqual([]);
+    expect(ranLocally.get(k('transient.jpg'))).toBe(mode === 'local activity');
   });
 
   it('does not retry a permanent failure: one attempt, one dead letter with the reason, the workflow fails', async () => {
     const failure = await failureOf(
       run(
-        'corrupt.jpg',
+        k('corrupt.jpg'),
         async (attempt) => {
           throw ApplicationFailure.create({
             message: 'the jpeg image data is damaged',
@@ -105,13 +119,13 @@ describe('processImageWorkflow retries', () => {
       ),
     );
     expect(failure).toMatchObject({ message: 'the jpeg image data is damaged', type: 'CorruptImageError' });
-    expect(resizeCalls.get('corrupt.jpg')).toHaveLength(1);
-    expect(letterFor('corrupt.jpg')).toEqual([
+    expect(resizeCalls.get(k('corrupt.jpg'))).toHaveLength(1);
+    expect(letterFor(k('corrupt.jpg'))).toEqual([
       {
         body: '{"original":"sqs body"}',
         reason: 'the jpeg image data is damaged',
         errorType: 'CorruptImageError',
-        workflowId: 'retries-corrupt.jpg',
+        workflowId: `retries-${k('corrupt.jpg')}`,
         attempts: 1,
       },
     ]);
@@ -119,18 +133,18 @@ describe('processImageWorkflow retries', () => {
 
   it('treats an image error type as permanent even when the activity forgot to say so', async () => {
     const failure = await failureOf(
-      run('bomb.png', async () => {
+      run(k('bomb.png'), async () => {
         throw ApplicationFailure.create({ message: 'too many pixels', type: 'DecompressionBombError' });
       }),
     );
     expect(failure.type).toBe('DecompressionBombError');
-    expect(resizeCalls.get('bomb.png')).toHaveLength(1);
+    expect(resizeCalls.get(k('bomb.png'))).toHaveLength(1);
   });
 
   it('honours maxAttempts, then dead-letters the input as JSON with the attempts made', async () => {
     const failure = await failureOf(
       run(
-        'flaky.jpg',
+        k('flaky.jpg'),
         async (attempt) => {
           throw ApplicationFailure.create({
             message: `S3 down (attempt ${attempt})`,
@@ -141,17 +155,17 @@ describe('processImageWorkflow retries', () => {
         { maxAttempts: 5 },
       ),
     );
-    expect(resizeCalls.get('flaky.jpg')).toHaveLength(5);
+    expect(resizeCalls.get(k('flaky.jpg'))).toHaveLength(5);
     expect(failure).toMatchObject({ message: 'S3 down (attempt 5)', type: 'S3ServiceException' });
-    const [letter] = letterFor('flaky.jpg');
+    const [letter] = letterFor(k('flaky.jpg'));
     expect(letter).toMatchObject({ errorType: 'S3ServiceException', attempts: 5 });
-    expect(JSON.parse(letter!.body)).toMatchObject({ bucket: 'in', key: 'flaky.jpg', maxAttempts: 5 });
+    expect(JSON.parse(letter!.body)).toMatchObject({ bucket: 'in', key: k('flaky.jpg'), maxAttempts: 5 });
   });
 
   it('times out a hung attempt, retries it up to maxAttempts, then dead-letters a Timeout', async () => {
     const failure = await failureOf(
       run(
-        'hung.jpg',
+        k('hung.jpg'),
         async () => {
           const ctx = Context.current();
           for (;;) {
@@ -162,21 +176,23 @@ describe('processImageWorkflow retries', () => {
       ),
     );
     expect(failure.type).toBe('Timeout');
-    expect(resizeCalls.get('hung.jpg')).toHaveLength(2);
-    expect(letterFor('hung.jpg')).toEqual([expect.objectContaining({ errorType: 'Timeout', attempts: 2 })]);
+    expect(resizeCalls.get(k('hung.jpg'))).toHaveLength(2);
+    expect(letterFor(k('hung.jpg'))).toEqual([expect.objectContaining({ errorType: 'Timeout', attempts: 2 })]);
   });
 
   it('dead-letters malformed input without calling the activity', async () => {
-    const failure = await failureOf(run('bad-variants.jpg', async () => ok('x'), { variants: ['gigantic'] }));
+    const failure = await failureOf(run(k('bad-variants.jpg'), async () => ok('x'), { variants: ['gigantic'] }));
     expect(failure).toMatchObject({ type: 'InvalidImageInputError', message: expect.stringMatching(/gigantic/) });
-    expect(resizeCalls.has('bad-variants.jpg')).toBe(false);
-    expect(letterFor('bad-variants.jpg')).toEqual([expect.objectContaining({ errorType: 'InvalidImageInputError' })]);
+    expect(resizeCalls.has(k('bad-variants.jpg'))).toBe(false);
+    expect(letterFor(k('bad-variants.jpg'))).toEqual([
+      expect.objectContaining({ errorType: 'InvalidImageInputError' }),
+    ]);
   });
 
   it('still fails with the reason, and says so, when the DLQ cannot be reached', async () => {
     const failure = await failureOf(
       run(
-        'no-dlq.jpg',
+        k('no-dlq.jpg'),
         async () => {
           throw ApplicationFailure.create({ message: 'empty', type: 'EmptyImageError', nonRetryable: true });
         },
@@ -187,5 +203,39 @@ describe('processImageWorkflow retries', () => {
       type: 'EmptyImageError',
       message: 'empty (not dead-lettered: EBBFLOW_DLQ_URL is not set)',
     });
+  });
+});
+
+describe('processImageWorkflow: where the resize runs', () => {
+  const localFor = async (key: string, extra: Partial<ProcessImageInput>): Promise<boolean | undefined> => {
+    await runImage(key, async () => ok(key), extra);
+    return ranLocally.get(key);
+  };
+
+  it('runs a small original of known size locally, up to localActivityMaxBytes inclusive', async () => {
+    expect(await localFor('at-limit.jpg', { sizeBytes: 1000, localActivityMaxBytes: 1000 })).toBe(true);
+    expect(await localFor('default-limit.jpg', { sizeBytes: 8 * 1024 * 1024 })).toBe(true);
+  });
+
+  it('keeps the regular activity for a larger original, an unknown size, or a limit of 0', async () => {
+    expect(await localFor('over-limit.jpg', { sizeBytes: 1001, localActivityMaxBytes: 1000 })).toBe(false);
+    expect(await localFor('over-default.jpg', { sizeBytes: 8 * 1024 * 1024 + 1 })).toBe(false);
+    expect(await localFor('unknown-size.jpg', {})).toBe(false);
+    expect(await localFor('never-local.jpg', { sizeBytes: 10, localActivityMaxBytes: 0 })).toBe(false);
+  });
+
+  it('dead-letters a size or limit that is not a byte count', async () => {
+    for (const [key, extra] of [
+      ['negative-size.jpg', { sizeBytes: -1 }],
+      ['text-size.jpg', { sizeBytes: '12' as unknown as number }],
+      ['huge-limit.jpg', { localActivityMaxBytes: 2 ** 40 }],
+    ] as const) {
+      const failure = await failureOf(runImage(key, async () => ok(key), extra));
+      expect(failure).toMatchObject({
+        type: 'InvalidImageInputError',
+        message: expect.stringMatching(/sizeBytes|localActivityMaxBytes/),
+      });
+      expect(resizeCalls.has(key)).toBe(false);
+    }
   });
 });

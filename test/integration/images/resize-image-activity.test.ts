@@ -165,6 +165,7 @@ describe('processImageInput', () => {
       maxAttempts: 3,
       initialRetryIntervalMs: 1000,
       activityTimeoutMs: 120_000,
+      localActivityMaxBytes: 8 * 1024 * 1024,
       message: 'm',
     });
   });

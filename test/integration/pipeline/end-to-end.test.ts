@@ -13,6 +13,7 @@ import {
   type ObjectVersion,
 } from '@aws-sdk/client-s3';
 import { type Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
 import sharp from 'sharp';
 import { startBridge, type SqsBridge } from '../../../src/bridge/bridge';
@@ -96,6 +97,22 @@ describe('uploads to processed variants, end to end', () => {
       timedOut: 0,
       terminated: 0,
     });
+    // Each photo is far below EBBFLOW_IMAGE_LOCAL_MAX_BYTES, and the bridge passed on its size from the S3 event: the
+    // resize ran as a local activity (a marker in the history, no activity task).
+    const byKey = new Map(items.map((item) => [item.key, item.bytes]));
+    let checked = 0;
+    for await (const run of client.workflow.list({ query: `TaskQueue = "${pipeline.config.temporal.taskQueue}"` })) {
+      const { events } = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      const { EVENT_TYPE_MARKER_RECORDED: marker, EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: activityTask } =
+        temporal.api.enums.v1.EventType;
+      const types = events!.map((e) => e.eventType).filter((t) => t === marker || t === activityTask);
+      const input = events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      const { key, sizeBytes } = JSON.parse(Buffer.from(input.data!).toString()) as { key: string; sizeBytes: number };
+      expect(sizeBytes).toBe(byKey.get(key));
+      expect(types).toEqual([marker]);
+      if (++checked === 5) break;
+    }
+    expect(checked).toBe(5);
 
     for (const item of items) {
       const [width, height] = sizes.get(path.basename(item.file))!;

@@ -33,6 +33,7 @@ describe('parseMessage', () => {
         versionId: '096fKKXTRTtl3on89fVO.nfljtsv6qko',
         sequencer: '0055AED6DCD90281E5',
         eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+        size: 1024,
         eventTime: '2025-03-14T09:26:53.123Z',
         eventName: 'ObjectCreated:Put',
       },
@@ -61,8 +62,18 @@ describe('parseMessage', () => {
         key: 'photos/my cat+1.jpg',
         versionId: 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e',
         sequencer: '617f08299329d189',
+        size: 5,
       }),
     ]);
+  });
+
+  it('keeps an object size only when it is a byte count', () => {
+    const record = (size: unknown) =>
+      JSON.stringify({
+        Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'k.jpg', size } } }],
+      });
+    expect(items(record(0))[0]).toMatchObject({ size: 0 });
+    for (const bad of [-1, 1.5, '12', null, 2 ** 60]) expect(items(record(bad))[0]).toMatchObject({ size: undefined });
   });
 
   it('reads an envelope sent as EventBridge detail', () => {

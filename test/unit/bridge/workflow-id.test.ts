@@ -80,6 +80,7 @@ describe('planMessage', () => {
             key: 'photos/my cat+1.jpg',
             maxAttempts: 3,
             outputBucket: 'out',
+            sizeBytes: 1024,
             message: body,
           },
           searchAttributes: { EbbflowSourceBucket: 'ebbflow-input', EbbflowSourceKey: 'photos/my cat+1.jpg' },

@@ -43,3 +43,18 @@ describe('resizeImage heartbeats', () => {
     expect(beats).toEqual(['download', 'download', 'download', 'download']);
   });
 });
+
+test('a local attempt never heartbeats: its worker extends the workflow task instead', () => {
+  jest.useFakeTimers({ now: 0 });
+  try {
+    const beats: unknown[] = [];
+    const h = heartbeatWhenLong({ info: { isLocal: true }, heartbeat: (d?: unknown) => beats.push(d) });
+    h.step('decode');
+    jest.advanceTimersByTime(60_000);
+    h.step('upload large');
+    h.stop();
+    expect(beats).toEqual([]);
+  } finally {
+    jest.useRealTimers();
+  }
+});

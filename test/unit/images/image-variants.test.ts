@@ -3,7 +3,9 @@ import {
   fitInside,
   IMAGE_ERROR_TYPES,
   largestVariant,
+  localResizeActivityOptions,
   resizeActivityOptions,
+  resizesLocally,
   resolveVariants,
   variantKey,
 } from '../../../src/common/image-variants';
@@ -104,5 +106,22 @@ describe('resizeActivityOptions', () => {
     const options = resizeActivityOptions({ maxAttempts: 5, initialRetryIntervalMs: 120_000, activityTimeoutMs: 5000 });
     expect(options.heartbeatTimeout).toBe(5000);
     expect(options.retry).toMatchObject({ maximumAttempts: 5, initialInterval: 120_000, maximumInterval: 120_000 });
+  });
+});
+
+describe('local resizes', () => {
+  it('run locally only for a known size within the limit, and never with a limit of 0', () => {
+    expect(resizesLocally(1000, 1000)).toBe(true);
+    expect(resizesLocally(0, 1000)).toBe(true);
+    expect(resizesLocally(1001, 1000)).toBe(false);
+    expect(resizesLocally(undefined, 1000)).toBe(false);
+    expect(resizesLocally(0, 0)).toBe(false);
+  });
+
+  it('have the regular resize’s timeout and retries, and no heartbeat', () => {
+    const settings = { maxAttempts: 4, initialRetryIntervalMs: 500, activityTimeoutMs: 10_000 };
+    const { heartbeatTimeout, ...regular } = resizeActivityOptions(settings);
+    expect(heartbeatTimeout).toBe(10_000);
+    expect(localResizeActivityOptions(settings)).toEqual(regular);
   });
 });
