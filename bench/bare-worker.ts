@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('./bare-workflow'),
     activities: { nothing: async (input: unknown) => input },
     maxConcurrentActivityTaskExecutions: Number(slots),
+    maxConcurrentLocalActivityExecutions: Number(slots),
   });
   process.once('SIGTERM', () => worker.shutdown());
   await worker.run();

@@ -1,13 +1,23 @@
 /**
- * The least an item can cost Temporal: a workflow whose one activity does nothing, with the image workflow's timeouts
- * and retry policy. The end-to-end benchmark runs it on the same stack to measure the server's and the worker's CPU
- * per workflow that no code of ours adds to.
+ * The least an item can cost Temporal: a workflow whose one activity does nothing, scheduled as the image workflow
+ * schedules its resize (a local activity for an original of known size up to the default limit, a regular one
+ * otherwise, with the same timeouts and retry policy). The end-to-end benchmark runs it on the same stack to measure
+ * the server's and the worker's CPU per workflow that no code of ours adds to.
  */
-import { proxyActivities } from '@temporalio/workflow';
-import { resizeActivityOptions } from '../src/common/image-variants';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  localResizeActivityOptions,
+  RESIZE_DEFAULTS,
+  resizeActivityOptions,
+  resizesLocally,
+} from '../src/common/image-variants';
 
-const { nothing } = proxyActivities<{ nothing(input: unknown): Promise<unknown> }>(resizeActivityOptions());
+type Nothing = { nothing(input: unknown): Promise<unknown> };
 
-export async function bareWorkflow(input: unknown): Promise<unknown> {
+const regular = proxyActivities<Nothing>(resizeActivityOptions());
+const local = proxyLocalActivities<Nothing>(localResizeActivityOptions());
+
+export async function bareWorkflow(input: { sizeBytes?: number }): Promise<unknown> {
+  const { nothing } = resizesLocally(input.sizeBytes, RESIZE_DEFAULTS.localActivityMaxBytes) ? local : regular;
   return nothing(input);
 }
