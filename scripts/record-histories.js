@@ -16,7 +16,7 @@ const { Client, Connection } = require('@temporalio/client');
 const { ApplicationFailure } = require('@temporalio/common');
 const { NativeConnection, Runtime, DefaultLogger, Worker } = require('@temporalio/worker');
 const { SEARCH_ATTRIBUTE_TYPES, SEARCH_ATTRIBUTES } = require('../dist/src/common/constants');
-const { freePort, startTemporalDevServer, tools, waitFor } = require('../dist/src/dev/processes');
+const { freePort, startTemporalDevServer, tools } = require('../dist/src/dev/processes');
 const { BUILT_WORKFLOW_BUNDLE } = require('../dist/src/paths');
 
 const OUT = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
@@ -151,12 +151,7 @@ async function record(name, scenario) {
   const port = await freePort();
   const server = await startTemporalDevServer({ port, headless: true, searchAttributes: SEARCH_ATTRIBUTE_TYPES });
   const address = `127.0.0.1:${port}`;
-  // The port opens a moment before the frontend answers.
-  let nativeConnection;
-  await waitFor('the Temporal frontend', async () => {
-    nativeConnection = await NativeConnection.connect({ address }).catch(() => undefined);
-    return nativeConnection !== undefined;
-  });
+  const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue: TASK_QUEUE,

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { StackError } from '../errors';
 import { PROJECT_ROOT } from '../paths';
 
@@ -179,8 +180,32 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   // Dynamic config that makes a single laptop behave: no throttling of the local frontend.
   args.push('--dynamic-config-value', 'frontend.rps=5000', '--dynamic-config-value', 'frontend.namespaceRPS=5000');
   const proc = startProcess('temporal', tools.temporal(), args, { logFile: options.logFile });
-  await waitFor('Temporal dev server', () => tcpOpen(options.port), { timeoutMs: 60_000, abort: proc.exited });
+  try {
+    await waitFor('Temporal dev server', () => tcpOpen(options.port), { timeoutMs: 60_000, abort: proc.exited });
+    // The port opens a moment before the frontend serves: until then every call fails "Frontend is not healthy yet".
+    await waitFor('Temporal dev server', () => frontendAnswers(`127.0.0.1:${options.port}`), {
+      timeoutMs: 60_000,
+      abort: proc.exited,
+    });
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
   return proc;
+}
+
+/** Whether a Temporal frontend at `address` answers GetSystemInfo. */
+async function frontendAnswers(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 2000 });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
 }
 
 export interface MotoOptions {
