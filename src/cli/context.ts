@@ -37,10 +37,12 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
   const reason = e.code ? NETWORK_REASONS[e.code] : undefined;
   if (reason) {
     const where = e.address ? `${e.address}${e.port ? `:${e.port}` : ''}` : 'a service';
+    // The AWS SDK marks what it sends with $metadata; anything else (the database) gets no AWS hint.
+    const hint = e.$metadata
+      ? 'AWS calls go to AWS_ENDPOINT_URL when set (the emulator of `ebbflow dev`), to AWS otherwise.'
+      : 'Check that the service runs there.';
     return {
-      message:
-        `cannot connect to ${where}: ${reason}. AWS calls go to AWS_ENDPOINT_URL when set (the emulator of ` +
-        '`ebbflow dev`), to AWS otherwise; `ebbflow config` shows what is in effect.',
+      message: `cannot connect to ${where}: ${reason}. ${hint} \`ebbflow config\` shows what is in effect.`,
       exitCode: 1,
     };
   }

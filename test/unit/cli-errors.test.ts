@@ -20,10 +20,25 @@ describe('describeFailure', () => {
       code: 'ECONNREFUSED',
       address: '127.0.0.1',
       port: 5999,
+      // As the AWS SDK throws it.
+      $metadata: { attempts: 3, totalRetryDelay: 300 },
     });
     const { message, exitCode } = describeFailure(refused);
     expect(message).toMatch(/^cannot connect to 127\.0\.0\.1:5999: connection refused\. .*AWS_ENDPOINT_URL/);
     expect(exitCode).toBe(1);
+  });
+
+  it('does not point at AWS when another service refused, such as the database', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+      address: '127.0.0.1',
+      port: 5432,
+    });
+    const { message } = describeFailure(refused);
+    expect(message).toBe(
+      'cannot connect to 127.0.0.1:5432: connection refused. Check that the service runs there. `ebbflow config` shows what is in effect.',
+    );
+    expect(message).not.toMatch(/AWS/);
   });
 
   it('gives an AWS refusal its HTTP status, code and message', () => {
