@@ -82,9 +82,9 @@ function describeFailure(err: unknown, maxAttempts: number): { reason: string; e
  * that dies mid-way is then noticed when the workflow task times out (10 s). Images of unknown size (started by hand)
  * and larger ones keep the regular, heartbeating activity.
  *
- * After the last failed attempt the original
- * message goes to the DLQ with the reason, error type, workflow id and attempts, and the workflow fails with that
- * reason. The history is a handful of events, so there is no continue-as-new.
+ * After the last failed attempt the original message goes to the DLQ with the reason, error type, workflow id and
+ * attempts, and the workflow fails with that reason. The history is a handful of events, so there is no
+ * continue-as-new.
  *
  * Search attributes EbbflowSourceBucket/EbbflowSourceKey must be registered on the namespace (`ebbflow dev` does it);
  * start with `"searchAttributes": false` on a namespace without them, or the workflow task fails until they exist.
