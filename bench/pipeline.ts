@@ -224,7 +224,15 @@ export async function run(): Promise<BenchSection> {
       client.workflow.start('bareWorkflow', {
         taskQueue: bareQueue,
         workflowId: id,
-        args: [{ bucket: res.inputBucket, key, sizeBytes, variants: [...DEFAULT_VARIANTS] }],
+        args: [
+          {
+            bucket: res.inputBucket,
+            key,
+            sizeBytes,
+            localActivityMaxBytes: config.image.localActivityMaxBytes,
+            variants: [...DEFAULT_VARIANTS],
+          },
+        ],
         workflowIdReusePolicy: WORKFLOW_ID_REUSE_POLICY,
         workflowIdConflictPolicy: 'FAIL',
         typedSearchAttributes: searchAttributePairs({

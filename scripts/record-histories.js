@@ -16,6 +16,7 @@ const { Client, Connection } = require('@temporalio/client');
 const { ApplicationFailure } = require('@temporalio/common');
 const { NativeConnection, Runtime, DefaultLogger, Worker } = require('@temporalio/worker');
 const { SEARCH_ATTRIBUTE_TYPES, SEARCH_ATTRIBUTES } = require('../dist/src/common/constants');
+const { RESIZE_DEFAULTS } = require('../dist/src/common/image-variants');
 const { freePort, startTemporalDevServer, tools } = require('../dist/src/dev/processes');
 const { BUILT_WORKFLOW_BUNDLE } = require('../dist/src/paths');
 
@@ -82,7 +83,13 @@ function bridgeStarted(client, workflowId, key, sizeBytes) {
     client,
     'processImageWorkflow',
     workflowId,
-    { bucket: 'photos-in', key, sizeBytes, localActivityMaxBytes: 8 * 1024 * 1024, message: '{"Records":[]}' },
+    {
+      bucket: 'photos-in',
+      key,
+      sizeBytes,
+      localActivityMaxBytes: RESIZE_DEFAULTS.localActivityMaxBytes,
+      message: '{"Records":[]}',
+    },
     {
       typedSearchAttributes: [
         { key: { name: SEARCH_ATTRIBUTES.sourceBucket, type: 'KEYWORD' }, value: 'photos-in' },
