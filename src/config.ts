@@ -278,6 +278,12 @@ export const SETTINGS = {
       '9464',
       'Port of the worker’s Prometheus /metrics endpoint (0 = none).',
     ),
+    bridge: setting(
+      'EBBFLOW_WORKER_BRIDGE',
+      parseBool,
+      'false',
+      'Also run the SQS bridge in the worker; it starts workflows eagerly on this worker (less server work per message).',
+    ),
     workflowBundle: setting(
       'EBBFLOW_WORKFLOW_BUNDLE',
       str,
@@ -480,6 +486,7 @@ export interface EbbflowConfig {
     maxConcurrentWorkflowTasks: number;
     shutdownGrace: number;
     metricsPort: number;
+    bridge: boolean;
     workflowBundle?: string;
   };
   bridge: {

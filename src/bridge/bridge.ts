@@ -77,6 +77,12 @@ export interface BridgeOptions {
   startTimeoutMs?: number;
   /** How often the counters are logged when they changed; 0 turns it off. @defaultValue 60000 */
   statsIntervalMs?: number;
+  /**
+   * Ask Temporal to hand each started workflow's first task straight back to a worker in this process (eager start).
+   * Needs `client` on the worker's NativeConnection; the server falls back to the task queue when that worker has no
+   * free slot. @defaultValue false
+   */
+  eagerStart?: boolean;
   /** Test hook: runs after Temporal accepted every workflow of a message and before it is deleted. */
   afterStart?: (message: Message, starts: StartedWorkflow[]) => Promise<void> | void;
 }
@@ -94,6 +100,8 @@ export interface BridgeStats {
   received: number;
   /** Workflows started. */
   started: number;
+  /** Of those, started with their first task handed straight to this process's worker (eager start). */
+  eagerlyStarted: number;
   /** Starts refused because the workflow id already ran or runs: duplicates absorbed. */
   duplicates: number;
   /** Messages sent to the DLQ by the bridge. */
@@ -115,6 +123,7 @@ export function emptyBridgeStats(): BridgeStats {
   return {
     received: 0,
     started: 0,
+    eagerlyStarted: 0,
     duplicates: 0,
     deadLettered: 0,
     ignored: 0,
@@ -391,7 +400,7 @@ export class SqsBridge {
       await this.ready;
       if (!this.healthy) throw new BridgeStoppedError('bridge stopped while Temporal was unreachable');
       try {
-        await this.client.withDeadline(Date.now() + this.startTimeoutMs, () =>
+        const handle = await this.client.withDeadline(Date.now() + this.startTimeoutMs, () =>
           this.client.workflow.start(request.workflowType, {
             taskQueue: this.taskQueue,
             workflowId: request.workflowId,
@@ -399,9 +408,11 @@ export class SqsBridge {
             workflowIdReusePolicy: WORKFLOW_ID_REUSE_POLICY,
             workflowIdConflictPolicy: 'FAIL',
             typedSearchAttributes: searchAttributePairs(request.searchAttributes),
+            requestEagerStart: this.options.eagerStart === true,
           }),
         );
         this.stats.started++;
+        if (handle.eagerlyStarted) this.stats.eagerlyStarted++;
         log.debug('workflow started', { workflowId: request.workflowId, workflowType: request.workflowType });
         return { workflowId: request.workflowId, workflowType: request.workflowType, started: true };
       } catch (err) {
@@ -495,27 +506,36 @@ async function checkNamespace(config: EbbflowConfig, logger: Logger): Promise<vo
   }
 }
 
+/**
+ * Serves the bridge's /metrics and /healthz on EBBFLOW_BRIDGE_METRICS_PORT; nothing when it is 0. A port that cannot be
+ * listened on stops the bridge and is a configuration error.
+ */
+export async function serveBridge(
+  bridge: SqsBridge,
+  config: EbbflowConfig,
+  logger: Logger,
+): Promise<Server | undefined> {
+  if (config.bridge.metricsPort === 0) return undefined;
+  try {
+    const { server, url } = await serveBridgeEndpoints(config.bridge.metricsPort, bridge);
+    logger.info('bridge endpoints listening', { metrics: `${url}/metrics`, health: `${url}/healthz` });
+    return server;
+  } catch (err) {
+    await bridge.stop();
+    throw new ConfigError(
+      `EBBFLOW_BRIDGE_METRICS_PORT: cannot listen on port ${config.bridge.metricsPort} (${(err as Error).message}); ` +
+        'choose another port, or 0 for none',
+    );
+  }
+}
+
 /** Runs the bridge until SIGTERM or SIGINT, then stops it cleanly. */
 export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<BridgeStats> {
   // Settings first: a missing queue is a mistake to report at once, not after waiting for Temporal.
-  required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
-  required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
+  requireQueues(config);
   await checkNamespace(config, logger);
   const bridge = startBridge({ config, logger });
-  let endpoints: Server | undefined;
-  if (config.bridge.metricsPort > 0) {
-    try {
-      const { server, url } = await serveBridgeEndpoints(config.bridge.metricsPort, bridge);
-      endpoints = server;
-      logger.info('bridge endpoints listening', { metrics: `${url}/metrics`, health: `${url}/healthz` });
-    } catch (err) {
-      await bridge.stop();
-      throw new ConfigError(
-        `EBBFLOW_BRIDGE_METRICS_PORT: cannot listen on port ${config.bridge.metricsPort} (${(err as Error).message}); ` +
-          'choose another port, or 0 for none',
-      );
-    }
-  }
+  const endpoints = await serveBridge(bridge, config, logger);
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info('signal received', { signal });
     void bridge.stop();
@@ -530,4 +550,10 @@ export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<
     if (endpoints) await new Promise((resolve) => endpoints.close(resolve));
   }
   return bridge.stats;
+}
+
+/** The queues a bridge cannot run without; a ConfigError naming the first one missing. */
+export function requireQueues(config: EbbflowConfig): void {
+  required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
+  required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
 }

@@ -19,6 +19,11 @@ const COUNTERS: { stat: keyof BridgeStats; name: string; help: string }[] = [
   { stat: 'received', name: 'messages_received', help: 'Messages received from the ingress queue.' },
   { stat: 'started', name: 'workflows_started', help: 'Workflows started.' },
   {
+    stat: 'eagerlyStarted',
+    name: 'workflows_eagerly_started',
+    help: 'Workflows started with their first task handed straight to the worker in this process.',
+  },
+  {
     stat: 'duplicates',
     name: 'duplicates',
     help: 'Starts refused because the workflow id already ran or runs: duplicates absorbed.',

@@ -20,12 +20,21 @@ describe('bridge metrics', () => {
     expect(first).toMatch(/^ebbflow_bridge_temporal_reachable 1$/m);
     expect(first).toMatch(/^# TYPE ebbflow_bridge_workflows_started_total counter$/m);
 
-    Object.assign(bridge.stats, { received: 12, started: 9, duplicates: 2, deleted: 11, failed: 1, outages: 1 });
+    Object.assign(bridge.stats, {
+      received: 12,
+      started: 9,
+      eagerlyStarted: 7,
+      duplicates: 2,
+      deleted: 11,
+      failed: 1,
+      outages: 1,
+    });
     bridge.deadLetteredByType.set('UnparseableMessage', 1);
     bridge.temporalReachable = false;
     const second = await registry.metrics();
     expect(second).toMatch(/^ebbflow_bridge_messages_received_total 12$/m);
     expect(second).toMatch(/^ebbflow_bridge_workflows_started_total 9$/m);
+    expect(second).toMatch(/^ebbflow_bridge_workflows_eagerly_started_total 7$/m);
     expect(second).toMatch(/^ebbflow_bridge_duplicates_total 2$/m);
     expect(second).toMatch(/^ebbflow_bridge_messages_deleted_total 11$/m);
     expect(second).toMatch(/^ebbflow_bridge_messages_failed_total 1$/m);
