@@ -28,3 +28,14 @@ export class TemporalUnreachableError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A failed call to a service in one line: the error's name when it has one of its own, the first line of its message,
+ * and the HTTP status the AWS SDK recorded (`NoSuchBucket: The specified bucket does not exist (HTTP 404)`).
+ */
+export function serviceErrorLine(err: unknown): string {
+  const e = (err instanceof Error ? err : new Error(String(err))) as Error & { $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
+  const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+  return `${name}${(e.message || String(err)).split('\n')[0]}${status}`;
+}

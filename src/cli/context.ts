@@ -1,5 +1,6 @@
 /** What every command needs: the config and a logger, with errors turned into clear messages and exit codes. */
 import { loadConfig, type EbbflowConfig } from '../config';
+import { serviceErrorLine } from '../errors';
 import { createLogger, type Logger } from '../logger';
 
 export { UsageError } from '../errors';
@@ -46,10 +47,7 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
       exitCode: 1,
     };
   }
-  if (e.$metadata) {
-    const status = e.$metadata.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
-    return { message: `AWS refused the request${status}: ${e.name}: ${e.message}`, exitCode: 1 };
-  }
+  if (e.$metadata) return { message: `AWS refused the request: ${serviceErrorLine(e)}`, exitCode: 1 };
   return { message: e.stack ?? String(e), exitCode: 1 };
 }
 

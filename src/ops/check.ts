@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { createAwsClients } from '../aws/clients';
 import { redactUrl, type EbbflowConfig } from '../config';
 import { openDatabase, parseDatabaseUrl } from '../db/connection';
+import { serviceErrorLine } from '../errors';
 import { connectClient } from '../temporal/connection';
 import { missingSearchAttributes } from '../temporal/search-attributes';
 import { queueDepth } from './status';
@@ -23,20 +24,12 @@ export interface CheckResult {
   detail: string;
 }
 
-/** An AWS or gRPC error in one line: its name or code when it has one, and its message. */
-function reason(err: unknown): string {
-  const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
-  const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
-  return `${name}${(e.message || String(err)).split('\n')[0]}${status}`;
-}
-
 /** Runs `probe`, turning a throw into a failed check that says what to set. */
 async function check(name: string, fix: string, probe: () => Promise<Omit<CheckResult, 'name'>>): Promise<CheckResult> {
   try {
     return { name, ...(await probe()) };
   } catch (err) {
-    return { name, status: 'fail', detail: `${reason(err)} — ${fix}` };
+    return { name, status: 'fail', detail: `${serviceErrorLine(err)} — ${fix}` };
   }
 }
 

@@ -1,5 +1,5 @@
 import { describeFailure } from '../../src/cli/context';
-import { ConfigError, StackError, TemporalUnreachableError, UsageError } from '../../src/errors';
+import { ConfigError, serviceErrorLine, StackError, TemporalUnreachableError, UsageError } from '../../src/errors';
 
 describe('describeFailure', () => {
   it('prints known errors as their message: 2 for a wrong command or setting, 1 for a service that is down', () => {
@@ -47,7 +47,7 @@ describe('describeFailure', () => {
       $metadata: { httpStatusCode: 404 },
     });
     expect(describeFailure(err)).toEqual({
-      message: 'AWS refused the request (HTTP 404): NoSuchBucket: The specified bucket does not exist',
+      message: 'AWS refused the request: NoSuchBucket: The specified bucket does not exist (HTTP 404)',
       exitCode: 1,
     });
   });
@@ -55,5 +55,17 @@ describe('describeFailure', () => {
   it('keeps the stack of anything unexpected', () => {
     const err = new TypeError('x is undefined');
     expect(describeFailure(err)).toEqual({ message: err.stack, exitCode: 1 });
+  });
+});
+
+describe('serviceErrorLine', () => {
+  it('renders a failed service call in one line: name, first line of the message, HTTP status', () => {
+    const denied = Object.assign(new Error('User is not authorized\nRequest id: abc'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(serviceErrorLine(denied)).toBe('AccessDenied: User is not authorized (HTTP 403)');
+    expect(serviceErrorLine(new Error('socket hang up'))).toBe('socket hang up');
+    expect(serviceErrorLine('plain text')).toBe('plain text');
   });
 });
