@@ -143,7 +143,7 @@ module "worker" {
   memory           = var.worker.memory
   cpu_architecture = var.worker.cpu_architecture
   desired_count    = 0
-  port_mappings    = [9464]
+  port_mappings    = var.worker.runs_bridge ? [9464, 9466] : [9464]
   # SIGKILL only after the worker's own grace has passed, with a margin for the SDK to report cancellations.
   stop_timeout = min(var.worker.shutdown_grace_seconds + 15, 120)
 
@@ -156,10 +156,11 @@ module "worker" {
   environment = merge(local.common_environment, {
     EBBFLOW_WORKER_MAX_ACTIVITIES = tostring(var.worker.max_activities)
     EBBFLOW_WORKER_SHUTDOWN_GRACE = "${var.worker.shutdown_grace_seconds}s"
+    EBBFLOW_WORKER_BRIDGE         = tostring(var.worker.runs_bridge)
   }, var.worker.environment)
   secrets = local.common_secrets
 
-  task_role_statements = [
+  task_role_statements = concat([
     {
       sid       = "ReadUploads"
       actions   = ["s3:GetObject"]
@@ -192,7 +193,14 @@ module "worker" {
       actions   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
       resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${var.name}/*"]
     },
-  ]
+    ], var.worker.runs_bridge ? [
+    {
+      # The bridge inside the worker consumes the ingress queue (unreadable messages go to the DLQ, granted above).
+      sid       = "ConsumeIngress"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      resources = [module.pipeline.queue_arn]
+    },
+  ] : [])
 
   log_retention_days = var.log_retention_days
   tags               = var.tags
@@ -212,7 +220,7 @@ module "bridge" {
   cpu              = var.bridge.cpu
   memory           = var.bridge.memory
   cpu_architecture = var.bridge.cpu_architecture
-  desired_count    = var.bridge.desired_count
+  desired_count    = var.worker.runs_bridge ? 0 : var.bridge.desired_count
   port_mappings    = [9466]
   stop_timeout     = 30
 

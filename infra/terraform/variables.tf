@@ -118,7 +118,9 @@ variable "worker" {
     use_spot               = optional(bool, false)
     max_activities         = optional(number, 4)
     shutdown_grace_seconds = optional(number, 30)
-    environment            = optional(map(string), {})
+    # Run the SQS bridge inside each worker task (EBBFLOW_WORKER_BRIDGE); the bridge service then runs no task.
+    runs_bridge = optional(bool, false)
+    environment = optional(map(string), {})
   })
   default = {}
 }
