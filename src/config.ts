@@ -282,7 +282,7 @@ export const SETTINGS = {
       'EBBFLOW_WORKER_BRIDGE',
       parseBool,
       'false',
-      'Also run the SQS bridge in the worker; it starts workflows eagerly on this worker (less server work per message).',
+      'Also run the SQS bridge in the worker, which then starts workflows eagerly on itself (one process to deploy).',
     ),
     workflowBundle: setting(
       'EBBFLOW_WORKFLOW_BUNDLE',
