@@ -34,7 +34,9 @@ export class TemporalUnreachableError extends Error {
  * and the HTTP status the AWS SDK recorded (`NoSuchBucket: The specified bucket does not exist (HTTP 404)`).
  */
 export function serviceErrorLine(err: unknown): string {
-  const e = (err instanceof Error ? err : new Error(String(err))) as Error & { $metadata?: { httpStatusCode?: number } };
+  const e = (err instanceof Error ? err : new Error(String(err))) as Error & {
+    $metadata?: { httpStatusCode?: number };
+  };
   const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
   const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
   return `${name}${(e.message || String(err)).split('\n')[0]}${status}`;
