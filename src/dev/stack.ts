@@ -3,7 +3,7 @@
  * restart), the AWS emulator with the pipeline provisioned, and ebbflow's own processes (bridge, scaler or workers) as
  * child processes of this one. What it started is recorded in `<state dir>/dev.json`, which every other command reads.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients } from '../aws/clients';
@@ -143,7 +143,10 @@ export async function startDevStack(
       pid: process.pid,
       startedAt: new Date().toISOString(),
     };
-    writeFileSync(path.join(stateDir, 'dev.json'), JSON.stringify(state, null, 2) + '\n');
+    // Readable by its owner only: it may hold the database URL with its password.
+    const devJson = path.join(stateDir, 'dev.json');
+    writeFileSync(devJson, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(devJson, 0o600); // a file left by a stack that was killed keeps its old mode through writeFileSync
 
     // Children read dev.json through the config module, exactly as a command in another terminal would.
     const env = {

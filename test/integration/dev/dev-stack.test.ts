@@ -3,7 +3,7 @@
  * it in dev.json for other terminals, and takes everything down on Ctrl-C.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -114,6 +114,7 @@ describe('ebbflow dev', () => {
     try {
       const devJson = path.join(stateDir, 'dev.json');
       await eventually('dev.json', async () => existsSync(devJson) && output.includes('Press Ctrl-C'), 90_000);
+      expect(statSync(devJson).mode & 0o777).toBe(0o600); // it may hold the database password
       const state = JSON.parse(readFileSync(devJson, 'utf8')) as Record<string, string>;
       expect(state.temporalAddress).toBe(`127.0.0.1:${temporalPort}`);
       expect(state.awsEndpoint).toBe(`http://127.0.0.1:${awsPort}`);
