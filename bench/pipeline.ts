@@ -12,7 +12,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createImageActivities } from '../activities/images';
 import { searchAttributePairs, startBridge, WORKFLOW_ID_REUSE_POLICY, type SqsBridge } from '../src/bridge/bridge';
-import { pipelineNames, provisionPipeline } from '../src/aws/provision';
+import { pipelineEnvironment, pipelineNames, provisionPipeline } from '../src/aws/provision';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import { DEFAULT_VARIANTS, resizesLocally } from '../src/common/image-variants';
 import { loadConfig } from '../src/config';
@@ -68,20 +68,25 @@ interface Phase {
   /** The pipeline with the bridge inside the worker process. */
   bridged: Burst;
   bare: BareRun;
-  /** Median of the rounds' throughput ratios, pipeline to baseline (each round's pair ran back to back). */
-  ratio: number;
-  /** The lowest and highest of those ratios. */
-  range: [number, number];
+  /** The rounds' throughput ratios, pipeline to baseline (each round's pair ran back to back). */
+  ratio: Ratios;
   /** The same for the pipeline with the bridge inside the worker. */
-  bridgedRatio: number;
-  bridgedRange: [number, number];
+  bridgedRatio: Ratios;
+}
+
+/** Ratios over the rounds: their median, and the lowest and highest. */
+interface Ratios {
+  median: number;
+  range: [number, number];
 }
 
 function summarise(placement: Placement): Phase {
   const { rounds } = placement;
   const mid = (pick: (r: Placement['rounds'][number]) => number): number => median(rounds.map(pick));
-  const ratios = rounds.map((r) => r.baseline.seconds / r.pipeline.seconds);
-  const bridgedRatios = rounds.map((r) => r.baseline.seconds / r.bridged.seconds);
+  const ratios = (pick: (r: Placement['rounds'][number]) => Burst): Ratios => {
+    const each = rounds.map((r) => r.baseline.seconds / pick(r).seconds);
+    return { median: median(each), range: [Math.min(...each), Math.max(...each)] };
+  };
   const burst = (pick: (r: Placement['rounds'][number]) => Burst): Burst => ({
     seconds: mid((r) => pick(r).seconds),
     worker: mid((r) => pick(r).worker),
@@ -106,10 +111,8 @@ function summarise(placement: Placement): Phase {
       worker: mid((r) => r.bare.worker),
       temporal: mid((r) => r.bare.temporal),
     },
-    ratio: median(ratios),
-    range: [Math.min(...ratios), Math.max(...ratios)],
-    bridgedRatio: median(bridgedRatios),
-    bridgedRange: [Math.min(...bridgedRatios), Math.max(...bridgedRatios)],
+    ratio: ratios((r) => r.pipeline),
+    bridgedRatio: ratios((r) => r.bridged),
   };
 }
 
@@ -204,19 +207,12 @@ export async function run(): Promise<BenchSection> {
     // The pipeline, warmed up: a worker process with the default slots, and one image through it first, so process
     // start and workflow-bundle load stay outside the window as they would in a running fleet.
     const res = await provisionPipeline(aws, pipelineNames('pipeline'));
-    Object.assign(env, {
-      EBBFLOW_INPUT_BUCKET: res.inputBucket,
-      EBBFLOW_OUTPUT_BUCKET: res.outputBucket,
-      EBBFLOW_INGRESS_QUEUE_URL: res.ingressQueueUrl,
-      EBBFLOW_DLQ_URL: res.dlqUrl,
-      EBBFLOW_WORKER_MAX_ACTIVITIES: String(WORKER_SLOTS),
-    });
+    Object.assign(env, pipelineEnvironment(res), { EBBFLOW_WORKER_MAX_ACTIVITIES: String(WORKER_SLOTS) });
     const config = loadConfig(env, { useDevState: false });
     const client = await connectClient(config.temporal);
-    const completed = async (taskQueue: string): Promise<number> =>
-      (await client.workflow.count(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "Completed"`)).count;
     const waitForCompleted = async (n: number, taskQueue = config.temporal.taskQueue): Promise<void> => {
-      while ((await completed(taskQueue)) < n) await new Promise((r) => setTimeout(r, 200));
+      const query = `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Completed"`;
+      while ((await client.workflow.count(query)).count < n) await new Promise((r) => setTimeout(r, 200));
     };
     const [program, ...argv] = cliCommand('worker');
     const worker = spawn(program, argv, { env: { ...process.env, ...env }, stdio: 'ignore' });
@@ -235,11 +231,8 @@ export async function run(): Promise<BenchSection> {
       env: {
         ...process.env,
         ...env,
+        ...pipelineEnvironment(bridgedRes),
         EBBFLOW_TASK_QUEUE: bridgedQueue,
-        EBBFLOW_INPUT_BUCKET: bridgedRes.inputBucket,
-        EBBFLOW_OUTPUT_BUCKET: bridgedRes.outputBucket,
-        EBBFLOW_INGRESS_QUEUE_URL: bridgedRes.ingressQueueUrl,
-        EBBFLOW_DLQ_URL: bridgedRes.dlqUrl,
         EBBFLOW_WORKER_BRIDGE: 'true',
         EBBFLOW_BRIDGE_METRICS_PORT: '0',
       },
@@ -435,8 +428,8 @@ export async function run(): Promise<BenchSection> {
     const rows = (phase: Phase, where: string): string =>
       [
         `| baseline: resize activity called in-process, S3 in and out, ${phase.baseline.concurrency} at a time | ${where} | ${rate(phase.baseline.seconds).toFixed(2)} | 1.00 |`,
-        `| pipeline: queued S3 notifications → SQS → \`ebbflow bridge\` → Temporal → \`ebbflow worker\` (${WORKER_SLOTS} slots) → S3 | ${where} | ${rate(phase.pipeline.seconds).toFixed(2)} | ${phase.ratio.toFixed(2)} |`,
-        `| pipeline, the bridge inside the worker (\`EBBFLOW_WORKER_BRIDGE\`, eager start) | ${where} | ${rate(phase.bridged.seconds).toFixed(2)} | ${phase.bridgedRatio.toFixed(2)} |`,
+        `| pipeline: queued S3 notifications → SQS → \`ebbflow bridge\` → Temporal → \`ebbflow worker\` (${WORKER_SLOTS} slots) → S3 | ${where} | ${rate(phase.pipeline.seconds).toFixed(2)} | ${phase.ratio.median.toFixed(2)} |`,
+        `| pipeline, the bridge inside the worker (\`EBBFLOW_WORKER_BRIDGE\`, eager start) | ${where} | ${rate(phase.bridged.seconds).toFixed(2)} | ${phase.bridgedRatio.median.toFixed(2)} |`,
       ].join('\n');
     const cpuRow = (label: string, cells: (p: Phase) => [string, string, string]): string =>
       `| ${label} | ${phases.map((p) => cells(p).join(' | ')).join(' | ')} |`;
@@ -468,19 +461,21 @@ ${
     : '| (the server on a core of its own: not measured, it needs two cores or more and `taskset`) | | | |'
 }
 
-Orchestration cost with the server on the same cores (target: at most 25 % of throughput): ${verdict(shared.ratio)}
-with the bridge as a process of its own, ${verdict(shared.bridgedRatio)} with the bridge inside the worker.${
+Orchestration cost with the server on the same cores (target: at most 25 % of throughput): ${verdict(shared.ratio.median)}
+with the bridge as a process of its own, ${verdict(shared.bridgedRatio.median)} with the bridge inside the worker.${
       separate
-        ? ` With the server on a core of its own: ${percent(separate.ratio)} and ${percent(separate.bridgedRatio)}.`
+        ? ` With the server on a core of its own: ${percent(separate.ratio.median)} and ${percent(separate.bridgedRatio.median)}.`
         : ''
     } The pipeline is measured as a running fleet meets a burst: the worker is up and has processed one image, every
 notification of the batch is already queued, and the clock runs from the moment the bridge may receive (the bridge
 process starts; the worker that holds the bridge, paused while the batch was uploaded, resumes) to the close time of
 the last workflow, as the server recorded it. ${ROUNDS} rounds, each running both placements, baseline then the pipelines, so drift on a shared machine
 hits all alike; images/s are medians, each ratio is the median of the rounds' ratios. Round by round the cost ranged
-from ${range(shared.range)} (bridge process) and from ${range(shared.bridgedRange)} (bridge in the worker) with the
+from ${range(shared.ratio.range)} (bridge process) and from ${range(shared.bridgedRatio.range)} (bridge in the worker) with the
 server on the same cores${
-      separate ? `, and from ${range(separate.range)} and ${range(separate.bridgedRange)} with it apart` : ''
+      separate
+        ? `, and from ${range(separate.ratio.range)} and ${range(separate.bridgedRatio.range)} with it apart`
+        : ''
     }.
 
 Where the CPU goes, per image (median rounds; user + system time of each process, all threads):
@@ -541,12 +536,12 @@ the bridge, and what the image workflow costs the server and its worker beyond a
       figures: {
         baselineImagesPerSecond: rate(shared.baseline.seconds),
         pipelineImagesPerSecond: rate(shared.pipeline.seconds),
-        pipelineToBaseline: shared.ratio,
-        pipelineBridgeInWorkerToBaseline: shared.bridgedRatio,
+        pipelineToBaseline: shared.ratio.median,
+        pipelineBridgeInWorkerToBaseline: shared.bridgedRatio.median,
         ...(separate
           ? {
-              pipelineToBaselineServerApart: separate.ratio,
-              pipelineBridgeInWorkerToBaselineServerApart: separate.bridgedRatio,
+              pipelineToBaselineServerApart: separate.ratio.median,
+              pipelineBridgeInWorkerToBaselineServerApart: separate.bridgedRatio.median,
             }
           : {}),
         baselineCpuMsPerImage: (baseTotal(shared) / items.length) * 1000,

@@ -14,7 +14,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { pipelineNames, provisionPipeline } from '../src/aws/provision';
+import { pipelineEnvironment, pipelineNames, provisionPipeline } from '../src/aws/provision';
 import { loadConfig } from '../src/config';
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../src/dev/processes';
 import { writeSamplePhotos } from '../src/images/sample-photos';
@@ -93,12 +93,7 @@ async function liveBurst(policy: ScalerPolicyName, photos: string): Promise<Live
     };
     const { aws } = stack;
     const res = await provisionPipeline(aws, pipelineNames('burst'));
-    Object.assign(env, {
-      EBBFLOW_INPUT_BUCKET: res.inputBucket,
-      EBBFLOW_OUTPUT_BUCKET: res.outputBucket,
-      EBBFLOW_INGRESS_QUEUE_URL: res.ingressQueueUrl,
-      EBBFLOW_DLQ_URL: res.dlqUrl,
-    });
+    Object.assign(env, pipelineEnvironment(res));
     const config = loadConfig(env, { useDevState: false });
     const client = await connectClient(config.temporal);
     close = () => client.connection.close();

@@ -35,6 +35,16 @@ export interface PipelineResources {
   notificationTopicArn: string;
 }
 
+/** The settings that point ebbflow's processes at a provisioned pipeline's buckets and queues. */
+export function pipelineEnvironment(resources: PipelineResources): Record<string, string> {
+  return {
+    EBBFLOW_INPUT_BUCKET: resources.inputBucket,
+    EBBFLOW_OUTPUT_BUCKET: resources.outputBucket,
+    EBBFLOW_INGRESS_QUEUE_URL: resources.ingressQueueUrl,
+    EBBFLOW_DLQ_URL: resources.dlqUrl,
+  };
+}
+
 /** Pipeline names derived from one prefix, e.g. `ebbflow` → `ebbflow-input`, `ebbflow-ingress`, `ebbflow-dlq`. */
 export function pipelineNames(prefix: string): PipelineNames {
   return {

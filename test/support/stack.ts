@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
-import { pipelineNames, provisionPipeline, type PipelineResources } from '../../src/aws/provision';
+import { pipelineEnvironment, pipelineNames, provisionPipeline, type PipelineResources } from '../../src/aws/provision';
 import { loadConfig, type EbbflowConfig } from '../../src/config';
 
 /** A short unique name, valid for buckets, queues and task queues. */
@@ -36,10 +36,7 @@ export async function createTestPipeline(prefix = 't', overrides: Record<string,
   const resources = await provisionPipeline(aws, pipelineNames(name));
   const env: Record<string, string> = {
     EBBFLOW_TASK_QUEUE: name,
-    EBBFLOW_INPUT_BUCKET: resources.inputBucket,
-    EBBFLOW_OUTPUT_BUCKET: resources.outputBucket,
-    EBBFLOW_INGRESS_QUEUE_URL: resources.ingressQueueUrl,
-    EBBFLOW_DLQ_URL: resources.dlqUrl,
+    ...pipelineEnvironment(resources),
     EBBFLOW_NOTIFICATION_TOPIC_ARN: resources.notificationTopicArn,
     ...overrides,
   };
