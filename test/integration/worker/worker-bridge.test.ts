@@ -24,7 +24,6 @@ const COUNT = 12;
 interface LogLine {
   msg: string;
   started?: number;
-  eagerlyStarted?: number;
 }
 
 describe('ebbflow worker with the bridge inside', () => {
