@@ -14,7 +14,8 @@ import type { EbbflowConfig } from '../config';
 import { openDatabase, type Database } from '../db/connection';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
-import { BUILT_WORKFLOW_BUNDLE, NODE_FLAGS } from '../paths';
+import { NODE_FLAGS } from '../node-flags';
+import { BUILT_WORKFLOW_BUNDLE } from '../paths';
 import { taskProtectionWorkerOptions } from '../scaler/task-protection';
 import { connectWorker } from '../temporal/connection';
 import { checkSearchAttributes } from '../temporal/search-attributes';
@@ -129,10 +130,13 @@ export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<
   installRuntime(config, logger);
   const missing = NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
   if (missing.length > 0) {
-    logger.info('node runs without the flags ebbflow starts it with (NODE_FLAGS, src/paths.ts); images cost more CPU', {
-      missing,
-      run: `node ${NODE_FLAGS.join(' ')} bin/ebbflow.js worker`,
-    });
+    logger.info(
+      'node runs without the flags ebbflow starts it with (NODE_FLAGS, src/node-flags.ts); images cost more CPU',
+      {
+        missing,
+        run: `node ${NODE_FLAGS.join(' ')} bin/ebbflow.js worker`,
+      },
+    );
   }
   const connection = await connectWorker(config.temporal);
   let embedded: EmbeddedBridge | undefined;
