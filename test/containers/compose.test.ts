@@ -137,7 +137,7 @@ describe('the container image under docker compose', () => {
       Size: number;
       Config: { User: string };
     }[];
-    expect(inspected!.Config.User).toBe('node');
+    expect(inspected!.Config.User).toBe('1000:1000');
     expect((await composeOk('exec', '-T', 'worker', 'id', '-u')).trim()).toBe('1000');
     for (const service of ['worker', 'bridge']) {
       const health = await engine.docker('inspect', '--format', '{{.State.Health.Status}}', await containerOf(service));
