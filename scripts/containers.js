@@ -39,6 +39,8 @@ const DEBIAN_PACKAGES = {
   runc: '/usr/sbin/runc',
   netavark: '/usr/lib/podman/netavark',
   'aardvark-dns': '/usr/lib/podman/aardvark-dns',
+  // netavark sets up the networks' NAT and port forwarding with it.
+  iptables: '/usr/sbin/iptables',
   // podman's init process, for compose's `init: true`.
   catatonit: '/usr/bin/catatonit',
   debootstrap: '/usr/sbin/debootstrap',
@@ -58,6 +60,8 @@ network_backend = "netavark"
 
 [engine]
 runtime = "runc"
+# Where Debian puts netavark and aardvark-dns (this file replaces the distribution's, which has the same list).
+helper_binaries_dir = ["/usr/lib/podman", "/usr/libexec/podman", "/usr/local/libexec/podman", "/usr/local/lib/podman"]
 `;
 
 const paths = {

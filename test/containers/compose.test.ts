@@ -120,6 +120,7 @@ describe('the container image under docker compose', () => {
 
   afterAll(async () => {
     await client?.connection.close();
+    for (const service of Object.values(aws ?? {})) (service as { destroy(): void }).destroy();
     if (!engine) return;
     try {
       // Also after a failure: nothing of this run may outlive it.
