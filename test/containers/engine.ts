@@ -47,6 +47,11 @@ export interface Engine {
   docker(...args: string[]): Promise<string>;
   /** `podman …` on the same store; throws with its output on a non-zero exit. */
   podman(...args: string[]): Promise<string>;
+  /**
+   * Runs the health checks of `project`'s containers every few seconds until stop(). podman schedules health checks
+   * with systemd timers; where there is no systemd (CI containers) nothing would ever run them.
+   */
+  driveHealthChecks(project: string): void;
   stop(): Promise<void>;
 }
 
@@ -87,12 +92,29 @@ export async function startEngine(): Promise<Engine> {
 
   const exec: Engine['exec'] = (program, args, options = {}) =>
     run(program, args, { cwd: options.cwd ?? root, env: { ...env, ...options.env } });
+  let healthTimer: NodeJS.Timeout | undefined;
+  const driveHealthChecks = (project: string): void => {
+    if (existsSync('/run/systemd/system') || healthTimer) return;
+    let busy = false;
+    healthTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        const ps = await exec('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`]);
+        for (const id of ps.stdout.split('\n').filter(Boolean)) await exec('podman', ['healthcheck', 'run', id]);
+      })()
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, 3000);
+  };
   const engine: Engine = {
     env,
     exec,
     docker: async (...args) => check(`docker ${args.join(' ')}`, await exec('docker', args)),
     podman: async (...args) => check(`podman ${args.join(' ')}`, await exec('podman', args)),
+    driveHealthChecks,
     stop: async () => {
+      clearInterval(healthTimer);
       if (service.exitCode === null && service.signalCode === null) {
         service.kill('SIGTERM');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
