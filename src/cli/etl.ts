@@ -15,6 +15,7 @@ import { generateSampleSources, type EtlFault } from '../etl/generate';
 import { renderLedger } from '../etl/ledger-view';
 import { readEtlRun, redriveFailedSources, startEtlRun, type RunView } from '../etl/runs';
 import { parseSourcesFile } from '../etl/sources';
+import { sleep } from '../async';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
 import { formatBytes, table } from './format';
@@ -66,7 +67,7 @@ async function watch(
       if (!options.follow || (name !== 'QueryNotRegisteredError' && !/deadline|timeout/i.test(String(err)))) throw err;
       if (!waitingSaid) process.stderr.write(`waiting for a worker on the task queue to pick up ${workflowId}…\n`);
       waitingSaid = true;
-      await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+      await sleep(options.intervalMs ?? 1000);
       continue;
     }
     const text = renderLedger(view.ledger, { all: options.all }, outcomeText(view));
@@ -76,7 +77,7 @@ async function watch(
       lastLines = text.split('\n').length;
     } else if (!view.running || !options.follow) process.stdout.write(text + '\n');
     if (!view.running || !options.follow) return view;
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+    await sleep(options.intervalMs ?? 1000);
   }
 }
 

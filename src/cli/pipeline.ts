@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
+import { sleep } from '../async';
 import { redactConfig, required, settingsMarkdown } from '../config';
 import { runChecks, type CheckStatus } from '../ops/check';
 import { readStatus, type PipelineStatus } from '../ops/status';
@@ -36,19 +37,6 @@ function printStatus(status: PipelineStatus): void {
       ],
     ) + '\n',
   );
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function registerPipelineCommands(program: Command): void {
@@ -121,7 +109,7 @@ export function registerPipelineCommands(program: Command): void {
                 );
               }
             }
-            if (opts.watch) await abortableSleep(interval, stop.signal);
+            if (opts.watch) await sleep(interval, stop.signal);
           } while (opts.watch && !stop.signal.aborted);
         } finally {
           process.off('SIGINT', onSignal);

@@ -8,6 +8,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Cl
 import { stringify as toYaml } from 'yaml';
 import type { EtlSourceDefinition } from '../common/etl-types';
 import { seededRandom, type Random } from '../common/random';
+import { forEachConcurrently } from '../async';
 
 /** Ways a generated source can be broken on purpose. */
 export type EtlFault = 'bad-schema' | 'missing-prefix' | 'corrupt-gzip';
@@ -171,14 +172,6 @@ async function clearPrefix(s3: S3Client, bucket: string, prefix: string): Promis
   if (keys.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
 }
 
-async function inBatches<T>(items: T[], concurrency: number, each: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await each(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
-
 /** Writes the sample sources (and their sources file) to S3 and returns what a correct load must produce. */
 export async function generateSampleSources(options: GenerateOptions): Promise<GeneratedSources> {
   const prefix = (options.prefix ?? 'etl-demo').replace(/\/+$/, '');
@@ -260,8 +253,8 @@ export async function generateSampleSources(options: GenerateOptions): Promise<G
   const yaml = toYaml({ bucket: options.bucket, sources: definitions }, { lineWidth: 0 });
   writes.push({ key: configKey, body: Buffer.from(yaml) });
   const concurrency = options.concurrency ?? 16;
-  await inBatches(clears, concurrency, (dir) => clearPrefix(options.s3, options.bucket, dir));
-  await inBatches(writes, concurrency, async (w) => {
+  await forEachConcurrently(clears, concurrency, (dir) => clearPrefix(options.s3, options.bucket, dir));
+  await forEachConcurrently(writes, concurrency, async (w) => {
     await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: w.key, Body: w.body }));
   });
   return {
