@@ -18,7 +18,7 @@ import { parseSourcesFile } from '../etl/sources';
 import { sleep } from '../async';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
-import { formatBytes, table } from './format';
+import { formatBytes, table } from '../terminal/format';
 import { isoDate, numberFrom, wholeNumber, wholeRange } from './options';
 
 const today = (): string => new Date().toISOString().slice(0, 10);

@@ -9,7 +9,8 @@ import { collectUploads, uploadAll } from '../ops/upload';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
-import { formatBytes, formatDuration, ProgressBar, table } from './format';
+import { formatBytes, formatDuration, table } from '../terminal/format';
+import { ProgressBar } from '../terminal/progress-bar';
 import { duration, wholeNumber } from './options';
 
 function printStatus(status: PipelineStatus): void {

@@ -18,7 +18,7 @@ import {
 } from '../schedules/schedule-client';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
-import { table } from './format';
+import { table } from '../terminal/format';
 import { choiceOption, isoDate, numberFrom, wholeNumber } from './options';
 
 const out = (line = ''): void => {

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createAwsClients } from '../aws/clients';
-import { ProgressBar } from '../cli/format';
+import { ProgressBar } from '../terminal/progress-bar';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';

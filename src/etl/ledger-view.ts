@@ -1,5 +1,5 @@
 /** The ledger as a person reads it: a summary line and a table whose columns line up. */
-import { table, formatDuration, type Cell } from '../cli/format';
+import { table, formatDuration, type Cell } from '../terminal/format';
 import { clip, type EtlLedger, type EtlLedgerEntry } from '../common/etl-types';
 
 export interface LedgerViewOptions {
