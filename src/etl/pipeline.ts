@@ -4,7 +4,8 @@
  * dies resumes after the last committed batch: no row is loaded twice, none is skipped.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { topReasons, type EtlCheckpoint, type EtlLoadResult, type EtlSourceDefinition } from '../common/etl-types';
+import { topReasons } from '../common/etl-ledger';
+import type { EtlCheckpoint, EtlLoadResult, EtlSourceDefinition } from '../common/etl-types';
 import { EtlSchemaMismatchError } from './errors';
 import { listDataFiles, readLines } from './extract';
 import { csvParser, jsonLinesParser, missingColumns, splitCsvLine, type LineParser, type Row } from './records';
