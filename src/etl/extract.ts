@@ -5,7 +5,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { EtlSourceDefinition } from '../common/etl-types';
 import { EtlCorruptInputError, EtlMissingSourceError } from './errors';
 
@@ -34,25 +34,21 @@ export async function listDataFiles(
   prefix: string,
 ): Promise<DataFile[]> {
   const files: DataFile[] = [];
-  let token: string | undefined;
   const gz = source.compression === 'gzip';
-  do {
-    let page;
-    try {
-      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    } catch (err) {
-      if ((err as Error).name === 'NoSuchBucket') {
-        throw new EtlMissingSourceError(`source ${source.name}: bucket ${bucket} does not exist`);
+  try {
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+      for (const object of page.Contents ?? []) {
+        const key = object.Key ?? '';
+        const matches = EXTENSIONS[source.format].some((ext) => key.endsWith(ext)) || (gz && key.endsWith('.gz'));
+        if (matches) files.push({ bucket, key, size: object.Size ?? 0, gzip: isGzip(source, key) });
       }
-      throw err;
     }
-    for (const object of page.Contents ?? []) {
-      const key = object.Key ?? '';
-      const matches = EXTENSIONS[source.format].some((ext) => key.endsWith(ext)) || (gz && key.endsWith('.gz'));
-      if (matches) files.push({ bucket, key, size: object.Size ?? 0, gzip: isGzip(source, key) });
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchBucket') {
+      throw new EtlMissingSourceError(`source ${source.name}: bucket ${bucket} does not exist`);
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+    throw err;
+  }
   if (files.length === 0) {
     throw new EtlMissingSourceError(
       `source ${source.name}: no ${source.format} files under s3://${bucket}/${prefix} (is the prefix right, and has the export for this date landed?)`,
