@@ -51,7 +51,7 @@ interface Placement {
   rounds: { baseline: BaselineRun & { concurrency: number }; pipeline: Burst; bridged: Burst; bare: BareRun }[];
 }
 
-/** The same number of bare workflows (bench/bare-workflow.ts) through the same server, on a worker of their own. */
+/** The same number of bare workflows (bench/workflows/bare-workflow.ts) through the same server, on a worker of their own. */
 interface BareRun {
   seconds: number;
   /** CPU seconds of the bare worker and of the server. */
@@ -514,7 +514,7 @@ including about 1 ms per image for the benchmark counting completions in visibil
         : ''
     }
 
-How much of that is Temporal's own, whatever the work: ${items.length} bare workflows (bench/bare-workflow.ts: one
+How much of that is Temporal's own, whatever the work: ${items.length} bare workflows (bench/workflows/bare-workflow.ts: one
 activity that does nothing, scheduled as the image workflow schedules its resize, with the same timeouts, retry policy
 and search attributes), started ten at a time without eager start on a worker process of their own after each burst,
 cost per workflow:
