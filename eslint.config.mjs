@@ -1,5 +1,6 @@
-// ESLint flat config. The override for workflow code (workflows/ and the test and bench workflows) guards Temporal's determinism sandbox: workflow code may import
-// only @temporalio/workflow, pure shared modules and activity *types*.
+// ESLint flat config. The override for workflow code (workflows/, and the workflows tests and benchmarks run) guards
+// Temporal's determinism sandbox: workflow code may import only @temporalio/workflow, pure shared modules and activity
+// *types*.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
