@@ -1,8 +1,8 @@
 /**
  * The one typed configuration of every ebbflow process, and the only reader of `process.env`.
  *
- * Each setting is declared once below with its environment variable, its default and a description; the README's
- * configuration table is printed from the same list (`ebbflow config --markdown`). Values are layered:
+ * Each setting is declared once below with its environment variable, its default and a description; the table in
+ * docs/configuration.md is printed from the same list (`ebbflow config --markdown`). Values are layered:
  * built-in defaults, then `.ebbflow/dev.json` written by `ebbflow dev` (so commands in another terminal find the local
  * stack without flags), then the environment. Invalid values fail fast with the variable's name.
  *
@@ -559,7 +559,7 @@ export function required<T>(value: T | undefined, env: string, hint = ''): T {
   return value;
 }
 
-/** The configuration table (every group, or the given ones) as Markdown: README.md, docs/scaling.md, `ebbflow config --markdown`. */
+/** The configuration table (every group, or the given ones) as Markdown: docs/configuration.md, docs/scaling.md, `ebbflow config --markdown`. */
 export function settingsMarkdown(
   groups: readonly (keyof typeof SETTINGS)[] = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[],
 ): string {
