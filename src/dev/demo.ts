@@ -9,8 +9,8 @@ import { ProgressBar } from '../terminal/progress-bar';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
-import { countWorkflows } from '../ops/status';
-import { collectUploads, uploadAll } from '../ops/upload';
+import { countWorkflows } from '../pipeline/status';
+import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 
 export interface DemoOptions {
