@@ -43,7 +43,7 @@ const num =
     if (!Number.isFinite(value) || value < min) throw new Error(`expected a number ≥ ${min}, got "${raw}"`);
     return value;
   };
-export const parseBool: Parser<boolean> = (raw) => {
+const parseBool: Parser<boolean> = (raw) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new Error(`expected true or false, got "${raw}"`);
@@ -467,7 +467,7 @@ export type EbbflowConfig = Simplify<
 >;
 
 /** Reads `<stateDir>/dev.json` if `ebbflow dev` wrote one. */
-export function readDevState(stateDir: string): Partial<DevState> | undefined {
+function readDevState(stateDir: string): Partial<DevState> | undefined {
   const file = path.join(stateDir, 'dev.json');
   if (!existsSync(file)) return undefined;
   try {

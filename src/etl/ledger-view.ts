@@ -19,7 +19,7 @@ const GLYPH: Record<EtlLedgerEntry['status'], string> = {
   failed: '✘ failed',
 };
 
-export function summariseLedger(ledger: EtlLedger, outcome?: string): string {
+function summariseLedger(ledger: EtlLedger, outcome?: string): string {
   const c = ledger.counts;
   const done = c.succeeded + c.failed;
   const rows = ledger.entries.reduce(
