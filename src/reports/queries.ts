@@ -21,11 +21,7 @@ async function queryDaySummary(db: Kysely<SalesDatabase>, date: string, timezone
 }
 
 /** Everything the report needs about one local day, in one read-only pass. */
-async function querySalesDayRows(
-  db: Kysely<SalesDatabase>,
-  date: string,
-  timezone: string,
-): Promise<SalesDayRows> {
+async function querySalesDayRows(db: Kysely<SalesDatabase>, date: string, timezone: string): Promise<SalesDayRows> {
   const { start, end } = localDayBounds(date, timezone);
   const inDay = db
     .selectFrom('sales_orders as o')

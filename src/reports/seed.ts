@@ -161,12 +161,7 @@ async function ensureProducts(db: Kysely<SalesDatabase>): Promise<void> {
 }
 
 /** Deletes the orders (and their lines) of the local days `from`–`to` in `timezone`. */
-async function deleteOrders(
-  db: Kysely<SalesDatabase>,
-  from: string,
-  to: string,
-  timezone = 'UTC',
-): Promise<void> {
+async function deleteOrders(db: Kysely<SalesDatabase>, from: string, to: string, timezone = 'UTC'): Promise<void> {
   const start = localDayBounds(from, timezone).start;
   const end = localDayBounds(to, timezone).end;
   const ids = db.selectFrom('sales_orders').select('id').where('placed_at', '>=', start).where('placed_at', '<', end);
