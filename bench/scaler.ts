@@ -18,8 +18,8 @@ import { pipelineEnvironment, pipelineNames, provisionPipeline } from '../src/aw
 import { loadConfig } from '../src/config';
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../src/dev/processes';
 import { writeSamplePhotos } from '../src/images/sample-photos';
-import { countWorkflows } from '../src/ops/status';
-import { collectUploads, uploadAll } from '../src/ops/upload';
+import { countWorkflows } from '../src/pipeline/status';
+import { collectUploads, uploadAll } from '../src/pipeline/upload';
 import { cliCommand, PROJECT_ROOT } from '../src/paths';
 import type { LoggedDecision, ScalerPolicyName } from '../src/scaler/scaler';
 import { connectClient } from '../src/temporal/connection';

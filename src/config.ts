@@ -1,8 +1,8 @@
 /**
  * The one typed configuration of every ebbflow process, and the only reader of `process.env`.
  *
- * Each setting is declared once below with its environment variable, its default and a description; the README's
- * configuration table is printed from the same list (`ebbflow config --markdown`). Values are layered:
+ * Each setting is declared once below with its environment variable, its default and a description; the table in
+ * docs/configuration.md is printed from the same list (`ebbflow config --markdown`). Values are layered:
  * built-in defaults, then `.ebbflow/dev.json` written by `ebbflow dev` (so commands in another terminal find the local
  * stack without flags), then the environment. Invalid values fail fast with the variable's name.
  *
@@ -16,12 +16,12 @@ import { LOCAL_ACTIVITY_MAX_BYTES_LIMIT, RESIZE_DEFAULTS } from './common/image-
 
 type Parser<T> = (raw: string) => T;
 
-interface Setting<T> {
+interface Setting<T, D extends string | undefined = string | undefined> {
   readonly env: string;
   readonly description: string;
   readonly parse: Parser<T>;
   /** Default as a string (what a person would type), or undefined for an optional setting. */
-  readonly default: string | undefined;
+  readonly default: D;
   /** Key in `.ebbflow/dev.json` that may supply the value. */
   readonly devKey?: keyof DevState;
 }
@@ -43,7 +43,7 @@ const num =
     if (!Number.isFinite(value) || value < min) throw new Error(`expected a number ≥ ${min}, got "${raw}"`);
     return value;
   };
-export const parseBool: Parser<boolean> = (raw) => {
+const parseBool: Parser<boolean> = (raw) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new Error(`expected true or false, got "${raw}"`);
@@ -62,13 +62,13 @@ export const parseDuration: Parser<number> = (raw) => {
   return Math.round(Number(match[1]) * unit);
 };
 
-function setting<T>(
+function setting<T, D extends string | undefined>(
   env: string,
   parse: Parser<T>,
-  def: string | undefined,
+  def: D,
   description: string,
   devKey?: keyof DevState,
-): Setting<T> {
+): Setting<T, D> {
   return { env, parse, default: def, description, devKey };
 }
 
@@ -443,93 +443,31 @@ export const SETTINGS = {
   },
 } as const;
 
-/** The resolved configuration: one object per group of SETTINGS. */
-export interface EbbflowConfig {
-  general: { stateDir: string; logLevel: 'debug' | 'info' | 'warn' | 'error' };
-  temporal: {
-    address: string;
-    namespace: string;
-    taskQueue: string;
-    apiKey?: string;
-    tlsCertPath?: string;
-    tlsKeyPath?: string;
-    tlsCertData?: string;
-    tlsKeyData?: string;
-    tlsCaPath?: string;
-    tlsServerName?: string;
-    uiUrl: string;
-  };
-  aws: {
-    region: string;
-    endpoint?: string;
-    /** True when an endpoint override is set and no AWS credentials are in the environment. */
-    emulatorCredentials: boolean;
-  };
-  pipeline: {
-    inputBucket: string;
-    outputBucket: string;
-    ingressQueueUrl?: string;
-    dlqUrl?: string;
-    notificationTopicArn?: string;
-  };
-  image: {
-    maxPixels: number;
-    maxInputBytes: number;
-    maxAttempts: number;
-    initialRetryInterval: number;
-    activityTimeout: number;
-    localActivityMaxBytes: number;
-    searchAttributes: boolean;
-  };
-  worker: {
-    maxConcurrentActivities: number;
-    maxConcurrentWorkflowTasks: number;
-    shutdownGrace: number;
-    metricsPort: number;
-    bridge: boolean;
-    workflowBundle?: string;
-  };
-  bridge: {
-    waitTimeSeconds: number;
-    batchSize: number;
-    receivers: number;
-    maxBackoff: number;
-    visibilityTimeout: number;
-    metricsPort: number;
-  };
-  database: { url: string };
-  etl: {
-    parallelism: number;
-    maxAttempts: number;
-    retryInitialInterval: number;
-    heartbeatTimeout: number;
-    batchRows: number;
-  };
-  scaler: {
-    driver: 'local' | 'ecs' | 'kubernetes';
-    policy: 'ebbflow' | 'aws-target-tracking';
-    pollInterval: number;
-    targetBacklogPerTask: number;
-    minTasks: number;
-    maxTasks: number;
-    scaleOutCooldown: number;
-    scaleInCooldown: number;
-    maxStep?: number;
-    maxBacklogAge?: number;
-    ecsCluster: string;
-    ecsService: string;
-    k8sNamespace: string;
-    k8sDeployment: string;
-    cloudwatchNamespace?: string;
-    metricsPort: number;
-    k8sApiUrl?: string;
-    drainGrace: number;
-    ecsAgentUri?: string;
-  };
-}
+/** The value a setting resolves to. */
+type SettingValue<S> = S extends Setting<infer T> ? T : never;
+/** Spells an intersection out as one object type, so editors show the resolved keys. */
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** One group of SETTINGS resolved: a setting with a default always has a value, one without may be missing. */
+type ResolvedGroup<G> = Simplify<
+  { -readonly [K in keyof G as G[K] extends Setting<unknown, string> ? K : never]: SettingValue<G[K]> } & {
+    -readonly [K in keyof G as G[K] extends Setting<unknown, string> ? never : K]?: SettingValue<G[K]>;
+  }
+>;
+
+/** The resolved configuration: one object per group of SETTINGS, plus what `loadConfig` derives from them. */
+export type EbbflowConfig = Simplify<
+  { [Group in keyof typeof SETTINGS]: ResolvedGroup<(typeof SETTINGS)[Group]> } & {
+    aws: {
+      /** True when an endpoint override is set and no AWS credentials are in the environment. */
+      emulatorCredentials: boolean;
+    };
+    /** Defaults to SQLite in the state folder when EBBFLOW_DATABASE_URL is unset. */
+    database: { url: string };
+  }
+>;
 
 /** Reads `<stateDir>/dev.json` if `ebbflow dev` wrote one. */
-export function readDevState(stateDir: string): Partial<DevState> | undefined {
+function readDevState(stateDir: string): Partial<DevState> | undefined {
   const file = path.join(stateDir, 'dev.json');
   if (!existsSync(file)) return undefined;
   try {
@@ -568,7 +506,7 @@ export function loadConfig(
     out[group] = values;
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  const config = out as unknown as EbbflowConfig;
+  const config = out as EbbflowConfig;
   config.general.stateDir = stateDir;
   config.aws.emulatorCredentials =
     config.aws.endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !env.AWS_WEB_IDENTITY_TOKEN_FILE;
@@ -621,7 +559,7 @@ export function required<T>(value: T | undefined, env: string, hint = ''): T {
   return value;
 }
 
-/** The configuration table (every group, or the given ones) as Markdown: README.md, docs/scaling.md, `ebbflow config --markdown`. */
+/** The configuration table (every group, or the given ones) as Markdown: docs/configuration.md, docs/scaling.md, `ebbflow config --markdown`. */
 export function settingsMarkdown(
   groups: readonly (keyof typeof SETTINGS)[] = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[],
 ): string {

@@ -19,15 +19,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { countStatuses, toleranceVerdict } from '../src/common/etl-ledger';
+import { compactEntry, expandEntry } from '../src/common/etl-ledger-codec';
 import {
-  clip,
-  compactEntry,
-  countStatuses,
   ETL_DEFAULTS,
   ETL_ERROR_TYPES,
   ETL_QUERY_LEDGER,
-  expandEntry,
-  toleranceVerdict,
   type EtlCarriedState,
   type EtlFanOutInput,
   type EtlFanOutResult,
@@ -35,6 +32,7 @@ import {
   type EtlLedgerEntry,
   type EtlRunSettings,
 } from '../src/common/etl-types';
+import { clip } from '../src/common/text';
 import { etlSourceWorkflow } from './etl-source-workflow';
 
 type Activities = ReturnType<typeof createActivities>;

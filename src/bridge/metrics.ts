@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { serveEndpoints } from '../ops/endpoints';
+import { serveEndpoints } from '../http/endpoints';
 import type { BridgeStats } from './bridge';
 
 /** What the metrics read from a running bridge. */

@@ -10,12 +10,15 @@ import { registerReportCommands } from './reports';
 import { registerScalerCommands } from './scaler';
 import { registerSimulateCommands } from './simulate';
 import { registerWorkerCommands } from './worker';
+import { commanderExitCode } from './options';
 
 export function buildProgram(): Command {
   const program = new Command('ebbflow')
     .description('Event-driven batch workflows on Temporal: scheduled jobs, per-message processing, fan-out ETL')
     .version(version)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Inherited by every command registered below.
+    .exitOverride((err) => process.exit(commanderExitCode(err)));
   registerDevCommands(program);
   registerPipelineCommands(program);
   registerWorkerCommands(program);

@@ -5,12 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createAwsClients } from '../aws/clients';
-import { ProgressBar } from '../cli/format';
+import { ProgressBar } from '../terminal/progress-bar';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
-import { countWorkflows } from '../ops/status';
-import { collectUploads, uploadAll } from '../ops/upload';
+import { countWorkflows } from '../pipeline/status';
+import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 
 export interface DemoOptions {

@@ -12,7 +12,7 @@ import { SEARCH_ATTRIBUTE_TYPES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import { StackError } from '../errors';
 import type { Logger } from '../logger';
-import { queueDepth } from '../ops/status';
+import { queueDepth } from '../pipeline/status';
 import { cliCommand } from '../paths';
 import {
   assertPortsFree,

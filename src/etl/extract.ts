@@ -1,11 +1,13 @@
 /**
- * Extract: lists a source's data files under its S3 prefix and streams their lines, gunzipping on the way. Decoding
+ * Extract: lists a source's data files under its S3 prefix and streams their lines (JSON Lines) or records (CSV),
+ * gunzipping on the way. Decoding
  * failures become EtlCorruptInputError (permanent); network failures stay plain errors (transient, retried).
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { CsvError, parse } from 'csv-parse';
 import type { EtlSourceDefinition } from '../common/etl-types';
 import { EtlCorruptInputError, EtlMissingSourceError } from './errors';
 
@@ -34,25 +36,21 @@ export async function listDataFiles(
   prefix: string,
 ): Promise<DataFile[]> {
   const files: DataFile[] = [];
-  let token: string | undefined;
   const gz = source.compression === 'gzip';
-  do {
-    let page;
-    try {
-      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    } catch (err) {
-      if ((err as Error).name === 'NoSuchBucket') {
-        throw new EtlMissingSourceError(`source ${source.name}: bucket ${bucket} does not exist`);
+  try {
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+      for (const object of page.Contents ?? []) {
+        const key = object.Key ?? '';
+        const matches = EXTENSIONS[source.format].some((ext) => key.endsWith(ext)) || (gz && key.endsWith('.gz'));
+        if (matches) files.push({ bucket, key, size: object.Size ?? 0, gzip: isGzip(source, key) });
       }
-      throw err;
     }
-    for (const object of page.Contents ?? []) {
-      const key = object.Key ?? '';
-      const matches = EXTENSIONS[source.format].some((ext) => key.endsWith(ext)) || (gz && key.endsWith('.gz'));
-      if (matches) files.push({ bucket, key, size: object.Size ?? 0, gzip: isGzip(source, key) });
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchBucket') {
+      throw new EtlMissingSourceError(`source ${source.name}: bucket ${bucket} does not exist`);
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+    throw err;
+  }
   if (files.length === 0) {
     throw new EtlMissingSourceError(
       `source ${source.name}: no ${source.format} files under s3://${bucket}/${prefix} (is the prefix right, and has the export for this date landed?)`,
@@ -105,4 +103,30 @@ export async function* readLines(s3: S3Client, file: DataFile): AsyncGenerator<s
   }
   rest += decoder.end();
   if (rest.length > 0) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}
+
+/**
+ * Streams the records of one CSV file, its header first. Quoting follows RFC 4180, so a quoted field may hold commas,
+ * quotes and line breaks; a quote left open at the end of the file is EtlCorruptInputError.
+ */
+export async function* readCsvRecords(s3: S3Client, file: DataFile): AsyncGenerator<string[]> {
+  const parser = parse({ relax_quotes: true, relax_column_count: true, skip_empty_lines: true });
+  const lines = async function* (): AsyncGenerator<string> {
+    for await (const line of readLines(s3, file)) yield `${line}\n`;
+  };
+  // Destroying either end (an error, or the caller stopping early) closes the S3 body.
+  pipeline(Readable.from(lines()), parser, () => undefined);
+  try {
+    for await (const record of parser) yield record as string[];
+  } catch (err) {
+    if (err instanceof CsvError && err.code === 'CSV_QUOTE_NOT_CLOSED') {
+      throw new EtlCorruptInputError(
+        `s3://${file.bucket}/${file.key}: a quoted field opened near line ${err.lines} is never closed; fix the export`,
+        { cause: err },
+      );
+    }
+    throw err;
+  } finally {
+    parser.destroy();
+  }
 }

@@ -12,7 +12,7 @@ import {
 } from '../common/etl-types';
 
 /** Workflow type names, as registered by the worker. */
-export const ETL_WORKFLOW = 'etlFanOutWorkflow';
+const ETL_WORKFLOW = 'etlFanOutWorkflow';
 
 export interface StartEtlOptions {
   taskQueue: string;
@@ -20,7 +20,7 @@ export interface StartEtlOptions {
   memo?: Record<string, unknown>;
 }
 
-export function etlWorkflowId(date: string | undefined, suffix: string): string {
+function etlWorkflowId(date: string | undefined, suffix: string): string {
   return `etl-${date ?? new Date().toISOString().slice(0, 10)}-${suffix}`;
 }
 

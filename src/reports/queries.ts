@@ -9,7 +9,7 @@ import { toNumber, type SalesDatabase } from './schema';
 
 const HOUR_MS = 3_600_000;
 
-export async function queryDaySummary(db: Kysely<SalesDatabase>, date: string, timezone: string): Promise<DaySummary> {
+async function queryDaySummary(db: Kysely<SalesDatabase>, date: string, timezone: string): Promise<DaySummary> {
   const { start, end } = localDayBounds(date, timezone);
   const row = await db
     .selectFrom('sales_orders')
@@ -21,11 +21,7 @@ export async function queryDaySummary(db: Kysely<SalesDatabase>, date: string, t
 }
 
 /** Everything the report needs about one local day, in one read-only pass. */
-export async function querySalesDayRows(
-  db: Kysely<SalesDatabase>,
-  date: string,
-  timezone: string,
-): Promise<SalesDayRows> {
+async function querySalesDayRows(db: Kysely<SalesDatabase>, date: string, timezone: string): Promise<SalesDayRows> {
   const { start, end } = localDayBounds(date, timezone);
   const inDay = db
     .selectFrom('sales_orders as o')

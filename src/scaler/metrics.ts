@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { serveEndpoints } from '../ops/endpoints';
+import { serveEndpoints } from '../http/endpoints';
 import type { ScalingDecision, ScalingSignals } from './policy';
 import type { LoggedDecision } from './scaler';
 

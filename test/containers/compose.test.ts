@@ -24,7 +24,7 @@ import { DEFAULT_VARIANTS, variantKey } from '../../src/common/image-variants';
 import { dailySalesReportKey } from '../../src/common/report-dates';
 import { freePort } from '../../src/dev/processes';
 import { generateSamplePhoto } from '../../src/images/sample-photos';
-import { countWorkflows } from '../../src/ops/status';
+import { countWorkflows } from '../../src/pipeline/status';
 import { eventually } from '../support/stack';
 import { buildProjectImage, preparedImages, startEngine, type Engine } from './engine';
 

@@ -5,7 +5,7 @@
  * the server's and the worker's CPU per workflow that no code of ours adds to.
  */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import { localResizeActivityOptions, resizeActivityOptions, resizesLocally } from '../src/common/image-variants';
+import { localResizeActivityOptions, resizeActivityOptions, resizesLocally } from '../../src/common/image-variants';
 
 type Nothing = { nothing(input: unknown): Promise<unknown> };
 

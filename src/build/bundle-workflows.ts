@@ -1,6 +1,6 @@
 /**
  * Pre-builds the workflow bundle at build time (`npm run build`), so production workers start without bundling.
- * Usage: node dist/src/tools/bundle-workflows.js [output-file]
+ * Usage: node dist/src/build/bundle-workflows.js [output-file]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

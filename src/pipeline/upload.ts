@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../errors';
+import { forEachConcurrently } from '../async';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic']);
 const CONTENT_TYPES: Record<string, string> = {
@@ -66,22 +67,17 @@ export async function uploadAll(
   items: UploadItem[],
   options: { concurrency?: number; onUploaded?: (item: UploadItem) => void } = {},
 ): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      const body = item.bytes <= RETRYABLE_UPLOAD_BYTES ? await readFile(item.file) : createReadStream(item.file);
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: item.key,
-          Body: body,
-          ContentLength: Buffer.isBuffer(body) ? body.length : item.bytes,
-          ContentType: CONTENT_TYPES[path.extname(item.file).toLowerCase()] ?? 'application/octet-stream',
-        }),
-      );
-      options.onUploaded?.(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, items.length) }, worker));
+  await forEachConcurrently(items, options.concurrency ?? 8, async (item) => {
+    const body = item.bytes <= RETRYABLE_UPLOAD_BYTES ? await readFile(item.file) : createReadStream(item.file);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: item.key,
+        Body: body,
+        ContentLength: Buffer.isBuffer(body) ? body.length : item.bytes,
+        ContentType: CONTENT_TYPES[path.extname(item.file).toLowerCase()] ?? 'application/octet-stream',
+      }),
+    );
+    options.onUploaded?.(item);
+  });
 }

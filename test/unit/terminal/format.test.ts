@@ -1,4 +1,5 @@
-import { formatBytes, formatDuration, ProgressBar, table } from '../../src/cli/format';
+import { formatBytes, formatDuration, table } from '../../../src/terminal/format';
+import { ProgressBar } from '../../../src/terminal/progress-bar';
 
 describe('table', () => {
   it('aligns columns and right-aligns numbers', () => {
