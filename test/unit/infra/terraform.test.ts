@@ -88,7 +88,14 @@ describe('infra/terraform', () => {
   it('has the root module, the three nested modules and the complete example', () => {
     const dirs = moduleDirs(terraformDir).map((d) => path.relative(terraformDir, d) || '.');
     expect(dirs.sort()).toEqual(
-      ['.', 'examples/complete', 'modules/ecs-service', 'modules/pipeline', 'modules/schedule'].sort(),
+      [
+        '.',
+        'examples/complete',
+        'modules/ecs-service',
+        'modules/eks-roles',
+        'modules/pipeline',
+        'modules/schedule',
+      ].sort(),
     );
   });
 
@@ -146,7 +153,9 @@ describe('infra/terraform', () => {
 
   it('creates the worker service at zero tasks and sends the daily report envelope to the ingress queue', async () => {
     const main = await parseFile(path.join(terraformDir, 'main.tf'));
-    expect(main.module?.worker?.[0]?.desired_count).toBe(0);
+    const locals = (main as { locals?: Record<string, string>[] }).locals?.[0];
+    expect(locals?.worker_desired_count).toMatch(/ebbflow\s*=\s*0\b/);
+    expect(main.module?.worker?.[0]?.desired_count).toBe('${local.worker_desired_count}');
     expect(main.module?.worker?.[0]?.command).toEqual(['worker']);
     expect(main.module?.bridge?.[0]?.command).toEqual(['bridge']);
     expect(main.module?.daily_report_schedule?.[0]).toMatchObject({

@@ -78,10 +78,12 @@ module "ebbflow" {
   image = var.image
 
   temporal = {
-    address            = var.temporal_address
-    namespace          = var.temporal_namespace
-    api_key_secret_arn = var.temporal_api_key_secret_arn
+    address   = var.temporal_address
+    namespace = var.temporal_namespace
   }
+
+  # The key's ARN may be unknown until apply: the name alone decides what is created.
+  secrets = var.temporal_api_key_secret_arn == null ? {} : { TEMPORAL_API_KEY = var.temporal_api_key_secret_arn }
 
   vpc_id           = aws_vpc.this.id
   subnet_ids       = aws_subnet.this[*].id

@@ -1,0 +1,107 @@
+/**
+ * Real `terraform plan`s (Terraform on the PATH) of the modules with their AWS resources mocked by `terraform_data`
+ * (see plan-mock.ts): every count and for_each must be decidable when the plan is made, also when the secrets, the
+ * subnets and the VPC come from resources of the same configuration, in every scaling mode, with and without EKS.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { mockTree } from './plan-mock';
+
+const root = path.resolve(__dirname, '../../..');
+const terraformDir = path.join(root, 'infra/terraform');
+
+/** A configuration that uses the module four ways, with inputs unknown until apply where a user's would be. */
+const CALLER = {
+  resource: { terraform_data: { secret: [{}], vpc: [{}], subnet: [{ count: 2 }], cluster: [{}] } },
+  module: Object.fromEntries(
+    [
+      ['ecs_scaler', { scaler: { mode: 'ebbflow' } }],
+      ['target_tracking', { scaler: { mode: 'target-tracking' }, worker: { runs_bridge: true } }],
+      ['fixed', { scaler: { mode: 'none' }, eks: { cluster_name: '${terraform_data.cluster.id}' } }],
+      [
+        'irsa',
+        {
+          pipeline: { create_dlq: false },
+          eks: {
+            cluster_name: 'c',
+            identity: 'irsa',
+            oidc_provider_arn: '${terraform_data.cluster.id}',
+            oidc_issuer: 'oidc.eks.eu-west-1.amazonaws.com/id/X',
+          },
+        },
+      ],
+    ].map(([name, settings]) => [
+      name,
+      {
+        source: './module',
+        name: name as string,
+        image: 'registry/ebbflow:1',
+        temporal: { address: 'ns.acct.tmprl.cloud:7233' },
+        secrets: { TEMPORAL_API_KEY: '${terraform_data.secret.id}' },
+        vpc_id: '${terraform_data.vpc.id}',
+        subnet_ids: '${terraform_data.subnet[*].id}',
+        ...(settings as object),
+      },
+    ]),
+  ),
+};
+
+function terraform(dir: string, args: string[]): { status: number | null; output: string } {
+  const result = spawnSync('terraform', args, {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, TF_IN_AUTOMATION: '1', NO_COLOR: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '' },
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** Mocks a copy of `source` (infra/terraform or a broken copy) and plans the caller above; the plan's output. */
+async function plan(source: string): Promise<{ status: number | null; output: string }> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-plan-'));
+  cpSync(source, path.join(work, 'module'), { recursive: true });
+  await mockTree(path.join(work, 'module'));
+  writeFileSync(path.join(work, 'main.tf.json'), JSON.stringify(CALLER, null, 1));
+  const init = terraform(work, ['init', '-input=false', '-backend=false', '-no-color']);
+  if (init.status !== 0) return init;
+  return terraform(work, ['plan', '-input=false', '-lock=false', '-refresh=false', '-no-color']);
+}
+
+describe('terraform plan (AWS resources mocked by terraform_data)', () => {
+  it('plans the module as an ECS scaler, target tracking, a fixed count with Pod Identity, and IRSA without a DLQ', async () => {
+    const result = await plan(terraformDir);
+    expect(result.output).not.toMatch(/Error:/);
+    expect(result.status).toBe(0);
+    // The target-tracking instance has the policy; the ebbflow one its scaler service; only EKS ones the roles.
+    expect(result.output).toMatch(/module\.target_tracking\.terraform_data\.aws_appautoscaling_policy__worker\[0\]/);
+    expect(result.output).toMatch(
+      /module\.ecs_scaler\.module\.scaler\[0\]\.terraform_data\.aws_ecs_service__this\[0\]/,
+    );
+    expect(result.output).toMatch(/module\.ecs_scaler\.module\.worker\.terraform_data\.aws_ecs_service__scaled\[0\]/);
+    expect(result.output).toMatch(/module\.fixed\.module\.worker\.terraform_data\.aws_ecs_service__this\[0\]/);
+    expect(result.output).toMatch(
+      /module\.fixed\.module\.eks_roles\[0\]\.terraform_data\.aws_eks_pod_identity_association__this\["ebbflow-worker"\]/,
+    );
+    expect(result.output).not.toMatch(
+      /module\.irsa\.module\.eks_roles\[0\]\.terraform_data\.aws_eks_pod_identity_association/,
+    );
+  });
+
+  it('fails with "Invalid count argument" when a count tests ARNs known only after apply, as before', async () => {
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-tf-broken-'));
+    cpSync(terraformDir, copy, { recursive: true });
+    const file = path.join(copy, 'modules/ecs-service/main.tf');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      text.replace(
+        'count = length(var.task_role_statements) > 0 ? 1 : 0',
+        'count = length([for s in var.task_role_statements : s if length(compact(s.resources)) > 0]) > 0 ? 1 : 0',
+      ),
+    );
+    const result = await plan(copy);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/Invalid count argument/);
+  });
+});
