@@ -39,7 +39,7 @@ variable "temporal" {
     task_queue = optional(string, "ebbflow")
     ui_url     = optional(string, "https://cloud.temporal.io")
   })
-  default = null
+  default = { address = null }
 
   validation {
     condition     = var.temporal != null && try(length(var.temporal.address) > 0 && !startswith(var.temporal.address, "localhost") && !startswith(var.temporal.address, "127."), false)

@@ -73,6 +73,11 @@ describe('infra/k8s', () => {
         'apps/v1 Deployment ebbflow-worker',
         'apps/v1 Deployment ebbflow-bridge',
         'apps/v1 Deployment ebbflow-scaler',
+        'policy/v1 PodDisruptionBudget ebbflow-worker',
+        'policy/v1 PodDisruptionBudget ebbflow-bridge',
+        'policy/v1 PodDisruptionBudget ebbflow-scaler',
+        'networking.k8s.io/v1 NetworkPolicy ebbflow',
+        'networking.k8s.io/v1 NetworkPolicy ebbflow-worker-from-scaler',
       ].sort(),
     );
   });

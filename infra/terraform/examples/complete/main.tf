@@ -11,6 +11,7 @@ provider "aws" {
 }
 
 data "aws_availability_zones" "available" {
+  # checkov:skip=CKV_AWS_394:The example takes the first two zones of the region, whichever they are.
   state = "available"
 }
 
@@ -28,10 +29,17 @@ locals {
 ################################################################################
 
 resource "aws_vpc" "this" {
+  # checkov:skip=CKV2_AWS_11:A throwaway example network; flow logs cost more than everything else it runs at rest.
   cidr_block           = var.vpc_cidr
   enable_dns_support   = true
   enable_dns_hostnames = true
   tags                 = merge(local.tags, { Name = var.name })
+}
+
+# No rules: nothing uses the VPC's default security group.
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+  tags   = local.tags
 }
 
 resource "aws_internet_gateway" "this" {

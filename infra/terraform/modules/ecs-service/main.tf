@@ -195,6 +195,7 @@ resource "aws_ecs_task_definition" "this" {
 # Two forms of one service: Terraform owns the task count of `this`; a scaler owns that of `scaled`, whose count
 # Terraform sets at creation only. Switching between them replaces the service.
 resource "aws_ecs_service" "this" {
+  # checkov:skip=CKV_AWS_333:assign_public_ip is a variable, false by default; public subnets without NAT need it.
   count = var.desired_count_managed_externally ? 0 : 1
 
   name                    = var.name
@@ -230,6 +231,7 @@ resource "aws_ecs_service" "this" {
 }
 
 resource "aws_ecs_service" "scaled" {
+  # checkov:skip=CKV_AWS_333:assign_public_ip is a variable, false by default; public subnets without NAT need it.
   count = var.desired_count_managed_externally ? 1 : 0
 
   name                    = var.name

@@ -2,8 +2,6 @@
 # EKS Pod Identity (and associated with the service account here), or by the cluster's OIDC provider (IRSA: annotate
 # the service account with the role's ARN).
 
-data "aws_partition" "current" {}
-
 locals {
   pod_identity = var.identity == "pod-identity"
 }
