@@ -2,6 +2,7 @@
  * The EKS option, checked without a cluster: every manifest parses and has the kind we mean, the kustomization lists
  * files that exist, and the settings agree with each other and with ebbflow's config (grace periods, names, RBAC).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -139,5 +140,36 @@ describe('infra/k8s', () => {
     expect(overlayKustomization.images.map((i) => i.name)).toEqual(['ebbflow']);
     const [namespace] = parseAllDocuments(readFileSync(path.join(overlay, 'namespace.yaml'), 'utf8'));
     expect(namespace!.toJS()).toMatchObject({ kind: 'Namespace', metadata: { name: 'ebbflow' } });
+  });
+
+  it('binds the scaler Role to the service account of the namespace an overlay deploys to', () => {
+    for (const [dir, namespace] of [
+      ['overlays/example', 'ebbflow'],
+      ['overlays/other-namespace', 'batch-jobs'],
+    ] as const) {
+      const rendered = spawnSync('kubectl', ['kustomize', path.join(root, 'infra/k8s', dir)], { encoding: 'utf8' });
+      expect(rendered.status).toBe(0);
+      const docs = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as Manifest & { subjects?: unknown[] });
+      const binding = docs.find((d) => d.kind === 'RoleBinding' && d.metadata.name === 'ebbflow-scaler')!;
+      expect(binding.metadata.namespace).toBe(namespace);
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ebbflow-scaler', namespace }]);
+    }
+  });
+
+  it('mounts a service-account token only in the scaler, and gives workers at least the longest activity timeout', () => {
+    for (const deployment of [worker, bridge]) {
+      expect(
+        (deployment.spec.template.spec as { automountServiceAccountToken?: boolean }).automountServiceAccountToken,
+      ).toBe(false);
+    }
+    const accounts = manifests.filter((m) => m.kind === 'ServiceAccount') as (Manifest & {
+      automountServiceAccountToken?: boolean;
+    })[];
+    expect(accounts.filter((a) => a.automountServiceAccountToken !== false).map((a) => a.metadata.name)).toEqual([
+      'ebbflow-scaler',
+    ]);
+    // The daily report's steps may take 5 minutes (the longest activity timeout); image resizes 2.
+    expect(parseDuration(config.EBBFLOW_WORKER_SHUTDOWN_GRACE ?? '')).toBeGreaterThanOrEqual(5 * 60_000);
+    expect(worker.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(300);
   });
 });

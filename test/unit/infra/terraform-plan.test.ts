@@ -57,12 +57,12 @@ function terraform(dir: string, args: string[]): { status: number | null; output
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-/** Mocks a copy of `source` (infra/terraform or a broken copy) and plans the caller above; the plan's output. */
-async function plan(source: string): Promise<{ status: number | null; output: string }> {
+/** Mocks a copy of `source` (infra/terraform or a broken copy) and plans `caller`; the plan's output. */
+async function plan(source: string, caller: object = CALLER): Promise<{ status: number | null; output: string }> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-plan-'));
   cpSync(source, path.join(work, 'module'), { recursive: true });
   await mockTree(path.join(work, 'module'));
-  writeFileSync(path.join(work, 'main.tf.json'), JSON.stringify(CALLER, null, 1));
+  writeFileSync(path.join(work, 'main.tf.json'), JSON.stringify(caller, null, 1));
   const init = terraform(work, ['init', '-input=false', '-backend=false', '-no-color']);
   if (init.status !== 0) return init;
   return terraform(work, ['plan', '-input=false', '-lock=false', '-refresh=false', '-no-color']);
@@ -86,6 +86,41 @@ describe('terraform plan (AWS resources mocked by terraform_data)', () => {
     expect(result.output).not.toMatch(
       /module\.irsa\.module\.eks_roles\[0\]\.terraform_data\.aws_eks_pod_identity_association/,
     );
+  });
+
+  it("keeps the bridge service in Terraform's hands (runs_bridge stops it) and gives every service a health check", async () => {
+    const result = await plan(terraformDir);
+    const bridge =
+      /# module\.target_tracking\.module\.bridge\.terraform_data\.aws_ecs_service__this\[0\] will be created[\s\S]*?\n {4}\}/.exec(
+        result.output,
+      );
+    expect(bridge?.[0]).toMatch(/desired_count\s+=\s+0\b/);
+    expect(result.output).not.toMatch(/module\.\w+\.module\.bridge\.terraform_data\.aws_ecs_service__scaled/);
+    const main = readFileSync(path.join(terraformDir, 'main.tf'), 'utf8');
+    for (const [service, port, probe] of [
+      ['worker', 9464, '/metrics'],
+      ['bridge', 9466, '/healthz'],
+      ['scaler', 9465, '/healthz'],
+    ] as const) {
+      const block = new RegExp(`module "${service}" \\{[\\s\\S]*?\\n\\}`).exec(main)![0];
+      expect(block).toMatch(new RegExp(`health_check\\s+= \\{ port = ${port}, path = "${probe}" \\}`));
+      expect(block).toContain('depends_on = [aws_ecs_cluster_capacity_providers.this]');
+    }
+  });
+
+  it('refuses no subnets and a localhost Temporal, naming each', async () => {
+    const base = CALLER.module.ecs_scaler;
+    const caller = {
+      resource: CALLER.resource,
+      module: {
+        no_subnets: { ...base, subnet_ids: [] },
+        local_temporal: { ...base, temporal: { address: 'localhost:7233' } },
+      },
+    };
+    const result = await plan(terraformDir, caller);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/Set subnet_ids \(at least one\)/);
+    expect(result.output).toMatch(/localhost is the task itself/);
   });
 
   it('fails with "Invalid count argument" when a count tests ARNs known only after apply, as before', async () => {
