@@ -108,7 +108,7 @@ describe('terraform plan (AWS resources mocked by terraform_data)', () => {
     }
   });
 
-  it('refuses no subnets and a localhost Temporal, naming each', async () => {
+  it('refuses no subnets, a localhost Temporal and an output bucket that is the input bucket, naming each', async () => {
     const base = CALLER.module.ecs_scaler;
     const caller = {
       resource: CALLER.resource,
@@ -121,6 +121,11 @@ describe('terraform plan (AWS resources mocked by terraform_data)', () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/Set subnet_ids \(at least one\)/);
     expect(result.output).toMatch(/localhost is the task itself/);
+    // A module's own validations run once its caller's are satisfied: a plan of its own.
+    const same = { ...base, pipeline: { output_bucket_name: `${base.name}-input` } };
+    const bucket = await plan(terraformDir, { resource: CALLER.resource, module: { same_bucket: same } });
+    expect(bucket.status).not.toBe(0);
+    expect(bucket.output).toMatch(/output_bucket_name must differ from the input bucket/);
   });
 
   it('fails with "Invalid count argument" when a count tests ARNs known only after apply, as before', async () => {
