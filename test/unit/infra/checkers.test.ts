@@ -132,7 +132,8 @@ describe('infra checkers', () => {
       expect(checkov(['-d', terraformDir, '--framework', 'terraform'])).toEqual([]);
       const copy = copyOf(terraformDir);
       edit(path.join(copy, 'modules/ecs-service/main.tf'), (t) => t.replace(/ *# checkov:skip=CKV_AWS_338:.*\n/, ''));
-      expect(checkov(['-d', copy, '--framework', 'terraform'])).toEqual(
+      // Only the module changed, to keep the run short.
+      expect(checkov(['-d', path.join(copy, 'modules/ecs-service'), '--framework', 'terraform'])).toEqual(
         expect.arrayContaining([expect.stringMatching(/^CKV_AWS_338 .*aws_cloudwatch_log_group\.this/)]),
       );
     });
@@ -157,9 +158,11 @@ describe('infra checkers', () => {
       expect(result.output).toMatch(/ebbflow-bridge.*replicas/);
     });
 
-    it.each(overlays)('%s has no unexplained checkov finding', (overlay) => {
+    it('has no unexplained checkov finding in any rendered overlay (one checkov run for all)', () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-k8s-'));
-      writeFileSync(path.join(dir, 'rendered.yaml'), render(path.join(k8sDir, overlay)));
+      for (const overlay of overlays) {
+        writeFileSync(path.join(dir, `${overlay.replace('/', '-')}.yaml`), render(path.join(k8sDir, overlay)));
+      }
       expect(checkov(['-d', dir, '--framework', 'kubernetes'])).toEqual([]);
     });
 
