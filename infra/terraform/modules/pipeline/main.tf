@@ -15,6 +15,15 @@ locals {
   create_topic_key = var.create_topic && var.topic_kms_master_key_id == null
   topic_kms_key_id = local.create_topic_key ? aws_kms_key.topic[0].arn : var.topic_kms_master_key_id
 
+  tls_only = merge(
+    {
+      input   = { actions = ["s3:*"], resources = [aws_s3_bucket.input.arn, "${aws_s3_bucket.input.arn}/*"] }
+      output  = { actions = ["s3:*"], resources = [aws_s3_bucket.output.arn, "${aws_s3_bucket.output.arn}/*"] }
+      ingress = { actions = ["sqs:*"], resources = [aws_sqs_queue.this.arn] }
+    },
+    var.create_dlq ? { dlq = { actions = ["sqs:*"], resources = [aws_sqs_queue.dlq[0].arn] } } : {},
+  )
+
   # S3 takes one rule per suffix; every rule covers the same prefix.
   notification_rules = { for suffix in var.notification.filter_suffixes : suffix => suffix }
 }
@@ -78,14 +87,15 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "output" {
   }
 }
 
-data "aws_iam_policy_document" "bucket" {
-  for_each = { input = aws_s3_bucket.input.arn, output = aws_s3_bucket.output.arn }
+# Every bucket and queue refuses requests that do not use TLS.
+data "aws_iam_policy_document" "tls_only" {
+  for_each = local.tls_only
 
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [each.value, "${each.value}/*"]
+    actions   = each.value.actions
+    resources = each.value.resources
 
     principals {
       type        = "*"
@@ -102,14 +112,14 @@ data "aws_iam_policy_document" "bucket" {
 
 resource "aws_s3_bucket_policy" "input" {
   bucket = aws_s3_bucket.input.id
-  policy = data.aws_iam_policy_document.bucket["input"].json
+  policy = data.aws_iam_policy_document.tls_only["input"].json
 
   depends_on = [aws_s3_bucket_public_access_block.input]
 }
 
 resource "aws_s3_bucket_policy" "output" {
   bucket = aws_s3_bucket.output.id
-  policy = data.aws_iam_policy_document.bucket["output"].json
+  policy = data.aws_iam_policy_document.tls_only["output"].json
 
   depends_on = [aws_s3_bucket_public_access_block.output]
 }
@@ -191,33 +201,11 @@ resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
   })
 }
 
-data "aws_iam_policy_document" "dlq" {
-  count = var.create_dlq ? 1 : 0
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.dlq[0].arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
 resource "aws_sqs_queue_policy" "dlq" {
   count = var.create_dlq ? 1 : 0
 
   queue_url = aws_sqs_queue.dlq[0].id
-  policy    = data.aws_iam_policy_document.dlq[0].json
+  policy    = data.aws_iam_policy_document.tls_only["dlq"].json
 }
 
 # Anything in the DLQ is an item that will not be processed until someone looks (`ebbflow dlq list`, then
@@ -282,6 +270,8 @@ resource "aws_cloudwatch_metric_alarm" "ingress_age" {
 }
 
 data "aws_iam_policy_document" "queue" {
+  source_policy_documents = [data.aws_iam_policy_document.tls_only["ingress"].json]
+
   statement {
     sid       = "AllowInputBucketNotifications"
     actions   = ["sqs:SendMessage"]
@@ -302,24 +292,6 @@ data "aws_iam_policy_document" "queue" {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.this.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
     }
   }
 }
