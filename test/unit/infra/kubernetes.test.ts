@@ -172,4 +172,40 @@ describe('infra/k8s', () => {
     expect(parseDuration(config.EBBFLOW_WORKER_SHUTDOWN_GRACE ?? '')).toBeGreaterThanOrEqual(5 * 60_000);
     expect(worker.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(300);
   });
+
+  it('has a KEDA overlay that sizes the workers from the ingress queue and the task queue, without the scaler', () => {
+    const rendered = spawnSync('kubectl', ['kustomize', path.join(root, 'infra/k8s/overlays/keda')], {
+      encoding: 'utf8',
+    });
+    expect(rendered.status).toBe(0);
+    const docs = parseAllDocuments(rendered.stdout).map(
+      (d) => d.toJS() as Manifest & { spec?: Record<string, unknown> },
+    );
+    expect(docs.filter((d) => d.metadata.name === 'ebbflow-scaler')).toEqual([]);
+    const scaled = docs.find((d) => d.kind === 'ScaledObject')!;
+    expect(scaled.apiVersion).toBe('keda.sh/v1alpha1');
+    expect(scaled.spec).toMatchObject({
+      scaleTargetRef: { name: worker.metadata.name },
+      minReplicaCount: 0,
+      maxReplicaCount: Number(config.EBBFLOW_SCALER_MAX_TASKS),
+    });
+    const triggers = scaled.spec!.triggers as {
+      type: string;
+      metadata: Record<string, string>;
+      authenticationRef: { name: string };
+    }[];
+    expect(triggers.map((t) => t.type)).toEqual(['aws-sqs-queue', 'temporal']);
+    const [sqs, temporal] = triggers;
+    expect(sqs!.metadata).toMatchObject({
+      queueURL: config.EBBFLOW_INGRESS_QUEUE_URL,
+      queueLength: config.EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK,
+    });
+    expect(temporal!.metadata).toMatchObject({
+      taskQueue: config.EBBFLOW_TASK_QUEUE,
+      targetQueueSize: config.EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK,
+    });
+    const auth = docs.find((d) => d.kind === 'TriggerAuthentication')!;
+    expect(triggers.every((t) => t.authenticationRef.name === auth.metadata.name)).toBe(true);
+    expect(auth.spec).toMatchObject({ podIdentity: { provider: 'aws' } });
+  });
 });
