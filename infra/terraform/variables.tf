@@ -182,6 +182,11 @@ variable "scaler" {
   }
 
   validation {
+    condition     = var.scaler.mode != "none" || var.worker.desired_count >= 1
+    error_message = "scaler.mode \"none\" runs worker.desired_count tasks and nothing else starts one: set it to 1 or more."
+  }
+
+  validation {
     condition     = var.scaler.min_tasks <= var.scaler.max_tasks && var.scaler.max_tasks >= 1
     error_message = "scaler needs 0 <= min_tasks <= max_tasks and max_tasks >= 1."
   }

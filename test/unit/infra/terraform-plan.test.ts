@@ -108,7 +108,7 @@ describe('terraform plan (AWS resources mocked by terraform_data)', () => {
     }
   });
 
-  it('refuses no subnets, a localhost Temporal and an output bucket that is the input bucket, naming each', async () => {
+  it('refuses no subnets, a localhost Temporal, a fixed count of no workers and an output bucket that is the input bucket, naming each', async () => {
     const base = CALLER.module.ecs_scaler;
     const caller = {
       resource: CALLER.resource,
@@ -121,9 +121,14 @@ describe('terraform plan (AWS resources mocked by terraform_data)', () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/Set subnet_ids \(at least one\)/);
     expect(result.output).toMatch(/localhost is the task itself/);
-    // A module's own validations run once its caller's are satisfied: a plan of its own.
+    // Validations that read other variables run once the plain ones pass: a plan of their own.
     const same = { ...base, pipeline: { output_bucket_name: `${base.name}-input` } };
-    const bucket = await plan(terraformDir, { resource: CALLER.resource, module: { same_bucket: same } });
+    const noWorkers = { ...base, name: 'no_workers', scaler: { mode: 'none' }, worker: { desired_count: 0 } };
+    const bucket = await plan(terraformDir, {
+      resource: CALLER.resource,
+      module: { same_bucket: same, no_workers: noWorkers },
+    });
+    expect(bucket.output).toMatch(/runs worker.desired_count tasks and nothing\s+else\s+starts\s+one/);
     expect(bucket.status).not.toBe(0);
     expect(bucket.output).toMatch(/output_bucket_name must differ from the input bucket/);
   });
