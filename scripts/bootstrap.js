@@ -8,6 +8,7 @@
  *   node scripts/bootstrap.js --bench    also Pillow (the reference implementation) and a corpus of real photographs
  *   node scripts/bootstrap.js --containers  also podman, docker compose and the images the container tests run on
  *                                        (scripts/containers.js)
+ *   node scripts/bootstrap.js --infra    also the checkers of infra/ (tflint, kubeconform, checkov, hadolint, schemas)
  *
  * Python tools go to .ebbflow/venv, pinned; a stamp file records what was installed so reruns are instant.
  */
@@ -15,6 +16,7 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { ensureInfraTools } = require('./infra-tools');
 
 const ROOT = path.resolve(__dirname, '..');
 const TOOLS_DIR = path.join(ROOT, '.ebbflow');
@@ -78,19 +80,20 @@ function findPython() {
   );
 }
 
-/** Ensures the venv holds exactly-pinned `packages` (a superset is fine). */
-function ensurePythonPackages(packages) {
-  const stampFile = path.join(VENV, '.ebbflow-installed.json');
+/** Ensures the venv (.ebbflow/venv unless told) holds exactly-pinned `packages` (a superset is fine). */
+function ensurePythonPackages(packages, venv = VENV) {
+  const venvBin = path.join(venv, 'bin');
+  const stampFile = path.join(venv, '.ebbflow-installed.json');
   const installed = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : [];
   const missing = packages.filter((p) => !installed.includes(p));
-  if (missing.length === 0 && fs.existsSync(path.join(VENV_BIN, 'python'))) return;
-  if (!fs.existsSync(path.join(VENV_BIN, 'python'))) {
-    log(`creating ${path.relative(ROOT, VENV)}…`);
+  if (missing.length === 0 && fs.existsSync(path.join(venvBin, 'python'))) return;
+  if (!fs.existsSync(path.join(venvBin, 'python'))) {
+    log(`creating ${path.relative(ROOT, venv)}…`);
     fs.mkdirSync(TOOLS_DIR, { recursive: true });
-    run(findPython(), ['-m', 'venv', VENV]);
+    run(findPython(), ['-m', 'venv', venv]);
   }
-  log(`installing ${missing.join(', ')} into ${path.relative(ROOT, VENV)}…`);
-  run(path.join(VENV_BIN, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...missing]);
+  log(`installing ${missing.join(', ')} into ${path.relative(ROOT, venv)}…`);
+  run(path.join(venvBin, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...missing]);
   fs.writeFileSync(stampFile, JSON.stringify([...new Set([...installed, ...missing])].sort(), null, 2));
 }
 
@@ -162,6 +165,7 @@ function main(argv) {
     ensurePhotoCorpus();
   }
   if (want.has('containers')) require('./containers.js').ensureContainerTools();
+  if (want.has('infra')) ensureInfraTools(ensurePythonPackages);
 }
 
 module.exports = {
