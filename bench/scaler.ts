@@ -21,7 +21,8 @@ import { writeSamplePhotos } from '../src/images/sample-photos';
 import { countWorkflows } from '../src/ops/status';
 import { collectUploads, uploadAll } from '../src/ops/upload';
 import { cliCommand, PROJECT_ROOT } from '../src/paths';
-import type { LoggedDecision, ScalerPolicyName } from '../src/scaler/scaler';
+import type { LoggedDecision } from '../src/scaler/types';
+import type { ScalingPolicyName } from '../src/scaling/names';
 import { connectClient } from '../src/temporal/connection';
 import type { SimulationResult } from '../src/simulator/engine';
 import { compactDuration, summaryMarkdown } from '../src/simulator/report';
@@ -52,7 +53,7 @@ const LIVE_CAP = 10 * 60_000;
 const LIVE_SERVICE_MS = 6000;
 
 interface LiveRun {
-  policy: ScalerPolicyName;
+  policy: ScalingPolicyName;
   /** From the end of the upload to the first poll that saw 10 workers running, ms; undefined if not reached. */
   fullCapacity?: number;
   /** From the end of the upload to every workflow completed, ms; undefined if not reached within the cap. */
@@ -68,7 +69,7 @@ interface LiveRun {
 }
 
 /** The article's burst on a live fleet: own servers, bridge and scaler, 100 photos at once, measured until done. */
-async function liveBurst(policy: ScalerPolicyName, photos: string): Promise<LiveRun> {
+async function liveBurst(policy: ScalingPolicyName, photos: string): Promise<LiveRun> {
   const stack = await startBenchStack(`scaler-${policy}`);
   const { work } = stack;
   const scalerPort = await freePort();

@@ -9,7 +9,7 @@ import { createEcsDriver } from './ecs';
 import { createKubernetesDriver } from './kubernetes';
 import { createLocalDriver } from './local';
 import { cloudWatchPublisher, createScalerMetrics, serveScalerEndpoints, type ScalerMetrics } from './metrics';
-import { policyFromConfig } from './policy';
+import { policyFromConfig } from '../scaling/policy';
 import { createScaler, type Scaler } from './scaler';
 import { createSignalReader } from './signals';
 

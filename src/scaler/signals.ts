@@ -5,7 +5,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { ScalingSignals } from './policy';
+import type { ScalingSignals } from '../scaling/policy';
 
 /** The signals that come from the queues; capacity and time are added by the scaler. */
 export type QueueSignals = Pick<

@@ -1,9 +1,10 @@
 /**
- * The policies the simulator can run: ebbflow's own scaler (the same module the live scaler uses), AWS Application
- * Auto Scaling target tracking as it behaves on ECS, and a fixed fleet.
+ * The policies the simulator can run: every live scaling policy (the same objects the live scaler drives, see
+ * ../scaling/policies) and a fixed fleet.
  */
-import { AWS_DATAPOINT_PERIOD, decideAwsTargetTracking, initialAwsState } from '../scaler/aws-target-tracking';
-import { decide, initialPolicyState, type PolicySettings, type PolicyState } from '../scaler/policy';
+import { SCALING_POLICY_NAMES, type ScalingPolicyName } from '../scaling/names';
+import { createScalingPolicy } from '../scaling/policies';
+import type { PolicySettings } from '../scaling/policy';
 
 /** What a policy sees at an evaluation. */
 export interface SimObservation {
@@ -28,8 +29,8 @@ export interface SimPolicy {
   evaluate(observation: SimObservation): { desired: number; reason: string };
 }
 
-export type PolicyName = 'ebbflow' | 'aws-target-tracking' | 'fixed';
-export const POLICY_NAMES: PolicyName[] = ['ebbflow', 'aws-target-tracking', 'fixed'];
+export type PolicyName = ScalingPolicyName | 'fixed';
+export const POLICY_NAMES: PolicyName[] = [...SCALING_POLICY_NAMES, 'fixed'];
 
 export interface PolicyOptions {
   settings: PolicySettings;
@@ -39,54 +40,27 @@ export interface PolicyOptions {
   fixedTasks?: number;
 }
 
-export function ebbflowPolicy(options: PolicyOptions): SimPolicy {
-  let state: PolicyState = initialPolicyState();
+/** A live policy in the simulator: waiting items are its backlog, and every decision is applied. */
+export function scalingPolicy(name: ScalingPolicyName, options: PolicyOptions): SimPolicy {
   const { settings } = options;
+  const policy = createScalingPolicy(name, settings);
   return {
-    name: 'ebbflow',
-    interval: options.pollInterval,
+    name,
+    interval: policy.interval ?? options.pollInterval,
     initialTasks: settings.minTasks,
     floor: settings.minTasks,
     evaluate(o) {
-      const out = decide(
-        {
-          now: o.now,
-          queueVisible: o.waiting,
-          queueInFlight: 0,
-          taskQueueBacklog: 0,
-          taskQueueBacklogAge: o.oldestWait,
-          taskQueueAddRate: 0,
-          desired: o.desired,
-          running: o.running,
-        },
-        settings,
-        state,
-      );
-      state = out.state;
-      return { desired: out.decision.desired, reason: out.decision.reason };
-    },
-  };
-}
-
-/**
- * AWS target tracking on "backlog per task" as the article configures it (see ../scaler/aws-target-tracking): one
- * datapoint a minute, 3 above the target to scale out, 15 below 90 % of it to scale in, nothing at 0 running tasks.
- */
-export function awsTargetTrackingPolicy(options: PolicyOptions): SimPolicy {
-  const { settings } = options;
-  let state = initialAwsState();
-  return {
-    name: 'aws-target-tracking',
-    interval: AWS_DATAPOINT_PERIOD,
-    initialTasks: settings.minTasks,
-    floor: settings.minTasks,
-    evaluate(o) {
-      const out = decideAwsTargetTracking(
-        { now: o.now, backlog: o.waiting, desired: o.desired, running: o.running },
-        settings,
-        state,
-      );
-      state = out.state;
+      const out = policy.decide({
+        now: o.now,
+        queueVisible: o.waiting,
+        queueInFlight: 0,
+        taskQueueBacklog: 0,
+        taskQueueBacklogAge: o.oldestWait,
+        taskQueueAddRate: 0,
+        desired: o.desired,
+        running: o.running,
+      });
+      out.commit();
       return { desired: out.decision.desired, reason: out.decision.reason };
     },
   };
@@ -104,12 +78,5 @@ export function fixedPolicy(options: PolicyOptions): SimPolicy {
 }
 
 export function createPolicy(name: PolicyName, options: PolicyOptions): SimPolicy {
-  switch (name) {
-    case 'ebbflow':
-      return ebbflowPolicy(options);
-    case 'aws-target-tracking':
-      return awsTargetTrackingPolicy(options);
-    case 'fixed':
-      return fixedPolicy(options);
-  }
+  return name === 'fixed' ? fixedPolicy(options) : scalingPolicy(name, options);
 }

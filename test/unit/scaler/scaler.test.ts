@@ -1,7 +1,7 @@
 import { silentLogger } from '../../../src/logger';
 import type { CapacityDriver } from '../../../src/scaler/driver';
 import { createScalerMetrics } from '../../../src/scaler/metrics';
-import { DEFAULT_POLICY, type PolicySettings } from '../../../src/scaler/policy';
+import { DEFAULT_POLICY, type PolicySettings } from '../../../src/scaling/policy';
 import { createScaler } from '../../../src/scaler/scaler';
 import type { QueueSignals } from '../../../src/scaler/signals';
 

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY } from '../../../src/scaler/policy';
+import { DEFAULT_POLICY } from '../../../src/scaling/policy';
 import { ARTICLE_BURST, runSimulation } from '../../../src/simulator/run';
 import { generateWorkload, parseArrivalsCsv } from '../../../src/simulator/workloads';
 import { summaryTable } from '../../../src/simulator/report';

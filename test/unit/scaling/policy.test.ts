@@ -6,7 +6,7 @@ import {
   type PolicyState,
   type ScalingDecision,
   type ScalingSignals,
-} from '../../../src/scaler/policy';
+} from '../../../src/scaling/policy';
 
 const S = 1000;
 const MIN = 60 * S;
