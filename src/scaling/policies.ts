@@ -27,7 +27,10 @@ export interface ScalingPolicyOptions {
   startedAt?: number;
 }
 
-/** Wraps a pure `(signals, settings, state) → { decision, state }` function with its state. */
+/**
+ * Wraps a pure `(signals, state) → { decision, state }` function with its state. Whatever the policy, a scale-in is
+ * held while the task queue's statistics are missing: a backlog that is not known must not empty the fleet.
+ */
 function stateful<S>(
   name: ScalingPolicyName,
   interval: number | undefined,
@@ -40,6 +43,13 @@ function stateful<S>(
     interval,
     decide(signals) {
       const out = step(signals, state);
+      if (signals.taskQueueStatsMissing && out.decision.desired < signals.desired) {
+        const reason = `${out.decision.reason}; scale-in held: the task queue's statistics are missing, keeping ${signals.desired}`;
+        return {
+          decision: { ...out.decision, desired: signals.desired, direction: 'none', reason },
+          commit: () => undefined,
+        };
+      }
       return {
         decision: out.decision,
         commit: () => {
