@@ -231,7 +231,10 @@ function liveMarkdown(live: { ebbflow: LiveRun; aws: LiveRun }): string {
 }
 
 export async function run(): Promise<BenchSection> {
-  const burst = runSimulation({ ...ARTICLE_BURST, policies: ['ebbflow', 'aws-target-tracking', 'fixed'] });
+  const burst = runSimulation({
+    ...ARTICLE_BURST,
+    policies: ['ebbflow', 'aws-target-tracking', 'keda', 'keda-sqs', 'fixed'],
+  });
   const { ebbflow, aws } = pair(burst.results);
   writeFileSync(
     path.join(PROJECT_ROOT, 'docs', CHART),

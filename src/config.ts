@@ -362,7 +362,7 @@ export const SETTINGS = {
       'EBBFLOW_SCALER_POLICY',
       oneOf(...SCALING_POLICY_NAMES),
       'ebbflow',
-      'ebbflow, or aws-target-tracking to compare: AWS’s rules (a datapoint a minute, 3 to scale out, none at 0 tasks).',
+      'ebbflow, or another autoscaler’s rules to compare: aws-target-tracking, keda (temporal trigger), keda-sqs (SQS trigger).',
     ),
     pollInterval: setting(
       'EBBFLOW_SCALER_POLL_INTERVAL',

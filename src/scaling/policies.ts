@@ -4,6 +4,7 @@
  * drive policies through it.
  */
 import { AWS_DATAPOINT_PERIOD, decideAwsTargetTracking, initialAwsState } from './aws-target-tracking';
+import { HPA_SYNC_PERIOD, decideKeda, initialKedaState } from './keda';
 import type { ScalingPolicyName } from './names';
 import {
   backlogOf,
@@ -89,5 +90,12 @@ export function createScalingPolicy(
           state: out.state,
         };
       });
+    case 'keda':
+    case 'keda-sqs': {
+      const trigger = name === 'keda' ? 'temporal' : 'aws-sqs-queue';
+      return stateful(name, HPA_SYNC_PERIOD, initialKedaState(options.startedAt), (signals, state) =>
+        decideKeda(signals, settings, state, trigger),
+      );
+    }
   }
 }

@@ -269,6 +269,8 @@ export function simulate(options: SimulationOptions): SimulationResult {
           oldestWait: now - oldest,
           desired,
           running,
+          inService,
+          busy: counted().filter((t) => t.active > 0).length,
         });
         if (out.desired !== desired) {
           decisions.push({ at: now, from: desired, to: out.desired, reason: out.reason });

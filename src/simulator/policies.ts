@@ -16,6 +16,10 @@ export interface SimObservation {
   desired: number;
   /** Tasks started and able to work. */
   running: number;
+  /** Items being worked on. */
+  inService: number;
+  /** Running tasks working on at least one item. */
+  busy: number;
 }
 
 export interface SimPolicy {
@@ -40,7 +44,11 @@ export interface PolicyOptions {
   fixedTasks?: number;
 }
 
-/** A live policy in the simulator: waiting items are its backlog, and every decision is applied. */
+/**
+ * A live policy in the simulator, every decision applied. Waiting items are the Temporal task queue's backlog and items
+ * in service are running activities, as ebbflow's workers see them; for `keda-sqs` the workers consume the SQS queue
+ * themselves, so waiting items are visible messages and items in service are in flight.
+ */
 export function scalingPolicy(name: ScalingPolicyName, options: PolicyOptions): SimPolicy {
   const { settings } = options;
   const policy = createScalingPolicy(name, settings);
@@ -50,15 +58,18 @@ export function scalingPolicy(name: ScalingPolicyName, options: PolicyOptions): 
     initialTasks: settings.minTasks,
     floor: settings.minTasks,
     evaluate(o) {
+      const sqs = name === 'keda-sqs';
       const out = policy.decide({
         now: o.now,
-        queueVisible: o.waiting,
-        queueInFlight: 0,
-        taskQueueBacklog: 0,
+        queueVisible: sqs ? o.waiting : 0,
+        queueInFlight: sqs ? o.inService : 0,
+        taskQueueBacklog: sqs ? 0 : o.waiting,
         taskQueueBacklogAge: o.oldestWait,
         taskQueueAddRate: 0,
         desired: o.desired,
         running: o.running,
+        busyTasks: o.busy,
+        runningActivities: o.inService,
       });
       out.commit();
       return { desired: out.decision.desired, reason: out.decision.reason };

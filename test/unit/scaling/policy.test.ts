@@ -5,27 +5,13 @@ import {
   type PolicySettings,
   type PolicyState,
   type ScalingDecision,
-  type ScalingSignals,
 } from '../../../src/scaling/policy';
+import { signals } from './signals';
 import { SCALING_POLICY_NAMES } from '../../../src/scaling/names';
 import { createScalingPolicy } from '../../../src/scaling/policies';
 
 const S = 1000;
 const MIN = 60 * S;
-
-function signals(over: Partial<ScalingSignals>): ScalingSignals {
-  return {
-    now: 0,
-    queueVisible: 0,
-    queueInFlight: 0,
-    taskQueueBacklog: 0,
-    taskQueueBacklogAge: 0,
-    taskQueueAddRate: 0,
-    desired: 1,
-    running: 1,
-    ...over,
-  };
-}
 
 /** Feeds a backlog timeline through the policy, applying each decision at once (running = desired). */
 function replay(
