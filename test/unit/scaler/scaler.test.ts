@@ -182,6 +182,25 @@ describe('live scaler with AWS target-tracking semantics', () => {
   });
 });
 
+describe('keda in the live scaler', () => {
+  test('EBBFLOW_SCALER_POLICY=keda activates on the task-queue backlog, then the HPA steps up every 15 s', async () => {
+    const driver = fakeDriver();
+    let now = 0;
+    const scaler = createScaler({
+      policy: { ...DEFAULT_POLICY, maxTasks: 20 },
+      policyName: 'keda',
+      driver,
+      logger: silentLogger,
+      clock: () => now,
+      readSignals: async () => ({ ...queues(0), taskQueueBacklog: 100 }),
+    });
+    for (; now <= 20_000; now += 5_000) await scaler.tick();
+    // Activation to 1, the HPA's first sync to 5 (4 pods), 15 s later to 10 (100 %).
+    expect(driver.calls).toEqual([1, 5, 10]);
+    expect(scaler.decisions.at(-1)!.reason).toMatch(/temporal metric 100/);
+  });
+});
+
 describe('busy workers', () => {
   test('the driver’s busy count reaches the policy: a fleet running activities is not cut on an empty queue', async () => {
     const driver = fakeDriver(0, 3);
