@@ -111,6 +111,13 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Capaci
   const namespace = encodeURIComponent(options.namespace);
   const path = `/apis/apps/v1/namespaces/${namespace}/deployments/${encodeURIComponent(options.deployment)}`;
   let graceChecked = false;
+  const warned = new Set<string>();
+  /** Missing RBAC (pods list or patch) is said once, not at every poll. */
+  const warnOnce = (message: string, error: unknown): void => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    options.logger?.warn(message, { error, needs: 'list and patch on pods in the namespace' });
+  };
 
   const checkGrace = (d: Deployment): void => {
     if (graceChecked || options.requiredGrace === undefined) return;
@@ -154,7 +161,10 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Capaci
     async describe(): Promise<Capacity> {
       const d = await call<Deployment>(a, 'GET', path);
       checkGrace(d);
-      const pods = await readyPods(d);
+      const pods = await readyPods(d).catch((error: unknown) => {
+        warnOnce('worker pods could not be read: busy workers are not known to the policy', error);
+        return [];
+      });
       return {
         desired: d.spec?.replicas ?? 0,
         running: d.status?.readyReplicas ?? 0,
@@ -164,13 +174,18 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Capaci
     async setDesired(count: number): Promise<void> {
       const d = await call<Deployment>(a, 'GET', path);
       if (count < (d.spec?.replicas ?? 0)) {
-        // Mark every ready pod with its current load, so the ReplicaSet removes idle pods first.
-        for (const { name, pod, load } of await readyPods(d)) {
-          const cost = String(deletionCost(load));
-          if (!name || pod.metadata?.annotations?.[POD_DELETION_COST] === cost) continue;
-          await call(a, 'PATCH', `/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(name)}`, {
-            metadata: { annotations: { [POD_DELETION_COST]: cost } },
-          });
+        // Mark every ready pod with its current load, so the ReplicaSet removes idle pods first. Without access to
+        // the pods the scale-in still happens, as it would without this driver: the grace is what protects the work.
+        try {
+          for (const { name, pod, load } of await readyPods(d)) {
+            const cost = String(deletionCost(load));
+            if (!name || pod.metadata?.annotations?.[POD_DELETION_COST] === cost) continue;
+            await call(a, 'PATCH', `/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(name)}`, {
+              metadata: { annotations: { [POD_DELETION_COST]: cost } },
+            });
+          }
+        } catch (error) {
+          warnOnce('pod-deletion-cost not set: the ReplicaSet chooses the pods to remove without it', error);
         }
       }
       await call(a, 'PATCH', `${path}/scale`, { spec: { replicas: count } });

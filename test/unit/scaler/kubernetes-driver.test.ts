@@ -30,7 +30,7 @@ interface StandInPod {
  * A stand-in of the Kubernetes API for one Deployment and its pods: reads, merge-patches of the scale subresource
  * and of pod annotations. It only records what the driver asks; the choice of pods to delete is Kubernetes' own.
  */
-async function apiStandIn(pods: StandInPod[] = []) {
+async function apiStandIn(pods: StandInPod[] = [], podsForbidden = false) {
   let replicas = 2;
   const requests: string[] = [];
   const base = '/apis/apps/v1/namespaces/batch/deployments/ebbflow-worker';
@@ -58,6 +58,9 @@ async function apiStandIn(pods: StandInPod[] = []) {
       if (req.method === 'PATCH' && req.url === `${base}/scale`) {
         replicas = (JSON.parse(raw) as { spec: { replicas: number } }).spec.replicas;
         return json(200, { kind: 'Scale', spec: { replicas } });
+      }
+      if (podsForbidden && req.url?.startsWith('/api/v1/namespaces/batch/pods')) {
+        return json(403, { kind: 'Status', code: 403, reason: 'Forbidden' });
       }
       if (
         req.method === 'GET' &&
@@ -164,6 +167,26 @@ describe('Kubernetes driver', () => {
     await driver.setDesired(5);
     expect(pods[0]!.annotations).toEqual({});
     expect(api.requests.filter((r) => r.includes('/pods/'))).toEqual([]);
+  });
+
+  test('without access to the pods it still scales, without busy counts, and says what it needs once', async () => {
+    const api = await apiStandIn([], true);
+    servers.push(api.server);
+    const warnings: string[] = [];
+    const driver = createKubernetesDriver({
+      namespace: 'batch',
+      deployment: 'ebbflow-worker',
+      apiUrl: api.url,
+      logger: { warn: (message: string) => warnings.push(message) } as never,
+    });
+    expect(await driver.describe()).toEqual({ desired: 2, running: 1 });
+    expect(await driver.describe()).toEqual({ desired: 2, running: 1 });
+    await driver.setDesired(1);
+    expect(api.replicas()).toBe(1);
+    expect(warnings).toEqual([
+      'worker pods could not be read: busy workers are not known to the policy',
+      'pod-deletion-cost not set: the ReplicaSet chooses the pods to remove without it',
+    ]);
   });
 
   test('an unknown Deployment fails with the API’s answer', async () => {
