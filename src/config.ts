@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors';
 import { LOCAL_ACTIVITY_MAX_BYTES_LIMIT, RESIZE_DEFAULTS } from './common/image-variants';
+import { SCALING_POLICY_NAMES, type ScalingPolicyName } from './scaling/names';
 
 type Parser<T> = (raw: string) => T;
 
@@ -359,9 +360,9 @@ export const SETTINGS = {
     ),
     policy: setting(
       'EBBFLOW_SCALER_POLICY',
-      oneOf('ebbflow', 'aws-target-tracking'),
+      oneOf(...SCALING_POLICY_NAMES),
       'ebbflow',
-      'ebbflow, or aws-target-tracking to compare: AWS’s rules (a datapoint a minute, 3 to scale out, none at 0 tasks).',
+      'ebbflow, or another autoscaler’s rules to compare: aws-target-tracking, keda (temporal trigger), keda-sqs (SQS trigger).',
     ),
     pollInterval: setting(
       'EBBFLOW_SCALER_POLL_INTERVAL',

@@ -6,8 +6,8 @@ import type { Server } from 'node:http';
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { serveEndpoints } from '../http/endpoints';
-import type { ScalingDecision, ScalingSignals } from './policy';
-import type { LoggedDecision } from './scaler';
+import type { ScalingDecision, ScalingSignals } from '../scaling/policy';
+import type { LoggedDecision } from './types';
 
 export interface ScalerMetrics {
   registry: Registry;

@@ -5,25 +5,13 @@ import {
   type PolicySettings,
   type PolicyState,
   type ScalingDecision,
-  type ScalingSignals,
-} from '../../../src/scaler/policy';
+} from '../../../src/scaling/policy';
+import { signals } from './signals';
+import { SCALING_POLICY_NAMES } from '../../../src/scaling/names';
+import { createScalingPolicy } from '../../../src/scaling/policies';
 
 const S = 1000;
 const MIN = 60 * S;
-
-function signals(over: Partial<ScalingSignals>): ScalingSignals {
-  return {
-    now: 0,
-    queueVisible: 0,
-    queueInFlight: 0,
-    taskQueueBacklog: 0,
-    taskQueueBacklogAge: 0,
-    taskQueueAddRate: 0,
-    desired: 1,
-    running: 1,
-    ...over,
-  };
-}
 
 /** Feeds a backlog timeline through the policy, applying each decision at once (running = desired). */
 function replay(
@@ -232,5 +220,57 @@ describe('scaling policy: scale-in that would only slow the tail', () => {
     expect(fewer.decision.direction).toBe('in');
     expect(fewer.decision.desired).toBe(8);
     expect(fewer.decision.reason).toContain('kept at 8, one per waiting item');
+  });
+});
+
+describe('scale-in and running activities', () => {
+  test('short items that drained between polls: tasks running activities are kept', () => {
+    // Five tasks, nothing waiting, three of them in the middle of an activity: the scale-in stops at three.
+    const since = initialPolicyState(0);
+    const { decision } = decide(
+      signals({ now: 10 * MIN, desired: 5, running: 5, busyTasks: 3, runningActivities: 4 }),
+      zero,
+      since,
+    );
+    expect(decision.direction).toBe('in');
+    expect(decision.desired).toBe(3);
+    expect(decision.reason).toMatch(/kept at 3, the tasks running activities/);
+  });
+
+  test('every task busy: no scale-in at all, and the reason says so', () => {
+    const { decision } = decide(signals({ now: 10 * MIN, desired: 4, running: 4, busyTasks: 4 }), zero, {
+      recommendations: [],
+    });
+    expect(decision.direction).toBe('none');
+    expect(decision.desired).toBe(4);
+    expect(decision.reason).toMatch(/all 4 tasks are running activities/);
+  });
+
+  test('without a busy count (a driver that cannot tell) the scale-in goes to the backlog as before', () => {
+    const { decision } = decide(signals({ now: 10 * MIN, desired: 4, running: 4 }), zero, { recommendations: [] });
+    expect(decision.desired).toBe(0);
+  });
+});
+
+describe('missing task-queue statistics', () => {
+  test.each(SCALING_POLICY_NAMES)('%s keeps the fleet instead of reading them as an empty queue', (name) => {
+    const policy = createScalingPolicy(name, zero, { startedAt: 0 });
+    // Feed the policy long enough for every policy's own rules (AWS needs 15 datapoints) to want a scale-in.
+    let last: ScalingDecision | undefined;
+    for (let t = 0; t <= 20 * MIN; t += 5 * S) {
+      const out = policy.decide(signals({ now: t, desired: 3, running: 3, taskQueueStatsMissing: true }));
+      out.commit();
+      last = out.decision;
+      expect(out.decision.desired).toBe(3);
+    }
+    expect(last!.reason).toMatch(/statistics are missing/);
+  });
+
+  test('a scale-out on the ingress queue still goes through', () => {
+    const policy = createScalingPolicy('ebbflow', zero, { startedAt: 0 });
+    const out = policy.decide(
+      signals({ now: 0, queueVisible: 20, desired: 1, running: 1, taskQueueStatsMissing: true }),
+    );
+    expect(out.decision.desired).toBe(4);
   });
 });

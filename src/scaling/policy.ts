@@ -14,6 +14,8 @@
  * Flapping is prevented the way Kubernetes' HPA does it: a scale-in goes only down to the highest recommendation seen
  * during the scale-in cooldown, and no change of direction happens inside a cooldown. Nor does a scale-in go below one
  * task per waiting item: removing a task that would still find work saves no task-hours, it only lengthens the tail.
+ * Nor below the tasks that are running activities, where the driver can tell: the backlog counts only work that waits,
+ * so short items that drain between polls would otherwise read as an idle fleet while every task is busy.
  */
 
 /** How the policy behaves. Durations in milliseconds. */
@@ -63,6 +65,15 @@ export interface ScalingSignals {
   desired: number;
   /** Tasks actually running. */
   running: number;
+  /** Tasks running at least one activity; undefined when the driver cannot tell (ECS: task protection covers it). */
+  busyTasks?: number;
+  /** Activities running on the tasks, local ones included; undefined when the driver cannot tell. */
+  runningActivities?: number;
+  /**
+   * The Temporal task queue's statistics were missing from the server's answer: its backlog then reads 0 without being
+   * known, and no policy may scale in on it.
+   */
+  taskQueueStatsMissing?: boolean;
 }
 
 /** What the policy remembers between decisions. Start with {@link initialPolicyState}. */
@@ -185,15 +196,22 @@ export function decide(
       parts.push(`scale-in held: ${backlog} waiting keep all ${current} tasks busy`);
     } else {
       const stable = Math.max(...recommendations.map((r) => r.desired));
-      const floor = Math.max(stable, backlog);
+      const busy = signals.busyTasks ?? 0;
+      const floor = Math.max(stable, backlog, busy);
       if (floor >= current) {
-        parts.push(`scale-in held: ${stable} wanted within the last ${seconds(settings.scaleInCooldown)}`);
+        parts.push(
+          busy >= current && busy > stable
+            ? `scale-in held: all ${current} tasks are running activities`
+            : `scale-in held: ${stable} wanted within the last ${seconds(settings.scaleInCooldown)}`,
+        );
       } else {
         if (floor > wanted) {
           parts.push(
-            stable >= backlog
-              ? `kept at ${floor}, the highest of the last ${seconds(settings.scaleInCooldown)}`
-              : `kept at ${floor}, one per waiting item`,
+            busy === floor && busy > stable && busy > backlog
+              ? `kept at ${floor}, the tasks running activities`
+              : stable >= backlog
+                ? `kept at ${floor}, the highest of the last ${seconds(settings.scaleInCooldown)}`
+                : `kept at ${floor}, one per waiting item`,
           );
         }
         target = floor;
