@@ -587,7 +587,10 @@ export function loadConfig(
   return config;
 }
 
-/** A database URL with its password replaced by `***`; anything that is not a URL is returned as it is. */
+/**
+ * A database URL with its password replaced by `***`. Text that does not parse as a URL keeps its shape, with
+ * anything between `user:` and `@` hidden all the same (a mistyped URL still carries its password).
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -595,7 +598,7 @@ export function redactUrl(url: string): string {
     parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    return url.replace(/([^:/@\s]+:)[^@/\s]+@/, '$1***@');
   }
 }
 
