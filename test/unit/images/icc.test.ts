@@ -1,6 +1,6 @@
-import sharp from 'sharp';
 import { isSrgbProfile } from '../../../src/images/icc';
 import { CorruptImageError } from '../../../src/images/errors';
+import { embeddedProfile } from '../../fixtures/images';
 
 /** sRGB's transfer function, encoded (0–1) to linear. */
 const srgbToLinear = (v: number) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
@@ -78,14 +78,6 @@ function profile(options: {
   const icc = Buffer.concat([header, table, ...bodies]);
   icc.writeUInt32BE(icc.length, 0);
   return icc;
-}
-
-async function embeddedProfile(name: string): Promise<Buffer> {
-  const jpeg = await sharp(Buffer.alloc(8 * 8 * 3, 128), { raw: { width: 8, height: 8, channels: 3 } })
-    .withIccProfile(name)
-    .jpeg()
-    .toBuffer();
-  return (await sharp(jpeg).metadata()).icc!;
 }
 
 describe('isSrgbProfile', () => {
