@@ -349,6 +349,18 @@ export const SETTINGS = {
       '1000',
       'Rows upserted per transaction; each batch commits the checkpoint a resumed attempt starts from.',
     ),
+    maxLineBytes: setting(
+      'EBBFLOW_ETL_MAX_LINE_BYTES',
+      int(1024),
+      String(1024 * 1024),
+      'Longest line of a data file, in bytes; a longer one (a file without newlines) fails its source for good.',
+    ),
+    maxFileBytes: setting(
+      'EBBFLOW_ETL_MAX_FILE_BYTES',
+      int(1024),
+      String(16 * 1024 * 1024 * 1024),
+      'Largest data file once decompressed, in bytes; a larger one (a gzip bomb) fails its source for good.',
+    ),
   },
   scaler: {
     driver: setting(
@@ -504,6 +516,8 @@ export interface EbbflowConfig {
     retryInitialInterval: number;
     heartbeatTimeout: number;
     batchRows: number;
+    maxLineBytes: number;
+    maxFileBytes: number;
   };
   scaler: {
     driver: 'local' | 'ecs' | 'kubernetes';

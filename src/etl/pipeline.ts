@@ -6,7 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { topReasons, type EtlCheckpoint, type EtlLoadResult, type EtlSourceDefinition } from '../common/etl-types';
 import { EtlSchemaMismatchError } from './errors';
-import { listDataFiles, readLines } from './extract';
+import { listDataFiles, readLines, type ExtractLimits } from './extract';
 import { csvParser, jsonLinesParser, missingColumns, splitCsvLine, type LineParser, type Row } from './records';
 import { columnsOf, resolveLocation } from './sources';
 import type { Warehouse } from './warehouse';
@@ -21,6 +21,8 @@ export interface SourceEtlOptions {
   scope: string;
   attempt: number;
   batchRows: number;
+  /** Bounds on each data file once decompressed (EBBFLOW_ETL_MAX_LINE_BYTES, EBBFLOW_ETL_MAX_FILE_BYTES). */
+  limits: Omit<ExtractLimits, 'source'>;
   /** Called after every committed batch with the new checkpoint. */
   onProgress?: (checkpoint: EtlCheckpoint) => void;
   /** Checked between batches; throws to stop (cancellation). */
@@ -79,7 +81,7 @@ export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadRe
       batchStart = offset;
     };
 
-    for await (const line of readLines(s3, file)) {
+    for await (const line of readLines(s3, file, { ...options.limits, source: source.name })) {
       if (!parse) {
         const header = splitCsvLine(line) ?? [];
         const missing = missingColumns(columns, header);
