@@ -122,7 +122,7 @@ describe('ebbflow dev', () => {
       // The demo: photos drawn here, uploaded, followed to completion; the stack stays up afterwards.
       await eventually('the demo batch', async () => output.includes('The demo is done'), 180_000, 500);
       expect(output).toMatch(/4 photos processed into 12 variants in [\d.]+ s\./);
-      const batch = /processed\/\{thumbnail,medium,large\}\/(demo\/\d{8}T\d{6})\//.exec(output)?.[1];
+      const batch = /processed\/\{thumbnail,medium,large\}\/[^/\s]+\/(demo\/\d{8}T\d{6})\//.exec(output)?.[1];
       expect(batch).toBeDefined();
       const aws = createAwsClients({
         region: state.awsRegion!,
@@ -131,7 +131,10 @@ describe('ebbflow dev', () => {
       });
       for (const variant of ['thumbnail', 'medium', 'large']) {
         const listed = await aws.s3.send(
-          new ListObjectsV2Command({ Bucket: state.outputBucket, Prefix: `processed/${variant}/${batch}/` }),
+          new ListObjectsV2Command({
+            Bucket: state.outputBucket,
+            Prefix: `processed/${variant}/${state.inputBucket}/${batch}/`,
+          }),
         );
         expect(listed.KeyCount).toBe(4);
       }
