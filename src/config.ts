@@ -110,6 +110,12 @@ export const SETTINGS = {
       'info',
       'Least severe log level printed (JSON lines on stderr).',
     ),
+    metricsHost: setting(
+      'EBBFLOW_METRICS_HOST',
+      str,
+      undefined,
+      'Address the metrics endpoints of worker, bridge and scaler listen on (default all; ebbflow dev: 127.0.0.1).',
+    ),
   },
   temporal: {
     address: setting(
@@ -457,7 +463,7 @@ export const SETTINGS = {
 
 /** The resolved configuration: one object per group of SETTINGS. */
 export interface EbbflowConfig {
-  general: { stateDir: string; logLevel: 'debug' | 'info' | 'warn' | 'error' };
+  general: { stateDir: string; logLevel: 'debug' | 'info' | 'warn' | 'error'; metricsHost?: string };
   temporal: {
     address: string;
     namespace: string;
