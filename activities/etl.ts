@@ -1,7 +1,7 @@
 /**
  * Activities of the fan-out ETL: reading the sources file, and extracting, transforming and loading one source.
- * Permanent failures (bad sources file, schema mismatch, missing prefix, corrupt gzip) are raised non-retryable
- * with their error name as type; anything else is transient.
+ * Permanent failures (bad sources file, schema mismatch, missing prefix, corrupt gzip, a file or line beyond its
+ * limit) are raised non-retryable with their error name as type; anything else is transient.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -119,6 +119,7 @@ export function createEtlActivities(deps: ActivityDeps) {
           scope: input.scope,
           attempt: input.attempt,
           batchRows: deps.config.etl.batchRows,
+          limits: { maxLineBytes: deps.config.etl.maxLineBytes, maxFileBytes: deps.config.etl.maxFileBytes },
           resumeHint: input.resumeHint,
           onProgress: (checkpoint) => context.heartbeat(checkpoint),
           checkCancelled: () => {

@@ -111,6 +111,12 @@ export const SETTINGS = {
       'info',
       'Least severe log level printed (JSON lines on stderr).',
     ),
+    metricsHost: setting(
+      'EBBFLOW_METRICS_HOST',
+      str,
+      undefined,
+      'Address the metrics endpoints of worker, bridge and scaler listen on (default all; ebbflow dev: 127.0.0.1).',
+    ),
   },
   temporal: {
     address: setting(
@@ -350,6 +356,18 @@ export const SETTINGS = {
       '1000',
       'Rows upserted per transaction; each batch commits the checkpoint a resumed attempt starts from.',
     ),
+    maxLineBytes: setting(
+      'EBBFLOW_ETL_MAX_LINE_BYTES',
+      int(1024),
+      String(1024 * 1024),
+      'Longest line of a data file, in bytes; a longer one (a file without newlines) fails its source for good.',
+    ),
+    maxFileBytes: setting(
+      'EBBFLOW_ETL_MAX_FILE_BYTES',
+      int(1024),
+      String(16 * 1024 * 1024 * 1024),
+      'Largest data file once decompressed, in bytes; a larger one (a gzip bomb) fails its source for good.',
+    ),
   },
   scaler: {
     driver: setting(
@@ -526,7 +544,10 @@ export function loadConfig(
   return config;
 }
 
-/** A database URL with its password replaced by `***`; anything that is not a URL is returned as it is. */
+/**
+ * A database URL with its password replaced by `***`. Text that does not parse as a URL keeps its shape, with
+ * anything between `user:` and `@` hidden all the same (a mistyped URL still carries its password).
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -534,7 +555,7 @@ export function redactUrl(url: string): string {
     parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    return url.replace(/([^:/@\s]+:)[^@/\s]+@/, '$1***@');
   }
 }
 

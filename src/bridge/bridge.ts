@@ -517,7 +517,10 @@ export async function serveBridge(
 ): Promise<Server | undefined> {
   if (config.bridge.metricsPort === 0) return undefined;
   try {
-    const { server, url } = await serveBridgeEndpoints(config.bridge.metricsPort, bridge);
+    const { server, url } = await serveBridgeEndpoints(
+      { port: config.bridge.metricsPort, host: config.general.metricsHost },
+      bridge,
+    );
     logger.info('bridge endpoints listening', { metrics: `${url}/metrics`, health: `${url}/healthz` });
     return server;
   } catch (err) {

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { serveEndpoints } from '../http/endpoints';
+import { serveEndpoints, type ListenAddress } from '../http/endpoints';
 import type { BridgeStats } from './bridge';
 
 /** What the metrics read from a running bridge. */
@@ -78,7 +78,10 @@ export function createBridgeMetrics(bridge: BridgeObservable): Registry {
  * included: the bridge waits out an outage by design, and a restart would not help; alert on
  * `ebbflow_bridge_temporal_reachable` instead. The body says which state it is in.
  */
-export function serveBridgeEndpoints(port: number, bridge: BridgeObservable): Promise<{ server: Server; url: string }> {
+export function serveBridgeEndpoints(
+  port: ListenAddress,
+  bridge: BridgeObservable,
+): Promise<{ server: Server; url: string }> {
   const registry = createBridgeMetrics(bridge);
   return serveEndpoints(port, {
     '/metrics': async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),

@@ -178,6 +178,7 @@ export const ETL_ERROR_TYPES = {
   schemaMismatch: 'EtlSchemaMismatchError',
   missingSource: 'EtlMissingSourceError',
   corruptInput: 'EtlCorruptInputError',
+  inputTooLarge: 'EtlInputTooLargeError',
   invalidSources: 'EtlSourcesConfigError',
   toleranceExceeded: 'EtlToleranceExceededError',
   sourceFailed: 'EtlSourceFailedError',

@@ -88,7 +88,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         process.stdout.write(
           `\n${w.completed} photos processed into ${w.completed * 3} variants in ${seconds.toFixed(1)} s` +
             `${w.failed ? `, ${w.failed} failed (ebbflow dlq list)` : ''}.\n` +
-            `Outputs: s3://${state.outputBucket}/processed/{thumbnail,medium,large}/${batch}/\n` +
+            `Outputs: s3://${state.outputBucket}/processed/{thumbnail,medium,large}/${state.inputBucket}/${batch}/\n` +
             (state.temporalUiUrl
               ? `Runs in the UI: ${state.temporalUiUrl}/namespaces/${state.temporalNamespace}/workflows?query=${encodeURIComponent(query)}\n`
               : ''),

@@ -3,7 +3,7 @@
  * emulator. Used by `ebbflow dev` and by the integration tests' global setup, so both run the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, fchmodSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -130,7 +130,10 @@ export function startProcess(
   });
   if (options.logFile) {
     mkdirSync(path.dirname(options.logFile), { recursive: true });
-    const out = createWriteStream(options.logFile, { flags: 'a' });
+    // Logs can carry keys, URLs and errors with secrets in them: the owner's only, also when an earlier run left the
+    // file behind (an appending open keeps its old mode).
+    const out = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 });
+    out.once('open', (fd) => fchmodSync(fd, 0o600));
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
   } else {

@@ -1,15 +1,17 @@
 /**
  * Extract: lists a source's data files under its S3 prefix and streams their lines (JSON Lines) or records (CSV),
- * gunzipping on the way. Decoding
- * failures become EtlCorruptInputError (permanent); network failures stay plain errors (transient, retried).
+ * gunzipping on the way. Decoding failures become EtlCorruptInputError (permanent); network failures stay plain
+ * errors (transient, retried). The decompressed bytes are bounded (EBBFLOW_ETL_MAX_FILE_BYTES,
+ * EBBFLOW_ETL_MAX_LINE_BYTES): a gzip bomb or a file without newlines fails its source as EtlInputTooLargeError
+ * instead of filling the worker's memory.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { pipeline, Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { CsvError, parse } from 'csv-parse';
 import type { EtlSourceDefinition } from '../common/etl-types';
-import { EtlCorruptInputError, EtlMissingSourceError } from './errors';
+import { EtlCorruptInputError, EtlInputTooLargeError, EtlMissingSourceError } from './errors';
 
 const EXTENSIONS: Record<EtlSourceDefinition['format'], string[]> = {
   csv: ['.csv', '.csv.gz', '.tsv.gz'],
@@ -64,8 +66,62 @@ function isDecodeError(err: unknown): boolean {
   return ['Z_DATA_ERROR', 'Z_BUF_ERROR', 'ERR_INVALID_ARG_TYPE', 'Z_NEED_DICT'].includes(code);
 }
 
+export interface ExtractLimits {
+  source: string;
+  /** Longest line, in bytes, line ending excluded (EBBFLOW_ETL_MAX_LINE_BYTES). */
+  maxLineBytes: number;
+  /** Most bytes of the whole file (EBBFLOW_ETL_MAX_FILE_BYTES). */
+  maxFileBytes: number;
+}
+
+/**
+ * Passes `stream`'s bytes on, failing with EtlInputTooLargeError as soon as they exceed the file's limits; an error
+ * of `stream` itself comes out unchanged. Counts bytes, not characters: a newline byte never occurs inside a UTF-8
+ * sequence.
+ */
+export function limitExtract(stream: Readable, file: DataFile, limits: ExtractLimits): Readable {
+  const where = `source ${limits.source}: s3://${file.bucket}/${file.key}`;
+  let total = 0;
+  let line = 0;
+  let lines = 1;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > limits.maxFileBytes) {
+        return done(
+          new EtlInputTooLargeError(
+            `${where} holds more than ${limits.maxFileBytes} bytes once decompressed (EBBFLOW_ETL_MAX_FILE_BYTES); ` +
+              'split the export, or raise the limit if the file is meant to be this large',
+          ),
+        );
+      }
+      let from = 0;
+      for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, from)) {
+        line += at - from;
+        if (line > limits.maxLineBytes) break;
+        line = 0;
+        lines++;
+        from = at + 1;
+      }
+      if (line <= limits.maxLineBytes) line += chunk.length - from;
+      if (line > limits.maxLineBytes) {
+        return done(
+          new EtlInputTooLargeError(
+            `${where}: line ${lines} is longer than ${limits.maxLineBytes} bytes (EBBFLOW_ETL_MAX_LINE_BYTES); ` +
+              'is the file newline-delimited? Raise the limit if its records are meant to be this long',
+          ),
+        );
+      }
+      done(null, chunk);
+    },
+  });
+  stream.on('error', (err) => limiter.destroy(err));
+  limiter.on('error', () => stream.destroy());
+  return stream.pipe(limiter);
+}
+
 /** Streams the lines of one file (without line endings; a trailing empty line is dropped). */
-export async function* readLines(s3: S3Client, file: DataFile): AsyncGenerator<string> {
+export async function* readLines(s3: S3Client, file: DataFile, limits: ExtractLimits): AsyncGenerator<string> {
   const object = await s3.send(new GetObjectCommand({ Bucket: file.bucket, Key: file.key }));
   const body = object.Body as Readable | undefined;
   if (!body) throw new Error(`s3://${file.bucket}/${file.key}: empty response body`);
@@ -75,6 +131,7 @@ export async function* readLines(s3: S3Client, file: DataFile): AsyncGenerator<s
     body.on('error', (err) => gunzip.destroy(err));
     stream = body.pipe(gunzip);
   }
+  stream = limitExtract(stream, file, limits);
   const decoder = new StringDecoder('utf8');
   let rest = '';
   try {
@@ -109,10 +166,10 @@ export async function* readLines(s3: S3Client, file: DataFile): AsyncGenerator<s
  * Streams the records of one CSV file, its header first. Quoting follows RFC 4180, so a quoted field may hold commas,
  * quotes and line breaks; a quote left open at the end of the file is EtlCorruptInputError.
  */
-export async function* readCsvRecords(s3: S3Client, file: DataFile): AsyncGenerator<string[]> {
+export async function* readCsvRecords(s3: S3Client, file: DataFile, limits: ExtractLimits): AsyncGenerator<string[]> {
   const parser = parse({ relax_quotes: true, relax_column_count: true, skip_empty_lines: true });
   const lines = async function* (): AsyncGenerator<string> {
-    for await (const line of readLines(s3, file)) yield `${line}\n`;
+    for await (const line of readLines(s3, file, limits)) yield `${line}\n`;
   };
   // Destroying either end (an error, or the caller stopping early) closes the S3 body.
   pipeline(Readable.from(lines()), parser, () => undefined);

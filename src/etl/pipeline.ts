@@ -7,7 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { topReasons } from '../common/etl-ledger';
 import type { EtlCheckpoint, EtlLoadResult, EtlSourceDefinition } from '../common/etl-types';
 import { EtlSchemaMismatchError } from './errors';
-import { listDataFiles, readCsvRecords, readLines, type DataFile } from './extract';
+import { listDataFiles, readCsvRecords, readLines, type DataFile, type ExtractLimits } from './extract';
 import { csvParser, jsonLinesParser, missingColumns, type Parsed, type Row } from './records';
 import { columnsOf, resolveLocation, type ColumnSpec } from './sources';
 import type { Warehouse } from './warehouse';
@@ -22,6 +22,8 @@ export interface SourceEtlOptions {
   scope: string;
   attempt: number;
   batchRows: number;
+  /** Bounds on each data file once decompressed (EBBFLOW_ETL_MAX_LINE_BYTES, EBBFLOW_ETL_MAX_FILE_BYTES). */
+  limits: Omit<ExtractLimits, 'source'>;
   /** Called after every committed batch with the new checkpoint. */
   onProgress?: (checkpoint: EtlCheckpoint) => void;
   /** Checked between batches; throws to stop (cancellation). */
@@ -39,14 +41,15 @@ async function* parsedRecords(
   file: DataFile,
   source: EtlSourceDefinition,
   columns: readonly ColumnSpec[],
+  limits: ExtractLimits,
 ): AsyncGenerator<Parsed> {
   if (source.format === 'jsonl') {
     const parse = jsonLinesParser(columns);
-    for await (const line of readLines(s3, file)) if (line.trim() !== '') yield parse(line);
+    for await (const line of readLines(s3, file, limits)) if (line.trim() !== '') yield parse(line);
     return;
   }
   let parse: ((cells: readonly string[]) => Parsed) | undefined;
-  for await (const record of readCsvRecords(s3, file)) {
+  for await (const record of readCsvRecords(s3, file, limits)) {
     if (parse) {
       yield parse(record);
       continue;
@@ -113,7 +116,7 @@ export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadRe
       batchStart = offset;
     };
 
-    for await (const parsed of parsedRecords(s3, file, source, columns)) {
+    for await (const parsed of parsedRecords(s3, file, source, columns, { ...options.limits, source: source.name })) {
       offset++;
       if (offset <= skip) continue;
       totals.rowsRead++;

@@ -10,11 +10,15 @@ export interface EndpointReply {
 
 export type Endpoint = (url: URL) => EndpointReply | Promise<EndpointReply>;
 
-/** Listens on `port` (0: any free port) and answers GET on each path; anything else is a 404 listing the paths. */
+/** A port (0: any free one), alone or with the address to listen on (all interfaces when absent). */
+export type ListenAddress = number | { port: number; host?: string };
+
+/** Listens on `address` and answers GET on each path; anything else is a 404 listing the paths. */
 export async function serveEndpoints(
-  port: number,
+  address: ListenAddress,
   endpoints: Record<string, Endpoint>,
 ): Promise<{ server: Server; url: string }> {
+  const { port, host } = typeof address === 'number' ? { port: address, host: undefined } : address;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const endpoint = endpoints[url.pathname];
@@ -30,7 +34,8 @@ export async function serveEndpoints(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, resolve);
+    server.listen(port, host, resolve);
   });
-  return { server, url: `http://localhost:${(server.address() as AddressInfo).port}` };
+  const shown = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return { server, url: `http://${shown}:${(server.address() as AddressInfo).port}` };
 }

@@ -84,7 +84,7 @@ export async function startScaler(
       : undefined,
   });
   const { server, url }: { server: Server; url: string } = await serveScalerEndpoints(
-    config.scaler.metricsPort,
+    { port: config.scaler.metricsPort, host: config.general.metricsHost },
     metrics,
     () => scaler.decisions,
   );

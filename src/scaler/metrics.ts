@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { serveEndpoints } from '../http/endpoints';
+import { serveEndpoints, type ListenAddress } from '../http/endpoints';
 import type { ScalingDecision, ScalingSignals } from '../scaling/policy';
 import type { LoggedDecision } from './types';
 
@@ -70,7 +70,7 @@ export function createScalerMetrics(): ScalerMetrics {
 
 /** Serves GET /metrics (Prometheus), /decisions (JSON, newest first; ?changes=1 for changes only) and /healthz. */
 export function serveScalerEndpoints(
-  port: number,
+  port: ListenAddress,
   metrics: ScalerMetrics,
   decisions: () => readonly LoggedDecision[],
 ): Promise<{ server: Server; url: string }> {

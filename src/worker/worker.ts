@@ -80,12 +80,21 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   });
 }
 
+/** host:port for the SDK's Prometheus endpoint: all IPv4 interfaces unless a host is configured. */
+function bindAddress(host: string | undefined, port: number): string {
+  if (!host) return `0.0.0.0:${port}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Installs the SDK runtime once per process, with the Prometheus endpoint when a port is configured. */
 export function installRuntime(config: EbbflowConfig, logger: Logger): void {
   const port = config.worker.metricsPort;
   Runtime.install({
     telemetryOptions: {
-      metrics: port > 0 ? { prometheus: { bindAddress: `0.0.0.0:${port}`, useSecondsForDurations: true } } : undefined,
+      metrics:
+        port > 0
+          ? { prometheus: { bindAddress: bindAddress(config.general.metricsHost, port), useSecondsForDurations: true } }
+          : undefined,
     },
     logger: {
       log: (level, message, meta) => {

@@ -92,7 +92,7 @@ describe('the container image under docker compose', () => {
   }
 
   const expectedVariants = (keys: string[]) =>
-    keys.flatMap((key) => DEFAULT_VARIANTS.map((variant) => variantKey(variant.name, key))).sort();
+    keys.flatMap((key) => DEFAULT_VARIANTS.map((variant) => variantKey(variant.name, INPUT_BUCKET, key))).sort();
 
   async function allVariants(prefix: string, keys: string[], timeoutMs: number): Promise<void> {
     const expected = expectedVariants(keys);
@@ -158,7 +158,7 @@ describe('the container image under docker compose', () => {
     await allVariants('first', keys, 240_000);
     const [key] = keys;
     const variant = await aws.s3.send(
-      new GetObjectCommand({ Bucket: OUTPUT_BUCKET, Key: variantKey(DEFAULT_VARIANTS[0]!.name, key!) }),
+      new GetObjectCommand({ Bucket: OUTPUT_BUCKET, Key: variantKey(DEFAULT_VARIANTS[0]!.name, INPUT_BUCKET, key!) }),
     );
     expect(variant.ContentType).toMatch(/^image\//);
   });

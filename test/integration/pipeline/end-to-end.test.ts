@@ -118,7 +118,10 @@ describe('uploads to processed variants, end to end', () => {
       const [width, height] = sizes.get(path.basename(item.file))!;
       for (const variant of DEFAULT_VARIANTS) {
         const object = await pipeline.aws.s3.send(
-          new GetObjectCommand({ Bucket: pipeline.resources.outputBucket, Key: variantKey(variant.name, item.key) }),
+          new GetObjectCommand({
+            Bucket: pipeline.resources.outputBucket,
+            Key: variantKey(variant.name, pipeline.resources.inputBucket, item.key),
+          }),
         );
         const meta = await sharp(Buffer.from(await object.Body!.transformToByteArray())).metadata();
         expect([meta.format, meta.width, meta.height]).toEqual([

@@ -76,7 +76,7 @@ describe('ebbflow worker with the bridge inside', () => {
           await pipeline.aws.s3.send(
             new HeadObjectCommand({
               Bucket: pipeline.resources.outputBucket,
-              Key: variantKey(variant.name, item.key),
+              Key: variantKey(variant.name, pipeline.resources.inputBucket, item.key),
             }),
           );
         }
