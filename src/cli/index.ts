@@ -1,6 +1,7 @@
 /** The `ebbflow` command-line program. Each group of commands registers itself from its own file. */
 import { Command } from 'commander';
 import { version } from '../../package.json';
+import { registerBackfillCommands } from './backfill';
 import { registerBridgeCommands } from './bridge';
 import { registerDlqCommands } from './dlq';
 import { registerDevCommands } from './dev';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerScalerCommands(program);
   registerSimulateCommands(program);
   registerBridgeCommands(program);
+  registerBackfillCommands(program);
   registerDlqCommands(program);
   registerEtlCommands(program);
   return program;
