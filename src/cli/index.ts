@@ -8,6 +8,7 @@ import { registerDevCommands } from './dev';
 import { registerEtlCommands } from './etl';
 import { registerPipelineCommands } from './pipeline';
 import { registerReportCommands } from './reports';
+import { registerRunsCommands } from './runs';
 import { registerScalerCommands } from './scaler';
 import { registerSimulateCommands } from './simulate';
 import { registerWorkerCommands } from './worker';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerBackfillCommands(program);
   registerDlqCommands(program);
   registerEtlCommands(program);
+  registerRunsCommands(program);
   return program;
 }
 

@@ -2,9 +2,7 @@
  * `ebbflow backfill` as a person runs it (the built CLI) against the dev server and the emulator: 5,000 objects with
  * the process killed half-way and run again, and a few real images processed end to end next to the bridge.
  */
-import { execFile, spawn } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
@@ -16,12 +14,9 @@ import { forEachConcurrently } from '../../../src/ops/rate-limit';
 import { connectClient } from '../../../src/temporal/connection';
 import { createWorker } from '../../../src/worker/worker';
 import { goodImages } from '../../fixtures/images';
+import { CLI, ROOT, runCli, type CliResult } from '../../support/cli';
 import { createTestPipeline, eventually, testConfig, uniqueName, type TestPipeline } from '../../support/stack';
 import { queueDepth } from '../bridge/support';
-
-const ROOT = path.resolve(__dirname, '../../..');
-const CLI = path.join(ROOT, 'bin/ebbflow.js');
-const run = promisify(execFile);
 
 let client: Client;
 
@@ -33,8 +28,10 @@ afterAll(async () => {
   await client?.connection.close();
 });
 
-async function ebbflow(env: Record<string, string>, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+async function ebbflow(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  const result = await runCli(env, ...args);
+  if (result.code !== 0) throw new Error(`ebbflow ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result;
 }
 
 /** `started 12, already done 3, skipped 1, failed 0` from the summary line. */
