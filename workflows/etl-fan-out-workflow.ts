@@ -13,6 +13,7 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  defineUpdate,
   executeChild,
   proxyActivities,
   setHandler,
@@ -26,8 +27,12 @@ import {
   ETL_DEFAULTS,
   ETL_ERROR_TYPES,
   ETL_QUERY_LEDGER,
+  ETL_UPDATE_SET,
+  etlSetProblem,
   expandEntry,
-  toleranceVerdict,
+  toleranceExceeded,
+  type EtlControls,
+  type EtlSetRequest,
   type EtlCarriedState,
   type EtlFanOutInput,
   type EtlFanOutResult,
@@ -40,6 +45,8 @@ import { etlSourceWorkflow } from './etl-source-workflow';
 type Activities = ReturnType<typeof createActivities>;
 
 export const etlLedgerQuery = defineQuery<EtlLedger>(ETL_QUERY_LEDGER);
+/** Changes parallelism and failure tolerance of a running fan-out; answered with the settings now in force. */
+export const etlSetUpdate = defineUpdate<EtlControls, [EtlSetRequest]>(ETL_UPDATE_SET);
 
 const { resolveEtlSources } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -60,14 +67,19 @@ function failureOf(err: unknown): { type: string; message: string; attempts?: nu
 
 export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOutResult> {
   const info = workflowInfo();
-  const parallelism = Math.max(1, input.parallelism ?? ETL_DEFAULTS.parallelism);
-  const tolerated = input.toleratedFailurePercent ?? ETL_DEFAULTS.toleratedFailurePercent;
+  let parallelism = Math.max(1, input.parallelism ?? ETL_DEFAULTS.parallelism);
+  let toleratedCount = input.toleratedFailureCount;
+  let percentGiven = input.toleratedFailurePercent !== undefined;
+  // Given only a count of tolerated failures, a run is not also held to the default percentage.
+  let tolerated =
+    input.toleratedFailurePercent ?? (toleratedCount === undefined ? ETL_DEFAULTS.toleratedFailurePercent : 100);
   const maxAttempts = Math.max(1, input.maxAttempts ?? ETL_DEFAULTS.maxAttempts);
   const eventBudget = input.continueAsNewAfterEvents ?? ETL_DEFAULTS.continueAsNewAfterEvents;
 
   const settings: EtlRunSettings = {
     parallelism,
     toleratedFailurePercent: tolerated,
+    ...(toleratedCount === undefined ? {} : { toleratedFailureCount: toleratedCount }),
     maxAttempts,
     retryInitialIntervalMs: input.retryInitialIntervalMs,
     heartbeatTimeoutMs: input.heartbeatTimeoutMs,
@@ -94,6 +106,30 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
   });
   // Registered first, so the query answers (with no sources yet) while the sources file is being read.
   setHandler(etlLedgerQuery, ledger);
+  // A lower parallelism lets the children in flight finish and starts no more until fewer run than it allows.
+  setHandler(
+    etlSetUpdate,
+    (request) => {
+      if (request.parallelism !== undefined) parallelism = request.parallelism;
+      if (request.toleratedFailureCount !== undefined) toleratedCount = request.toleratedFailureCount;
+      if (request.toleratedFailurePercent !== undefined) {
+        tolerated = request.toleratedFailurePercent;
+        percentGiven = true;
+      } else if (request.toleratedFailureCount !== undefined && !percentGiven) tolerated = 100;
+      Object.assign(settings, {
+        parallelism,
+        toleratedFailurePercent: tolerated,
+        toleratedFailureCount: toleratedCount,
+      });
+      return { parallelism, toleratedFailurePercent: tolerated, toleratedFailureCount: toleratedCount };
+    },
+    {
+      validator: (request) => {
+        const problem = etlSetProblem(request);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
 
   let carried: EtlCarriedState;
   if (input.carried) carried = input.carried;
@@ -183,13 +219,20 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
   if (next < entries.length) {
     await continueAsNew<typeof etlFanOutWorkflow>({
       ...input,
+      // What an update changed holds for the rest of the chain.
+      parallelism,
+      toleratedFailurePercent: tolerated,
+      ...(toleratedCount === undefined ? {} : { toleratedFailureCount: toleratedCount }),
       carried: { ...carried, ledger: entries.map(compactEntry), next, continuedRuns: carried.continuedRuns + 1 },
     });
   }
 
   const final = ledger();
   const failed = entries.filter((e) => e.status === 'failed');
-  const verdict = toleranceVerdict(failed.length, entries.length, tolerated);
+  const verdict = toleranceExceeded(failed.length, entries.length, {
+    toleratedFailurePercent: tolerated,
+    toleratedFailureCount: toleratedCount,
+  });
   const result: EtlFanOutResult = {
     ...final,
     status: verdict.exceeded ? 'failed' : 'succeeded',
@@ -204,7 +247,7 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
     throw ApplicationFailure.create({
       type: ETL_ERROR_TYPES.toleranceExceeded,
       nonRetryable: true,
-      message: `${failed.length} of ${entries.length} sources failed (${verdict.failedPercent.toFixed(1)}% > tolerated ${tolerated}%): ${shown}`,
+      message: `${failed.length} of ${entries.length} sources failed (${verdict.failedPercent.toFixed(1)}% > tolerated ${tolerated}%${toleratedCount === undefined ? '' : ` or more than ${toleratedCount}`}): ${shown}`,
       details: [result],
     });
   }

@@ -5,9 +5,12 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import {
   ETL_QUERY_LEDGER,
+  ETL_UPDATE_SET,
+  type EtlControls,
   type EtlFanOutInput,
   type EtlFanOutResult,
   type EtlLedger,
+  type EtlSetRequest,
   type EtlSourcesRef,
 } from '../common/etl-types';
 
@@ -116,4 +119,14 @@ export async function redriveFailedSources(
     workflowId: options.workflowId ?? `${originalId}-redrive-${Date.now().toString(36)}`,
   });
   return { workflowId, sources: failed };
+}
+
+/**
+ * Changes a running fan-out's parallelism and failure tolerance through its `etlSet` update; resolves with the
+ * settings it now obeys. Thrown by the server when the run is not running, by the update when a value is invalid.
+ */
+export async function setEtlControls(client: Client, workflowId: string, request: EtlSetRequest): Promise<EtlControls> {
+  return client.workflow.getHandle(workflowId).executeUpdate<EtlControls, [EtlSetRequest]>(ETL_UPDATE_SET, {
+    args: [request],
+  });
 }
