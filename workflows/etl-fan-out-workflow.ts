@@ -15,6 +15,8 @@ import {
   defineQuery,
   defineUpdate,
   executeChild,
+  log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -51,6 +53,11 @@ export const etlSetUpdate = defineUpdate<EtlControls, [EtlSetRequest]>(ETL_UPDAT
 const { resolveEtlSources } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ETL_ERROR_TYPES.invalidSources] },
+});
+
+const { writeEtlLedger } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5, initialInterval: '1 second', backoffCoefficient: 2 },
 });
 
 /** Reads what a failed child reports: its error type, message, attempts and earlier failures. */
@@ -227,12 +234,28 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
     });
   }
 
-  const final = ledger();
   const failed = entries.filter((e) => e.status === 'failed');
   const verdict = toleranceExceeded(failed.length, entries.length, {
     toleratedFailurePercent: tolerated,
     toleratedFailureCount: toleratedCount,
   });
+  // Runs recorded before the ledger went to S3 replay without this step.
+  let ledgerUrl: string | undefined;
+  if (patched('etl-ledger-to-s3')) {
+    try {
+      ({ url: ledgerUrl } = await writeEtlLedger({
+        workflowId: info.workflowId,
+        date,
+        status: verdict.exceeded ? 'failed' : 'succeeded',
+        configKey,
+        ledger: entries.map(compactEntry),
+      }));
+    } catch (err) {
+      // The ledger is still in the result; a missing copy in S3 does not fail the run.
+      log.warn('could not write the ledger to S3', { error: String(err) });
+    }
+  }
+  const final = { ...ledger(), ...(ledgerUrl ? { ledgerUrl } : {}) };
   const result: EtlFanOutResult = {
     ...final,
     status: verdict.exceeded ? 'failed' : 'succeeded',

@@ -54,7 +54,8 @@ async function sourcesKey(config: EbbflowConfig, ref: string): Promise<string> {
 
 function outcomeText(view: RunView): string | undefined {
   if (!view.outcome) return undefined;
-  return view.outcome.status === 'succeeded' ? '✔ succeeded' : `✘ failed: ${view.outcome.message ?? ''}`;
+  const text = view.outcome.status === 'succeeded' ? '✔ succeeded' : `✘ failed: ${view.outcome.message ?? ''}`;
+  return view.ledger.ledgerUrl ? `${text}\nledger: ${view.ledger.ledgerUrl}` : text;
 }
 
 /** Prints the ledger, redrawing it in place on a terminal until the run closes. */

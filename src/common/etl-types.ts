@@ -105,6 +105,8 @@ export interface EtlLedger {
   /** The run's settings, so a redrive can repeat them. */
   settings: EtlRunSettings;
   entries: EtlLedgerEntry[];
+  /** Where the final ledger was written as JSON Lines (`s3://<bucket>/etl/<run>/ledger.jsonl`), once the run ended. */
+  ledgerUrl?: string;
 }
 
 export type EtlRunSettings = Pick<

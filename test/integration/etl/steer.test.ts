@@ -2,7 +2,7 @@
  * Steering a running fan-out with `ebbflow etl set`: a lower parallelism is obeyed, judged from the child start and
  * close times in the run's own history.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { temporal } from '@temporalio/proto';
 import { stringify as toYaml } from 'yaml';
 import { ETL_QUERY_LEDGER, type EtlLedger } from '../../../src/common/etl-types';
@@ -100,6 +100,23 @@ describe('etl set', () => {
     open();
     const result = (await handle.result()) as { status: string; counts: { succeeded: number } };
     expect(result).toMatchObject({ status: 'succeeded', counts: { succeeded: 12 } });
+
+    // The final ledger is in S3 as JSON Lines, one line per source, and etl status links it.
+    const ledgerKey = `etl/${id}/ledger.jsonl`;
+    const object = await h.pipeline.aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: ledgerKey }));
+    const lines = (await object.Body!.transformToString())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(12);
+    expect(lines.map((l) => l.name)).toEqual(sources.map((s) => s.name));
+    expect(
+      lines.every(
+        (l) => l.run === id && l.status === 'succeeded' && l.runStatus === 'succeeded' && l.rowsWritten === 2,
+      ),
+    ).toBe(true);
+    const status = await runCli(h.pipeline.env, 'etl', 'status', id, '--once');
+    expect(status.stdout).toContain(`ledger: s3://${bucket}/${ledgerKey}`);
 
     const events = (await handle.fetchHistory()).events ?? [];
     const accepted = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
