@@ -10,10 +10,11 @@ import type { Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import type { EbbflowConfig } from '../config';
+import { etlSetProblem, type EtlSetRequest } from '../common/etl-controls';
 import type { EtlFanOutInput } from '../common/etl-types';
 import { generateSampleSources, type EtlFault } from '../etl/generate';
 import { renderLedger } from '../etl/ledger-view';
-import { readEtlRun, redriveFailedSources, startEtlRun, type RunView } from '../etl/runs';
+import { readEtlRun, redriveFailedSources, setEtlControls, startEtlRun, type RunView } from '../etl/runs';
 import { parseSourcesFile } from '../etl/sources';
 import { sleep } from '../async';
 import { connectClient } from '../temporal/connection';
@@ -45,7 +46,8 @@ async function sourcesKey(config: EbbflowConfig, ref: string): Promise<string> {
 
 function outcomeText(view: RunView): string | undefined {
   if (!view.outcome) return undefined;
-  return view.outcome.status === 'succeeded' ? '✔ succeeded' : `✘ failed: ${view.outcome.message ?? ''}`;
+  const text = view.outcome.status === 'succeeded' ? '✔ succeeded' : `✘ failed: ${view.outcome.message ?? ''}`;
+  return view.ledger.ledgerUrl ? `${text}\nledger: ${view.ledger.ledgerUrl}` : text;
 }
 
 /** Prints the ledger, redrawing it in place on a terminal until the run closes. */
@@ -174,6 +176,58 @@ export function registerEtlCommands(program: Command): void {
           exitFor(await watch(client, run, { follow: !opts.once, all: opts.all }));
         });
       }),
+    );
+
+  etl
+    .command('set')
+    .description('Change the parallelism and failure tolerance of a running fan-out; it obeys from its next launch')
+    .argument('<run>', 'workflow id of the running run')
+    .option('--parallelism <n>', 'most sources in flight from now on (lowering it lets those in flight finish)', Number)
+    .option('--tolerated-failure-percent <p>', 'the run fails only when more than this share of sources fails', Number)
+    .option('--tolerated-failure-count <n>', 'the run fails only when more than this many sources fail', Number)
+    .option('--json', 'print the settings now in force as JSON')
+    .action(
+      action(
+        async (
+          run: string,
+          opts: {
+            parallelism?: number;
+            toleratedFailurePercent?: number;
+            toleratedFailureCount?: number;
+            json?: boolean;
+          },
+        ) => {
+          const request: EtlSetRequest = {
+            ...(opts.parallelism === undefined ? {} : { parallelism: opts.parallelism }),
+            ...(opts.toleratedFailurePercent === undefined
+              ? {}
+              : { toleratedFailurePercent: opts.toleratedFailurePercent }),
+            ...(opts.toleratedFailureCount === undefined ? {} : { toleratedFailureCount: opts.toleratedFailureCount }),
+          };
+          const problem = etlSetProblem(request);
+          if (problem) throw new UsageError(`etl set: ${problem.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`);
+          const { config } = cliContext('etl');
+          await withClient(config, async (client) => {
+            let now;
+            try {
+              now = await setEtlControls(client, run, request);
+            } catch (err) {
+              const e = err as Error & { cause?: Error };
+              throw new UsageError(`etl set ${run}: ${e.cause?.message ?? e.message}`);
+            }
+            if (opts.json) {
+              process.stdout.write(`${JSON.stringify(now)}\n`);
+              return;
+            }
+            const count =
+              now.toleratedFailureCount === undefined ? '' : ` or more than ${now.toleratedFailureCount} sources`;
+            process.stdout.write(
+              `${run} now runs at most ${now.parallelism} sources at once and fails when more than ` +
+                `${now.toleratedFailurePercent}% of its sources${count} fail.\n`,
+            );
+          });
+        },
+      ),
     );
 
   etl

@@ -1,12 +1,14 @@
 /** The `ebbflow` command-line program. Each group of commands registers itself from its own file. */
 import { Command } from 'commander';
 import { version } from '../../package.json';
+import { registerBackfillCommands } from './backfill';
 import { registerBridgeCommands } from './bridge';
 import { registerDlqCommands } from './dlq';
 import { registerDevCommands } from './dev';
 import { registerEtlCommands } from './etl';
 import { registerPipelineCommands } from './pipeline';
 import { registerReportCommands } from './reports';
+import { registerRunsCommands } from './runs';
 import { registerScalerCommands } from './scaler';
 import { registerSimulateCommands } from './simulate';
 import { registerWorkerCommands } from './worker';
@@ -26,8 +28,10 @@ export function buildProgram(): Command {
   registerScalerCommands(program);
   registerSimulateCommands(program);
   registerBridgeCommands(program);
+  registerBackfillCommands(program);
   registerDlqCommands(program);
   registerEtlCommands(program);
+  registerRunsCommands(program);
   return program;
 }
 

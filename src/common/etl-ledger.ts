@@ -1,5 +1,5 @@
 /** Arithmetic over the ETL ledger: status counts, the failure-tolerance verdict, the most frequent reasons. Pure. */
-import type { EtlLedgerEntry, EtlSourceStatus } from './etl-types';
+import { ETL_DEFAULTS, type EtlLedgerEntry, type EtlSourceStatus } from './etl-types';
 
 export function countStatuses(entries: readonly EtlLedgerEntry[]): Record<EtlSourceStatus, number> {
   const counts: Record<EtlSourceStatus, number> = { pending: 0, running: 0, succeeded: 0, failed: 0 };
@@ -15,6 +15,21 @@ export function toleranceVerdict(
 ): { failedPercent: number; exceeded: boolean } {
   const failedPercent = total === 0 ? 0 : (failed / total) * 100;
   return { failedPercent, exceeded: failedPercent > toleratedPercent + 1e-9 };
+}
+
+/** Whether the failed sources exceed the tolerated percentage or count (see EtlFanOutInput.toleratedFailureCount). */
+export function toleranceExceeded(
+  failed: number,
+  total: number,
+  limits: { toleratedFailurePercent?: number; toleratedFailureCount?: number },
+): { failedPercent: number; exceeded: boolean } {
+  const verdict = toleranceVerdict(
+    failed,
+    total,
+    limits.toleratedFailurePercent ?? ETL_DEFAULTS.toleratedFailurePercent,
+  );
+  const overCount = limits.toleratedFailureCount !== undefined && failed > limits.toleratedFailureCount;
+  return { failedPercent: verdict.failedPercent, exceeded: verdict.exceeded || overCount };
 }
 
 /** Keeps the `limit` most frequent reasons. */

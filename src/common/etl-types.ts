@@ -32,6 +32,11 @@ export interface EtlFanOutInput {
   parallelism?: number;
   /** Run fails only when the failed share of sources exceeds this percentage. @defaultValue 0 */
   toleratedFailurePercent?: number;
+  /**
+   * Run fails only when more sources than this fail. With both limits the run fails when either is exceeded; with
+   * only this one, the percentage does not apply. @defaultValue none
+   */
+  toleratedFailureCount?: number;
   /** Attempts per source before it counts as failed. @defaultValue 3 */
   maxAttempts?: number;
   /** Business date (YYYY-MM-DD) loaded by this run; default: the run's start date (UTC). */
@@ -100,12 +105,15 @@ export interface EtlLedger {
   /** The run's settings, so a redrive can repeat them. */
   settings: EtlRunSettings;
   entries: EtlLedgerEntry[];
+  /** Where the final ledger was written as JSON Lines (`s3://<bucket>/etl/<run>/ledger.jsonl`), once the run ended. */
+  ledgerUrl?: string;
 }
 
 export type EtlRunSettings = Pick<
   EtlFanOutInput,
   | 'parallelism'
   | 'toleratedFailurePercent'
+  | 'toleratedFailureCount'
   | 'maxAttempts'
   | 'retryInitialIntervalMs'
   | 'heartbeatTimeoutMs'

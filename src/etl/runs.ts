@@ -10,6 +10,7 @@ import {
   type EtlLedger,
   type EtlSourcesRef,
 } from '../common/etl-types';
+import { ETL_UPDATE_SET, type EtlControls, type EtlSetRequest } from '../common/etl-controls';
 
 /** Workflow type names, as registered by the worker. */
 const ETL_WORKFLOW = 'etlFanOutWorkflow';
@@ -116,4 +117,14 @@ export async function redriveFailedSources(
     workflowId: options.workflowId ?? `${originalId}-redrive-${Date.now().toString(36)}`,
   });
   return { workflowId, sources: failed };
+}
+
+/**
+ * Changes a running fan-out's parallelism and failure tolerance through its `etlSet` update; resolves with the
+ * settings it now obeys. Thrown by the server when the run is not running, by the update when a value is invalid.
+ */
+export async function setEtlControls(client: Client, workflowId: string, request: EtlSetRequest): Promise<EtlControls> {
+  return client.workflow.getHandle(workflowId).executeUpdate<EtlControls, [EtlSetRequest]>(ETL_UPDATE_SET, {
+    args: [request],
+  });
 }

@@ -6,7 +6,8 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../errors';
 import { forEachConcurrently } from '../async';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic']);
+/** File name endings taken for images: by `submit` from folders, by `backfill` from a bucket by default. */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic']);
 const CONTENT_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
