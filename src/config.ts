@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors';
 import { LOCAL_ACTIVITY_MAX_BYTES_LIMIT, RESIZE_DEFAULTS } from './common/image-variants';
-import { SCALING_POLICY_NAMES, type ScalingPolicyName } from './scaling/names';
+import { SCALING_POLICY_NAMES } from './scaling/names';
 
 type Parser<T> = (raw: string) => T;
 

@@ -23,7 +23,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { ETL_UPDATE_SET, etlSetProblem, type EtlControls, type EtlSetRequest } from '../src/common/etl-controls';
-import { countStatuses, toleranceExceeded, toleranceVerdict } from '../src/common/etl-ledger';
+import { countStatuses, toleranceExceeded } from '../src/common/etl-ledger';
 import { compactEntry, expandEntry } from '../src/common/etl-ledger-codec';
 import {
   ETL_DEFAULTS,
