@@ -32,7 +32,7 @@ const PYTHON_PACKAGES = {
 /** Debian packages, by purpose (installed only when running as root, as in CI; otherwise a message says what to do). */
 const DEBIAN_PACKAGES = {
   test: { postgresql: '/usr/lib/postgresql', 'poppler-utils': '/usr/bin/pdftoppm' },
-  bench: { 'poppler-utils': '/usr/bin/pdftoppm' },
+  bench: { postgresql: '/usr/lib/postgresql', 'poppler-utils': '/usr/bin/pdftoppm' },
 };
 
 function log(msg) {

@@ -124,6 +124,7 @@ export function generateDay(
       items.push({
         order_id: id,
         line,
+        placed_at: placedAt,
         product_id: product.id,
         quantity,
         unit_price_cents: product.unit_price_cents,
@@ -186,7 +187,7 @@ export async function writeDays(db: Kysely<SalesDatabase>, days: GeneratedDay[],
       trx,
       'sales_order_items',
       days.flatMap((d) => d.items),
-      5,
+      6,
     );
   });
 }

@@ -1,14 +1,15 @@
 /**
- * A throw-away PostgreSQL server for tests: Debian's postgresql, a temporary data folder and a free local port.
- * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
+ * A throw-away PostgreSQL server for tests and benchmarks: Debian's postgresql, a temporary data folder and a free
+ * local port, durability off (`fsync=off`). PostgreSQL refuses to run as root, so as root the server runs as the
+ * `postgres` user.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/dev/processes';
+import { freePort } from '../dev/processes';
 
-export interface TestPostgres {
+export interface ScratchPostgres {
   url: string;
   port: number;
   stop(): Promise<void>;
@@ -22,7 +23,7 @@ function pgBinDir(): string {
   return path.join(base, version!, 'bin');
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startScratchPostgres(): Promise<ScratchPostgres> {
   const bin = pgBinDir();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-pg-'));
   chmodSync(dir, 0o755);
