@@ -51,7 +51,7 @@ describe.each(['sqlite', 'postgres'])('sales queries on %s', (kind) => {
       url = pg.url;
     }
     database = openDatabase<SalesDatabase>(url);
-    expect(await migrateSalesDatabase(database.db)).toEqual(['0001-sales-tables']);
+    expect(await migrateSalesDatabase(database.db)).toEqual(['0001-sales-tables', '0002-report-day-indexes']);
     expect(await migrateSalesDatabase(database.db)).toEqual([]);
     await seedSalesData(database.db, { days: 14, endDate: '2026-03-10', baseOrdersPerDay: 150, seed: 3 });
   });
