@@ -6,7 +6,7 @@
  * instead of filling the worker's memory.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { CsvError, parse } from 'csv-parse';
@@ -120,8 +120,12 @@ export function limitExtract(stream: Readable, file: DataFile, limits: ExtractLi
   return stream.pipe(limiter);
 }
 
-/** Streams the lines of one file (without line endings; a trailing empty line is dropped). */
-export async function* readLines(s3: S3Client, file: DataFile, limits: ExtractLimits): AsyncGenerator<string> {
+/** The decompressed bytes of one file, bounded by `limits`; the caller destroys `body` when it is done. */
+async function openFile(
+  s3: S3Client,
+  file: DataFile,
+  limits: ExtractLimits,
+): Promise<{ body: Readable; stream: Readable }> {
   const object = await s3.send(new GetObjectCommand({ Bucket: file.bucket, Key: file.key }));
   const body = object.Body as Readable | undefined;
   if (!body) throw new Error(`s3://${file.bucket}/${file.key}: empty response body`);
@@ -131,7 +135,23 @@ export async function* readLines(s3: S3Client, file: DataFile, limits: ExtractLi
     body.on('error', (err) => gunzip.destroy(err));
     stream = body.pipe(gunzip);
   }
-  stream = limitExtract(stream, file, limits);
+  return { body, stream: limitExtract(stream, file, limits) };
+}
+
+/** A gzip decoding failure as the permanent error it is; anything else unchanged. */
+function classifyReadError(file: DataFile, err: unknown): unknown {
+  if (file.gzip && isDecodeError(err)) {
+    return new EtlCorruptInputError(
+      `s3://${file.bucket}/${file.key} is not valid gzip (${(err as Error).message}); re-export the file`,
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+/** Streams the lines of one file (without line endings; a trailing empty line is dropped). */
+export async function* readLines(s3: S3Client, file: DataFile, limits: ExtractLimits): AsyncGenerator<string> {
+  const { body, stream } = await openFile(s3, file, limits);
   const decoder = new StringDecoder('utf8');
   let rest = '';
   try {
@@ -148,13 +168,7 @@ export async function* readLines(s3: S3Client, file: DataFile, limits: ExtractLi
       rest = rest.slice(from);
     }
   } catch (err) {
-    if (file.gzip && isDecodeError(err)) {
-      throw new EtlCorruptInputError(
-        `s3://${file.bucket}/${file.key} is not valid gzip (${(err as Error).message}); re-export the file`,
-        { cause: err },
-      );
-    }
-    throw err;
+    throw classifyReadError(file, err);
   } finally {
     body.destroy();
   }
@@ -164,15 +178,14 @@ export async function* readLines(s3: S3Client, file: DataFile, limits: ExtractLi
 
 /**
  * Streams the records of one CSV file, its header first. Quoting follows RFC 4180, so a quoted field may hold commas,
- * quotes and line breaks; a quote left open at the end of the file is EtlCorruptInputError.
+ * quotes and line breaks; a quote left open at the end of the file is EtlCorruptInputError. The parser reads the
+ * decompressed bytes as they come, not line by line.
  */
 export async function* readCsvRecords(s3: S3Client, file: DataFile, limits: ExtractLimits): AsyncGenerator<string[]> {
+  const { body, stream } = await openFile(s3, file, limits);
   const parser = parse({ relax_quotes: true, relax_column_count: true, skip_empty_lines: true });
-  const lines = async function* (): AsyncGenerator<string> {
-    for await (const line of readLines(s3, file, limits)) yield `${line}\n`;
-  };
-  // Destroying either end (an error, or the caller stopping early) closes the S3 body.
-  pipeline(Readable.from(lines()), parser, () => undefined);
+  // An error on either side (a limit, bad gzip, the caller stopping early) ends both.
+  pipeline(stream, parser, () => undefined);
   try {
     for await (const record of parser) yield record as string[];
   } catch (err) {
@@ -182,8 +195,9 @@ export async function* readCsvRecords(s3: S3Client, file: DataFile, limits: Extr
         { cause: err },
       );
     }
-    throw err;
+    throw classifyReadError(file, err);
   } finally {
     parser.destroy();
+    body.destroy();
   }
 }

@@ -8,7 +8,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createAwsClients } from '../../../src/aws/clients';
 import { startBridge } from '../../../src/bridge/bridge';
-import { DEFAULT_VARIANTS } from '../../../src/common/image-variants';
+import { DEFAULT_VARIANTS, variantKey } from '../../../src/common/image-variants';
 import { createLogger } from '../../../src/logger';
 import { forEachConcurrently } from '../../../src/async';
 import { connectClient } from '../../../src/temporal/connection';
@@ -180,7 +180,7 @@ describe('next to the bridge', () => {
       await client.workflow.getHandle(ids[0]!).result();
       for (const v of DEFAULT_VARIANTS) {
         const head = await p.aws.s3.send(
-          new HeadObjectCommand({ Bucket: p.resources.outputBucket, Key: `processed/${v.name}/${img.key}` }),
+          new HeadObjectCommand({ Bucket: p.resources.outputBucket, Key: variantKey(v.name, bucket, img.key) }),
         );
         expect(head.ContentLength).toBeGreaterThan(0);
       }
