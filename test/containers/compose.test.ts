@@ -209,7 +209,7 @@ describe('the container image under docker compose', () => {
     await aws.s3.send(
       new PutBucketVersioningCommand({ Bucket: OUTPUT_BUCKET, VersioningConfiguration: { Status: 'Enabled' } }),
     );
-    const keys = await upload('kill', 8, 33, 2400);
+    const keys = await upload('kill', 24, 33, 2400);
     const total = expectedVariants(keys).length;
     // Some work done and some still to do: the kill lands in the middle of the batch.
     const before = await eventually(

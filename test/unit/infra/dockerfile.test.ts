@@ -12,9 +12,9 @@ const { all, stages, runtime } = readDockerfile();
 const args = argsOf;
 
 describe('infra/Dockerfile', () => {
-  it('builds in separate stages and runs on Node 24 LTS (node:24-bookworm-slim)', () => {
+  it('builds in separate stages and runs on Node 22 LTS (node:22-bookworm-slim)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
-    expect(args(all, 'ARG')).toContain('NODE_IMAGE=node:24-bookworm-slim');
+    expect(args(all, 'ARG')).toContain('NODE_IMAGE=node:22-bookworm-slim');
     expect(runtime[0]!.args).toBe('${NODE_IMAGE} AS runtime');
   });
 
