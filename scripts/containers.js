@@ -7,8 +7,9 @@
  *   - the `docker compose` CLI plugin, built from the Go module proxy into .ebbflow/containers/docker/cli-plugins
  *     (handed to the docker CLI through DOCKER_CONFIG);
  *   - images that stand in for registry images this machine may not be able to pull: a Debian base made with
- *     debootstrap, Node on it (for infra/Dockerfile's NODE_IMAGE), and test doubles of temporalio/temporal and
- *     motoserver/moto. Each is tagged by a hash of its recipe, so an unchanged recipe reuses the image in podman's store.
+ *     debootstrap (for infra/Dockerfile's DEBIAN_IMAGE), Node on it (for its NODE_IMAGE), and test doubles of
+ *     temporalio/temporal and motoserver/moto. Each is tagged by a hash of its recipe, so an unchanged recipe reuses
+ *     the image in podman's store.
  *
  * Slow downloads (the Debian root filesystem, Python wheels, the compose build) are cached under .ebbflow/cache.
  */

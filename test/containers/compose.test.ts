@@ -110,7 +110,7 @@ describe('the container image under docker compose', () => {
     const names = ['temporal', 'temporalUi', 'moto', 'worker', 'bridge', 'scaler'];
     ports = {};
     for (const name of names) ports[name] = await freePort();
-    await buildProjectImage(engine, image, preparedImages().node);
+    await buildProjectImage(engine, image, preparedImages());
     engine.driveHealthChecks(project);
     await composeOk('up', '-d', '--wait', '--wait-timeout', '300');
     const env = { AWS_ENDPOINT_URL: `http://127.0.0.1:${ports.moto}`, AWS_REGION: 'us-east-1' };

@@ -18,8 +18,9 @@ const tools = require(path.join(root, 'scripts', 'containers.js')) as {
   buildCaArgs(): string[];
 };
 
-/** The images the installer built: the Node base for NODE_IMAGE and the registry images' test doubles. */
+/** The images the installer built: the bases for NODE_IMAGE and DEBIAN_IMAGE and the registry images' test doubles. */
 export interface PreparedImages {
+  debian: string;
   node: string;
   temporal: string;
   moto: string;
@@ -141,18 +142,20 @@ export async function startEngine(): Promise<Engine> {
 }
 
 /**
- * Builds infra/Dockerfile as it is, changing only build arguments: the Node base image and, where the registries sit
- * behind a TLS proxy, the CA bundle mounted for the build. Built with podman itself, since the engine's API cannot be
- * handed a build-time mount.
+ * Builds infra/Dockerfile as it is, changing only build arguments: the base images (Node, and Debian for the runtime)
+ * and, where the registries sit behind a TLS proxy, the CA bundle mounted for the build. Built with podman itself,
+ * since the engine's API cannot be handed a build-time mount.
  */
-export async function buildProjectImage(engine: Engine, tag: string, nodeImage: string): Promise<void> {
+export async function buildProjectImage(engine: Engine, tag: string, bases: PreparedImages): Promise<void> {
   const args = [
     'build',
     '--network',
     'host',
     ...tools.buildCaArgs(),
     '--build-arg',
-    `NODE_IMAGE=${nodeImage}`,
+    `NODE_IMAGE=${bases.node}`,
+    '--build-arg',
+    `DEBIAN_IMAGE=${bases.debian}`,
     '-f',
     'infra/Dockerfile',
     '-t',

@@ -47,23 +47,30 @@ export interface RuntimeCopy {
 }
 
 /**
- * What the runtime stage copies into the image, relative to its WORKDIR. Build stages work in the same WORKDIR on a
- * copy of the project, so `/app/x` of a stage is the project's `x` once built.
+ * What the runtime stage copies into its WORKDIR, relative to it. Build stages work in the same WORKDIR on a copy of
+ * the project, so `/app/x` of a stage is the project's `x` once built. Copies to absolute paths outside the WORKDIR
+ * (the `node` binary) are the runtime, not the project's files.
  */
 export function runtimeCopies(): { workdir: string; copies: RuntimeCopy[] } {
   const { runtime } = readDockerfile();
   const workdir = argsOf(runtime, 'WORKDIR').at(-1);
   if (!workdir) throw new Error('the runtime stage of infra/Dockerfile sets no WORKDIR');
-  const copies = argsOf(runtime, 'COPY').map((args) => {
-    const operands = args.split(/\s+/).filter((a) => !a.startsWith('--'));
-    if (operands.length !== 2) throw new Error(`expected one source and one target in COPY ${args}`);
-    const [source, target] = operands as [string, string];
-    const relativeSource = path.posix.isAbsolute(source) ? path.posix.relative(workdir, source) : source;
-    const relativeTarget = path.posix.relative(workdir, path.posix.resolve(workdir, target));
-    return {
-      source: path.posix.normalize(relativeSource),
-      target: target.endsWith('/') ? path.posix.join(relativeTarget, path.posix.basename(source)) : relativeTarget,
-    };
-  });
+  const insideWorkdir = (args: string) => {
+    const target = args.split(/\s+/).at(-1)!;
+    return !path.posix.isAbsolute(target) || target === workdir || target.startsWith(`${workdir}/`);
+  };
+  const copies = argsOf(runtime, 'COPY')
+    .filter(insideWorkdir)
+    .map((args) => {
+      const operands = args.split(/\s+/).filter((a) => !a.startsWith('--'));
+      if (operands.length !== 2) throw new Error(`expected one source and one target in COPY ${args}`);
+      const [source, target] = operands as [string, string];
+      const relativeSource = path.posix.isAbsolute(source) ? path.posix.relative(workdir, source) : source;
+      const relativeTarget = path.posix.relative(workdir, path.posix.resolve(workdir, target));
+      return {
+        source: path.posix.normalize(relativeSource),
+        target: target.endsWith('/') ? path.posix.join(relativeTarget, path.posix.basename(source)) : relativeTarget,
+      };
+    });
   return { workdir, copies };
 }

@@ -12,10 +12,26 @@ const { all, stages, runtime } = readDockerfile();
 const args = argsOf;
 
 describe('infra/Dockerfile', () => {
-  it('builds in separate stages and runs on Node 22 LTS (node:22-bookworm-slim)', () => {
+  it('builds on Node 22 LTS (node:22-bookworm-slim) and runs its node on the same Debian release', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
-    expect(args(all, 'ARG')).toContain('NODE_IMAGE=node:22-bookworm-slim');
-    expect(runtime[0]!.args).toBe('${NODE_IMAGE} AS runtime');
+    expect(args(all, 'ARG')).toEqual(
+      expect.arrayContaining(['NODE_IMAGE=node:22-bookworm-slim', 'DEBIAN_IMAGE=debian:bookworm-slim']),
+    );
+    expect(stages[0]![0]!.args).toBe('${NODE_IMAGE} AS toolchain');
+    expect(runtime[0]!.args).toBe('${DEBIAN_IMAGE} AS runtime');
+    expect(args(runtime, 'COPY')).toContain('--from=toolchain /usr/local/bin/node /usr/local/bin/node');
+  });
+
+  it('leaves out of the runtime what only a build or another platform needs', () => {
+    const deps = args(
+      stages.find((s) => s[0]!.args.endsWith('AS deps'))!,
+      'RUN',
+    ).join(' ');
+    expect(deps).toContain('core-bridge/releases');
+    expect(deps).toContain('node_modules/@img');
+    expect(deps).toContain('node_modules/better-sqlite3/deps');
+    expect(deps).toMatch(/-name '\*\.ts'.*-name '\*\.map'.*-delete/);
+    expect(args(runtime, 'RUN').join(' ')).toContain('rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin');
   });
 
   it('compiles with npm ci and npm run build, and keeps the workflow bundle', () => {
@@ -28,7 +44,9 @@ describe('infra/Dockerfile', () => {
     const deps = stages.find((s) => s[0]!.args.endsWith('AS deps'))!;
     expect(args(deps, 'RUN').join(' ')).toContain('npm ci --omit=dev');
     expect(args(runtime, 'COPY')).toContain('--from=deps --chown=root:root /app/node_modules ./node_modules');
-    expect(args(runtime, 'RUN').join(' ')).toMatch(/require\('sharp'\).*require\('better-sqlite3'\)/);
+    expect(args(runtime, 'RUN').join(' ')).toMatch(
+      /require\('sharp'\).*require\('better-sqlite3'\).*require\('@temporalio\/worker'\)/,
+    );
   });
 
   it('runs as a non-root user in production mode, with the CLI as entrypoint and the worker as default', () => {
