@@ -206,9 +206,25 @@ const SLIM_ROOTFS = [
   'rm -f etc/resolv.conf etc/hostname',
 ].join(' && ');
 
+/**
+ * apt settings of Debian's official images (etc/apt/apt.conf.d): no package caches and no translations, so that an
+ * `apt-get install` in an image built on this one leaves only the packages behind, as it does on debian:*-slim.
+ */
+const APT_CONF = {
+  'docker-clean': [
+    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
+    'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
+    'Dir::Cache::pkgcache "";',
+    'Dir::Cache::srcpkgcache "";',
+  ],
+  'docker-no-languages': ['Acquire::Languages "none";'],
+  'docker-gzip-indexes': ['Acquire::GzipIndexes "true";'],
+  'docker-autoremove-suggests': ['Apt::AutoRemove::SuggestsImportant "false";'],
+};
+
 /** A minimal Debian root filesystem as an image (debootstrap, trimmed; the tarball is cached). */
 function ensureDebianImage() {
-  const recipe = `debootstrap --variant=minbase ${PINS.debian} ${PINS.debianMirror}; ${SLIM_ROOTFS}`;
+  const recipe = `debootstrap --variant=minbase ${PINS.debian} ${PINS.debianMirror}; ${SLIM_ROOTFS}; ${JSON.stringify(APT_CONF)}`;
   const name = `localhost/ebbflow-test/debian:${PINS.debian}-${sha(recipe)}`;
   if (imageExists(name)) return name;
   const tarball = path.join(CACHE_DIR, `debian-${PINS.debian}-slim-${sha(recipe)}.tar`);
@@ -221,6 +237,9 @@ function ensureDebianImage() {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     run('sh', ['-c', SLIM_ROOTFS], { cwd: rootfs });
+    for (const [file, lines] of Object.entries(APT_CONF)) {
+      fs.writeFileSync(path.join(rootfs, 'etc', 'apt', 'apt.conf.d', file), `${lines.join('\n')}\n`);
+    }
     run('tar', ['-C', rootfs, '-cf', `${tarball}.partial`, '.']);
     fs.renameSync(`${tarball}.partial`, tarball);
     fs.rmSync(rootfs, { recursive: true, force: true });
