@@ -6,6 +6,9 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 120_000,
+  // tsc copies package.json into dist/ (the CLI imports its version), and jest's module map would take that copy for a
+  // second package named ebbflow. Tests that run the build start it as a process of its own.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
