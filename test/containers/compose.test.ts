@@ -18,12 +18,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
 import { loadConfig } from '../../src/config';
 import { DEFAULT_VARIANTS, variantKey } from '../../src/common/image-variants';
 import { dailySalesReportKey } from '../../src/common/report-dates';
 import { freePort } from '../../src/dev/processes';
 import { generateSamplePhoto } from '../../src/images/sample-photos';
+import { PROCESS_IMAGE_WORKFLOW } from '../../src/images/workflow-input';
 import { countWorkflows } from '../../src/pipeline/status';
 import { eventually } from '../support/stack';
 import { buildProjectImage, preparedImages, startEngine, type Engine } from './engine';
@@ -33,6 +35,9 @@ const PREFIX = 'ebbflow'; // the setup service's --prefix, so the names below ar
 const INPUT_BUCKET = `${PREFIX}-input`;
 const OUTPUT_BUCKET = `${PREFIX}-output`;
 const ACCOUNT = '123456789012';
+const TASK_QUEUE = 'ebbflow'; // EBBFLOW_TASK_QUEUE in docker-compose.yml
+const IMAGE_WORKFLOWS = `WorkflowType = "${PROCESS_IMAGE_WORKFLOW}"`;
+const { PendingActivityState, PendingWorkflowTaskState } = temporal.api.enums.v1;
 
 describe('the container image under docker compose', () => {
   const project = `ebbflow-test-${randomUUID().slice(0, 8)}`;
@@ -103,6 +108,24 @@ describe('the container image under docker compose', () => {
       1000,
     );
     expect([...(await outputKeys(prefix))].sort()).toEqual(expected);
+  }
+
+  /**
+   * Image workflows a worker has taken and not finished, as the server records it: a started regular activity, or a
+   * started workflow task, which the worker holds while the image's local activity waits for a slot and runs.
+   */
+  async function workflowsTakenByWorker(): Promise<number> {
+    const query = `TaskQueue = "${TASK_QUEUE}" AND ${IMAGE_WORKFLOWS} AND ExecutionStatus = "Running"`;
+    let taken = 0;
+    for await (const { workflowId, runId } of client!.workflow.list({ query })) {
+      const { raw } = await client!.workflow.getHandle(workflowId, runId).describe();
+      const task = raw.pendingWorkflowTask?.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED;
+      const activity = (raw.pendingActivities ?? []).some(
+        (a) => a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+      );
+      if (task || activity) taken++;
+    }
+    return taken;
   }
 
   beforeAll(async () => {
@@ -209,27 +232,44 @@ describe('the container image under docker compose', () => {
     await aws.s3.send(
       new PutBucketVersioningCommand({ Bucket: OUTPUT_BUCKET, VersioningConfiguration: { Status: 'Enabled' } }),
     );
+    // The whole batch waits on the task queue before a worker runs: a worker that keeps up with the uploads would
+    // finish the batch before any kill could strike it.
+    await composeOk('stop', 'worker');
     const keys = await upload('kill', 24, 33, 2400);
     const total = expectedVariants(keys).length;
-    // Some work done and some still to do: the kill lands in the middle of the batch.
-    const before = await eventually(
-      'the first variants of the batch',
-      async () => {
-        const done = (await outputKeys('kill')).size;
-        return done > 0 && done;
-      },
+    await eventually(
+      'a running workflow for every photo of the batch',
+      async () => (await countWorkflows(client!, TASK_QUEUE, IMAGE_WORKFLOWS)).running === keys.length,
+      120_000,
+      500,
+    );
+
+    await composeOk('start', 'worker');
+    await eventually(
+      'the worker busy with the batch: variants written and images in progress',
+      async () => (await outputKeys('kill')).size > 0 && (await workflowsTakenByWorker()) > 0,
       240_000,
       200,
     );
-    expect(before).toBeLessThan(total);
     await composeOk('kill', '-s', 'KILL', 'worker');
-    const atKill = (await outputKeys('kill')).size;
-    expect(atKill).toBeLessThan(total);
+    // What the server saw when the kill struck: images the worker had taken and not finished, and more to come.
+    const atKill = {
+      variants: (await outputKeys('kill')).size,
+      running: (await countWorkflows(client!, TASK_QUEUE, IMAGE_WORKFLOWS)).running,
+      taken: await workflowsTakenByWorker(),
+    };
+    process.stderr.write(
+      `SIGKILL struck with ${atKill.variants}/${total} variants written, ${atKill.running} image workflows running, ` +
+        `${atKill.taken} of them taken by the worker\n`,
+    );
+    expect(atKill.variants).toBeLessThan(total);
+    expect(atKill.running).toBeGreaterThan(0);
+    expect(atKill.taken).toBeGreaterThan(0);
     await composeOk('start', 'worker');
     await allVariants('kill', keys, 400_000);
 
     // One workflow per photo, each completed; no variant written twice with different content.
-    const workflows = await countWorkflows(client!, 'ebbflow');
+    const workflows = await countWorkflows(client!, TASK_QUEUE);
     expect(workflows.failed).toBe(0);
     const versions: ObjectVersion[] = [];
     let keyMarker: string | undefined;
