@@ -209,7 +209,9 @@ describe('the container image under docker compose', () => {
   });
 
   it('answers `docker compose run --rm setup status`', async () => {
-    // --no-deps: the servers are up; without it compose 5.6 on podman recreates them, and the emulator's state with them.
+    // --no-deps: the servers are up. Without it compose 5.6 recreates every running dependency on podman 4.3, and the
+    // emulator's state with it: podman's API lists a container's networks by name where compose expects the network's
+    // ID, so compose's network check finds each running container detached and replaces it. Docker reports the ID.
     const result = await compose('run', '--rm', '--no-deps', 'setup', 'status');
     expect(result.code).toBe(0);
     const output = result.stdout + result.stderr;
