@@ -3,11 +3,12 @@
  * CLI and the compose plugin pointed at it, and the images `node scripts/bootstrap.js --containers` prepared. Whatever
  * a test starts is removed again by `stop()`, also after a failure.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { startProcess } from '../../src/dev/processes';
 import { eventually } from '../support/stack';
 
 const root = path.resolve(__dirname, '../..');
@@ -83,13 +84,16 @@ export async function startEngine(): Promise<Engine> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-engine-'));
   const socket = path.join(dir, 'podman.sock');
   const env = { ...tools.containerEnv(process.env), DOCKER_HOST: `unix://${socket}` };
-  const service: ChildProcess = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let serviceLog = '';
-  service.stderr?.on('data', (d: Buffer) => (serviceLog += d.toString()));
-  const exited = new Promise<void>((resolve) => service.once('exit', () => resolve()));
+  const serviceLog = path.join(dir, 'podman-service.log');
+  const service = startProcess(
+    'podman system service',
+    'podman',
+    ['system', 'service', '--time=0', `unix://${socket}`],
+    {
+      env,
+      logFile: serviceLog,
+    },
+  );
 
   const exec: Engine['exec'] = (program, args, options = {}) =>
     run(program, args, { cwd: options.cwd ?? root, env: { ...env, ...options.env } });
@@ -116,12 +120,7 @@ export async function startEngine(): Promise<Engine> {
     driveHealthChecks,
     stop: async () => {
       clearInterval(healthTimer);
-      if (service.exitCode === null && service.signalCode === null) {
-        service.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-        if (service.exitCode === null && service.signalCode === null) service.kill('SIGKILL');
-        await exited;
-      }
+      await service.stop(10_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -129,7 +128,10 @@ export async function startEngine(): Promise<Engine> {
     await eventually(
       "podman's API service",
       async () => {
-        if (service.exitCode !== null) throw new Error(`podman system service exited: ${serviceLog.trim()}`);
+        if (service.child.exitCode !== null) {
+          const log = existsSync(serviceLog) ? readFileSync(serviceLog, 'utf8').trim() : '';
+          throw new Error(`podman system service exited: ${log}`);
+        }
         return (await exec('docker', ['version', '--format', '{{.Server.APIVersion}}'])).code === 0;
       },
       30_000,
