@@ -61,6 +61,22 @@ describe('the ebbflow program', () => {
     expect(commanderExitCode(err)).toBe(2);
   });
 
+  it('reads a tolerated failure count for an ETL run, leaving the percentage unset', async () => {
+    const cmd = command('etl', 'run').action(() => undefined);
+    await cmd.parseAsync(['--config', 'sources.yaml', '--tolerated-failure-count', '3'], { from: 'user' });
+    expect(cmd.opts()).toMatchObject({ toleratedFailureCount: 3 });
+    expect(cmd.opts().toleratedFailurePercent).toBeUndefined();
+  });
+
+  it('refuses a tolerated failure count that is not a whole number ≥ 0, naming the option', async () => {
+    for (const bad of ['-1', '2.5', 'some']) {
+      const err = await refusal(command('etl', 'run'), ['--config', 'sources.yaml', '--tolerated-failure-count', bad]);
+      expect(err.message).toContain(`option '--tolerated-failure-count <n>' argument '${bad}' is invalid`);
+      expect(err.message).toContain('expected a whole number ≥ 0.');
+      expect(commanderExitCode(err)).toBe(2);
+    }
+  });
+
   it('lists the allowed overlap policies', async () => {
     const err = await refusal(command('schedule', 'trigger'), ['daily-sales', '--overlap', 'SOMETIMES']);
     expect(err.message).toMatch(/Allowed choices are SKIP, BUFFER_ONE, .*ALLOW_ALL/);
