@@ -77,6 +77,18 @@ describe('the ebbflow program', () => {
     }
   });
 
+  it('refuses bad counts and ports of dlq and dev before they run, naming the option', async () => {
+    const max = await refusal(command('dlq', 'list'), ['--max', '0']);
+    expect(max.message).toContain("option '--max <n>' argument '0' is invalid. expected a whole number ≥ 1.");
+    const workers = await refusal(command('dev'), ['--workers', 'two']);
+    expect(workers.message).toContain("option '--workers <n>' argument 'two' is invalid");
+    const port = await refusal(command('dev'), ['--ui-port', '70000']);
+    expect(port.message).toContain(
+      "option '--ui-port <port>' argument '70000' is invalid. expected a whole number from 1 to 65535.",
+    );
+    for (const err of [max, workers, port]) expect(commanderExitCode(err)).toBe(2);
+  });
+
   it('lists the allowed overlap policies', async () => {
     const err = await refusal(command('schedule', 'trigger'), ['daily-sales', '--overlap', 'SOMETIMES']);
     expect(err.message).toMatch(/Allowed choices are SKIP, BUFFER_ONE, .*ALLOW_ALL/);
