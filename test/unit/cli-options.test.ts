@@ -89,6 +89,34 @@ describe('the ebbflow program', () => {
     for (const err of [max, workers, port]) expect(commanderExitCode(err)).toBe(2);
   });
 
+  it('reads simulate’s rates, durations and policy lists as values', async () => {
+    const cmd = command('simulate').action(() => undefined);
+    await cmd.parseAsync(['--rate', '300/h', '--rates', '1/s,6/min', '--period', '5m', '--compare', 'ebbflow,keda'], {
+      from: 'user',
+    });
+    expect(cmd.opts()).toMatchObject({
+      rate: 5,
+      rates: [60, 6],
+      period: 300_000,
+      duration: 3_600_000,
+      compare: ['ebbflow', 'keda'],
+      workload: 'burst',
+      seed: 1,
+    });
+  });
+
+  it('refuses simulate values it cannot use, naming the option', async () => {
+    const rate = await refusal(command('simulate'), ['--rate', 'fast']);
+    expect(rate.message).toContain("option '--rate <rate>' argument 'fast' is invalid. expected a rate such as 5/min");
+    const compare = await refusal(command('simulate'), ['--compare', 'ebbflow,hpa']);
+    expect(compare.message).toContain(`argument 'ebbflow,hpa' is invalid. unknown policy "hpa"`);
+    const workload = await refusal(command('simulate'), ['--workload', 'spiky']);
+    expect(workload.message).toMatch(/'--workload <kind>' argument 'spiky' is invalid. Allowed choices are burst, /);
+    const pricing = await refusal(command('cost'), ['--pricing', 'reserved']);
+    expect(pricing.message).toMatch(/Allowed choices are on-demand, arm, spot/);
+    for (const err of [rate, compare, workload, pricing]) expect(commanderExitCode(err)).toBe(2);
+  });
+
   it('lists the allowed overlap policies', async () => {
     const err = await refusal(command('schedule', 'trigger'), ['daily-sales', '--overlap', 'SOMETIMES']);
     expect(err.message).toMatch(/Allowed choices are SKIP, BUFFER_ONE, .*ALLOW_ALL/);
