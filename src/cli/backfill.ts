@@ -29,12 +29,7 @@ interface BackfillCliOptions {
 }
 
 /** One line of counts; with a bar once the total is known. */
-export function backfillLine(
-  counts: BackfillCounts,
-  total: number | undefined,
-  elapsedMs: number,
-  dryRun = false,
-): string {
+function backfillLine(counts: BackfillCounts, total: number | undefined, elapsedMs: number, dryRun = false): string {
   const handled = counts.started + counts.alreadyDone + counts.skipped + counts.failed;
   const rate = elapsedMs > 0 ? (counts.started * 1000) / elapsedMs : 0;
   const parts = [

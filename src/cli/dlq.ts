@@ -12,7 +12,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 const ERROR_TYPE_HELP = 'only dead letters of this error type, as `dlq list` shows it (repeatable)';
 
 /** The DLQ as a table that lines up: oldest first. */
-export function deadLetterTable(letters: DeadLetterView[]): string {
+function deadLetterTable(letters: DeadLetterView[]): string {
   return table(
     ['AGE', 'ERROR TYPE', 'REASON', 'WORKFLOW ID', 'ATTEMPTS', 'SOURCE ITEM'],
     letters.map((l) => [

@@ -14,7 +14,7 @@ import { countWorkflows } from '../pipeline/status';
 import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 
-export interface DemoOptions {
+interface DemoOptions {
   config: EbbflowConfig;
   state: DevState;
   count: number;
@@ -29,7 +29,7 @@ export interface DemoOptions {
   timeoutMs?: number;
 }
 
-export interface DemoResult {
+interface DemoResult {
   batch: string;
   completed: number;
   failed: number;

@@ -160,7 +160,7 @@ export function startProcess(
   };
 }
 
-export interface TemporalDevServerOptions {
+interface TemporalDevServerOptions {
   port: number;
   uiPort?: number;
   /** SQLite file that keeps workflows across restarts; in-memory when omitted. */
@@ -228,7 +228,7 @@ async function frontendAnswers(address: string): Promise<boolean> {
   }
 }
 
-export interface MotoOptions {
+interface MotoOptions {
   port: number;
   logFile?: string;
 }

@@ -3,7 +3,7 @@ import { table, formatDuration, type Cell } from '../terminal/format';
 import type { EtlLedger, EtlLedgerEntry, EtlRunSettings } from '../common/etl-types';
 import { clip } from '../common/text';
 
-export interface LedgerViewOptions {
+interface LedgerViewOptions {
   /** Show every source; otherwise large runs show running and failed sources and the latest finished ones. */
   all?: boolean;
   /** Most rows shown without `all`. @defaultValue 40 */

@@ -13,7 +13,7 @@ import type { ScalerMetrics } from './metrics';
 import type { SignalReader } from './signals';
 import type { LoggedDecision } from './types';
 
-export interface ScalerOptions {
+interface ScalerOptions {
   policy: PolicySettings;
   /** @defaultValue 'ebbflow' */
   policyName?: ScalingPolicyName;
