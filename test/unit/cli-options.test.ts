@@ -77,7 +77,7 @@ describe('the ebbflow program', () => {
     }
   });
 
-  it('refuses bad counts and ports of dlq and dev before they run, naming the option', async () => {
+  it('refuses bad counts and ports of dlq, dev and backfill before they run, naming the option', async () => {
     const max = await refusal(command('dlq', 'list'), ['--max', '0']);
     expect(max.message).toContain("option '--max <n>' argument '0' is invalid. expected a whole number ≥ 1.");
     const workers = await refusal(command('dev'), ['--workers', 'two']);
@@ -86,7 +86,11 @@ describe('the ebbflow program', () => {
     expect(port.message).toContain(
       "option '--ui-port <port>' argument '70000' is invalid. expected a whole number from 1 to 65535.",
     );
-    for (const err of [max, workers, port]) expect(commanderExitCode(err)).toBe(2);
+    const concurrency = await refusal(command('backfill'), ['s3://in/photos', '--concurrency', '300']);
+    expect(concurrency.message).toContain(
+      "option '--concurrency <n>' argument '300' is invalid. expected a whole number from 1 to 256.",
+    );
+    for (const err of [max, workers, port, concurrency]) expect(commanderExitCode(err)).toBe(2);
   });
 
   it('reads simulate’s rates, durations and policy lists as values', async () => {
