@@ -2,7 +2,7 @@
  * One JSON-lines logger for every process: a line per event on stderr, `{ time, level, msg, ...fields }`, so that
  * CloudWatch Logs, Loki or `jq` can read it. Children add fixed fields (`logger.child({ component: 'bridge' })`).
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
@@ -13,7 +13,7 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export type LogSink = (line: string) => void;
+type LogSink = (line: string) => void;
 
 function serialise(value: unknown): unknown {
   if (value instanceof Error) {

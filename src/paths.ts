@@ -25,7 +25,7 @@ function isProjectRoot(dir: string): boolean {
 }
 
 /** The nearest folder at or above `start` holding ebbflow's package.json and executable (not a dependency's). */
-export function findProjectRoot(start: string): string {
+function findProjectRoot(start: string): string {
   let dir = start;
   while (!isProjectRoot(dir)) {
     const parent = path.dirname(dir);

@@ -14,6 +14,7 @@ import {
 import { IMAGE_EXTENSIONS } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
+import { wholeNumber } from './options';
 import { formatDuration } from '../terminal/format';
 
 /** Most failures printed one by one; the rest are counted. */
@@ -25,16 +26,11 @@ interface BackfillCliOptions {
   dryRun?: boolean;
   reprocess?: boolean;
   reprocessBefore?: string;
-  concurrency: string;
+  concurrency: number;
 }
 
 /** One line of counts; with a bar once the total is known. */
-export function backfillLine(
-  counts: BackfillCounts,
-  total: number | undefined,
-  elapsedMs: number,
-  dryRun = false,
-): string {
+function backfillLine(counts: BackfillCounts, total: number | undefined, elapsedMs: number, dryRun = false): string {
   const handled = counts.started + counts.alreadyDone + counts.skipped + counts.failed;
   const rate = elapsedMs > 0 ? (counts.started * 1000) / elapsedMs : 0;
   const parts = [
@@ -77,12 +73,6 @@ function progressReporter(dryRun: boolean): {
   };
 }
 
-function parseConcurrency(raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--concurrency expects 1 to 256, got "${raw}"`);
-  return n;
-}
-
 function parseInstant(raw: string, option: string): Date {
   const date = new Date(raw);
   if (Number.isNaN(date.getTime()))
@@ -106,12 +96,12 @@ export function registerBackfillCommands(program: Command): void {
       '--reprocess-before <time>',
       'with --reprocess: only runs that completed before this time (resume an interrupted reprocess with the time it printed)',
     )
-    .option('--concurrency <n>', 'starts in flight at once (the rate still applies)', '16')
+    .option('--concurrency <n>', 'starts in flight at once (the rate still applies)', wholeNumber(1, 256), 16)
     .action(
       action(async (location: string, opts: BackfillCliOptions) => {
         const target = parseS3Url(location);
         const suffixes = opts.suffix === undefined ? [...IMAGE_EXTENSIONS] : parseSuffixes(opts.suffix);
-        const concurrency = parseConcurrency(opts.concurrency);
+        const { concurrency } = opts;
         if (opts.reprocessBefore && !opts.reprocess) throw new UsageError('--reprocess-before goes with --reprocess');
         const reprocessBefore = opts.reprocess
           ? opts.reprocessBefore

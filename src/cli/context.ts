@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../logger';
 
 export { UsageError } from '../errors';
 
-export interface CliContext {
+interface CliContext {
   config: EbbflowConfig;
   logger: Logger;
 }

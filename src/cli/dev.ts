@@ -3,71 +3,62 @@ import { DEFAULT_TASK_QUEUE } from '../common/constants';
 import { runDemo } from '../dev/demo';
 import { startDevStack } from '../dev/stack';
 import { writeSamplePhotos } from '../images/sample-photos';
-import { action, cliContext, UsageError } from './context';
+import { action, cliContext } from './context';
+import { wholeNumber } from './options';
 
 interface DevOptions {
-  temporalPort: string;
-  uiPort: string;
-  awsPort: string;
-  scalerPort: string;
-  bridgePort: string;
+  temporalPort: number;
+  uiPort: number;
+  awsPort: number;
+  scalerPort: number;
+  bridgePort: number;
   prefix: string;
   namespace: string;
   headless?: boolean;
-  workers: string;
+  workers: number;
   scaler: boolean;
   demo?: boolean;
-  demoCount: string;
+  demoCount: number;
 }
 
-function port(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new UsageError(`${flag} must be a port from 1 to 65535, got "${value}"`);
-  return n;
-}
+const port = wholeNumber(1, 65535);
 
 export function registerDevCommands(program: Command): void {
   program
     .command('dev')
     .description('Run the whole system on this machine: Temporal dev server + UI, AWS emulator, bridge and workers')
-    .option('--temporal-port <port>', 'Temporal frontend port', '7233')
-    .option('--ui-port <port>', 'Temporal Web UI port', '8233')
-    .option('--aws-port <port>', 'AWS emulator port', '5050')
-    .option('--scaler-port <port>', "local scaler's /metrics and /decisions port", '9465')
-    .option('--bridge-port <port>', "bridge's /metrics and /healthz port", '9466')
+    .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
+    .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
+    .option('--aws-port <port>', 'AWS emulator port', port, 5050)
+    .option('--scaler-port <port>', "local scaler's /metrics and /decisions port", port, 9465)
+    .option('--bridge-port <port>', "bridge's /metrics and /healthz port", port, 9466)
     .option('--prefix <name>', 'prefix of bucket and queue names', 'ebbflow')
     .option('--namespace <ns>', 'Temporal namespace', 'default')
     .option('--headless', 'no Temporal Web UI')
-    .option('--workers <n>', 'most worker processes (the local scaler moves between 0 and this)', '4')
+    .option('--workers <n>', 'most worker processes (the local scaler moves between 0 and this)', wholeNumber(1), 4)
     .option('--no-scaler', 'run a fixed fleet of --workers workers instead of the local scaler')
     .option('--demo', 'generate sample photos, upload them and follow them to completion')
-    .option('--demo-count <n>', 'photos in the demo batch', '100')
+    .option('--demo-count <n>', 'photos in the demo batch', wholeNumber(1), 100)
     .action(
       action(async (opts: DevOptions) => {
         const { config, logger } = cliContext('dev');
-        const workers = Number(opts.workers);
-        const demoCount = Number(opts.demoCount);
-        if (!Number.isInteger(demoCount) || demoCount < 1)
-          throw new UsageError(`--demo-count must be 1 or more, got "${opts.demoCount}"`);
-        if (!Number.isInteger(workers) || workers < 1)
-          throw new UsageError(`--workers must be 1 or more, got "${opts.workers}"`);
+        const { workers, demoCount } = opts;
         const processes: string[][] = [['bridge']];
         if (opts.scaler) processes.push(['scaler']);
         else for (let i = 0; i < workers; i++) processes.push(['worker']);
         const stack = await startDevStack(
           config,
           {
-            temporalPort: port(opts.temporalPort, '--temporal-port'),
-            uiPort: port(opts.uiPort, '--ui-port'),
-            awsPort: port(opts.awsPort, '--aws-port'),
+            temporalPort: opts.temporalPort,
+            uiPort: opts.uiPort,
+            awsPort: opts.awsPort,
             prefix: opts.prefix,
             namespace: opts.namespace,
             taskQueue: config.temporal.taskQueue || DEFAULT_TASK_QUEUE,
             headless: opts.headless,
             processes,
-            scalerPort: opts.scaler ? port(opts.scalerPort, '--scaler-port') : undefined,
-            bridgePort: port(opts.bridgePort, '--bridge-port'),
+            scalerPort: opts.scaler ? opts.scalerPort : undefined,
+            bridgePort: opts.bridgePort,
             processEnv: {
               EBBFLOW_SCALER_DRIVER: 'local',
               EBBFLOW_SCALER_MAX_TASKS: String(workers),

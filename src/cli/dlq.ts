@@ -4,31 +4,24 @@ import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, type DeadLetterV
 import { required } from '../config';
 import { action, cliContext, UsageError } from './context';
 import { formatDuration, table } from '../terminal/format';
-
-function parseMax(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--max expects a whole number ≥ 1, got "${raw}"`);
-  return value;
-}
+import { clip } from '../common/text';
+import { wholeNumber } from './options';
 
 /** Collects a repeatable option. */
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const ERROR_TYPE_HELP = 'only dead letters of this error type, as `dlq list` shows it (repeatable)';
 
-const clip = (text: string | undefined, max: number): string | undefined =>
-  text === undefined || text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-
 /** The DLQ as a table that lines up: oldest first. */
-export function deadLetterTable(letters: DeadLetterView[]): string {
+function deadLetterTable(letters: DeadLetterView[]): string {
   return table(
     ['AGE', 'ERROR TYPE', 'REASON', 'WORKFLOW ID', 'ATTEMPTS', 'SOURCE ITEM'],
     letters.map((l) => [
       l.ageMs === undefined ? undefined : formatDuration(l.ageMs),
       l.errorType,
-      clip(l.reason, 60),
+      l.reason === undefined ? undefined : clip(l.reason, 60),
       l.workflowId,
       l.attempts,
-      clip(l.item, 60),
+      l.item === undefined ? undefined : clip(l.item, 60),
     ]),
   );
 }
@@ -49,7 +42,7 @@ export function registerDlqCommands(program: Command): void {
     .command('list')
     .description('Show what is in the dead-letter queue and why (messages stay in the queue)')
     .option('--json', 'print JSON, for scripts')
-    .option('--max <n>', 'most messages to show', parseMax, 100)
+    .option('--max <n>', 'most messages to show', wholeNumber(1), 100)
     .option('--error-type <type>', ERROR_TYPE_HELP, collect, [])
     .action(
       action(async (options: { json?: boolean; max: number; errorType: string[] }) => {
@@ -75,7 +68,7 @@ export function registerDlqCommands(program: Command): void {
     .command('redrive')
     .description('Send dead letters back to the ingress queue (original bodies) and delete them from the DLQ')
     .option('--dry-run', 'only show what would move')
-    .option('--max <n>', 'most messages to move', parseMax, 1000)
+    .option('--max <n>', 'most messages to move', wholeNumber(1), 1000)
     .option('--error-type <type>', ERROR_TYPE_HELP, collect, [])
     .action(
       action(async (options: { dryRun?: boolean; max: number; errorType: string[] }) => {
@@ -101,7 +94,7 @@ export function registerDlqCommands(program: Command): void {
     .command('purge')
     .description('Delete dead letters for good: items nobody will process (say which: --error-type or --all)')
     .option('--dry-run', 'only show what would be deleted')
-    .option('--max <n>', 'most messages to delete', parseMax, 1000)
+    .option('--max <n>', 'most messages to delete', wholeNumber(1), 1000)
     .option('--error-type <type>', ERROR_TYPE_HELP, collect, [])
     .option('--all', 'every dead letter, whatever its type')
     .action(

@@ -13,7 +13,7 @@ import type { EbbflowConfig } from '../config';
 import { etlSetProblem, type EtlSetRequest } from '../common/etl-controls';
 import type { EtlFanOutInput } from '../common/etl-types';
 import { generateSampleSources, type EtlFault } from '../etl/generate';
-import { renderLedger } from '../etl/ledger-view';
+import { renderLedger, toleranceText } from '../etl/ledger-view';
 import { readEtlRun, redriveFailedSources, setEtlControls, startEtlRun, type RunView } from '../etl/runs';
 import { parseSourcesFile } from '../etl/sources';
 import { sleep } from '../async';
@@ -113,10 +113,10 @@ export function registerEtlCommands(program: Command): void {
     .option('--parallelism <n>', 'sources in flight at once (default: EBBFLOW_ETL_PARALLELISM)', wholeNumber(1, 1000))
     .option(
       '--tolerated-failure-percent <p>',
-      'fail the run only when more sources than this fail',
+      'fail the run only when more than this share of sources fails (default: 0, or none with a count)',
       numberFrom(0, 100),
-      0,
     )
+    .option('--tolerated-failure-count <n>', 'fail the run only when more than this many sources fail', wholeNumber(0))
     .option('--max-attempts <n>', 'attempts per source (default: EBBFLOW_ETL_MAX_ATTEMPTS)', wholeNumber(1, 20))
     .option('--date <YYYY-MM-DD>', 'business date to load (default: today, UTC)', isoDate)
     .option('--id <workflow-id>', 'workflow id of the run (default: etl-<date>-<random>)')
@@ -126,7 +126,8 @@ export function registerEtlCommands(program: Command): void {
         async (opts: {
           config: string;
           parallelism?: number;
-          toleratedFailurePercent: number;
+          toleratedFailurePercent?: number;
+          toleratedFailureCount?: number;
           maxAttempts?: number;
           date?: string;
           id?: string;
@@ -136,7 +137,11 @@ export function registerEtlCommands(program: Command): void {
           const input: EtlFanOutInput = {
             sources: await sourcesKey(config, opts.config),
             parallelism: opts.parallelism ?? config.etl.parallelism,
-            toleratedFailurePercent: opts.toleratedFailurePercent,
+            // Left out when not given: the workflow holds a run given only a count to no percentage.
+            ...(opts.toleratedFailurePercent === undefined
+              ? {}
+              : { toleratedFailurePercent: opts.toleratedFailurePercent }),
+            ...(opts.toleratedFailureCount === undefined ? {} : { toleratedFailureCount: opts.toleratedFailureCount }),
             maxAttempts: opts.maxAttempts ?? config.etl.maxAttempts,
             date: opts.date ?? today(),
             retryInitialIntervalMs: config.etl.retryInitialInterval,
@@ -219,11 +224,8 @@ export function registerEtlCommands(program: Command): void {
               process.stdout.write(`${JSON.stringify(now)}\n`);
               return;
             }
-            const count =
-              now.toleratedFailureCount === undefined ? '' : ` or more than ${now.toleratedFailureCount} sources`;
             process.stdout.write(
-              `${run} now runs at most ${now.parallelism} sources at once and fails when more than ` +
-                `${now.toleratedFailurePercent}% of its sources${count} fail.\n`,
+              `${run} now runs at most ${now.parallelism} sources at once and ${toleranceText(now)}.\n`,
             );
           });
         },

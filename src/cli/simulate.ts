@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
-import { parseDuration } from '../config';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { renderArticleFigures } from '../simulator/article';
 import { FARGATE_PRICES, money, taskHourly, type PricingName } from '../simulator/cost';
 import { POLICY_NAMES, type PolicyName } from '../simulator/policies';
@@ -9,80 +8,83 @@ import { runSimulation, type SimulatorInput } from '../simulator/run';
 import { renderChart } from '../simulator/svg';
 import { parseArrivalsCsv, type ServiceDistribution, type WorkloadSpec } from '../simulator/workloads';
 import { UsageError, action, cliContext } from './context';
+import { choiceOption, duration, numberFrom, wholeNumber } from './options';
+
+const WORKLOADS = ['burst', 'steady', 'alternating', 'daily', 'csv'] as const;
+const SERVICE_DISTRIBUTIONS: readonly ServiceDistribution[] = ['fixed', 'exponential', 'lognormal'];
+
+/** A duration option in ms whose default is shown as written (`10m`). */
+const timeOption = (flags: string, description: string, def: string): Option =>
+  new Option(flags, description).argParser(duration()).default(duration()(def), def);
 
 interface SimulateOptions {
-  workload: string;
-  messages: string;
-  rate: string;
-  rates: string;
-  period: string;
-  perDay: string;
+  workload: 'burst' | 'steady' | 'alternating' | 'daily' | 'csv';
+  messages: number;
+  /** Items a minute. */
+  rate: number;
+  rates: number[];
+  /** Durations in ms. */
+  period: number;
+  perDay: number;
   csv?: string;
-  duration: string;
-  serviceTime: string;
-  serviceDist: string;
-  startup: string;
-  concurrency: string;
-  vcpu: string;
-  memory: string;
-  pricing: string;
-  vcpuPrice?: string;
-  gbPrice?: string;
-  ec2Instances: string;
-  ec2Hourly: string;
-  policy: string;
-  compare?: string | true;
-  fixedTasks?: string;
-  min?: string;
-  max?: string;
-  target?: string;
-  scaleOutCooldown?: string;
-  scaleInCooldown?: string;
-  maxStep?: string;
-  maxBacklogAge?: string;
-  poll?: string;
-  seed: string;
+  duration: number;
+  serviceTime: number;
+  serviceDist: ServiceDistribution;
+  startup: number;
+  concurrency: number;
+  vcpu: number;
+  memory: number;
+  pricing: PricingName;
+  vcpuPrice?: number;
+  gbPrice?: number;
+  ec2Instances: number;
+  ec2Hourly: number;
+  policy: PolicyName;
+  compare?: PolicyName[] | true;
+  fixedTasks?: number;
+  min?: number;
+  max?: number;
+  target?: number;
+  scaleOutCooldown?: number;
+  scaleInCooldown?: number;
+  maxStep?: number;
+  maxBacklogAge?: number;
+  poll?: number;
+  seed: number;
   chart?: string;
   json?: boolean;
   markdown?: boolean;
   decisions?: boolean;
 }
 
-const number = (raw: string, flag: string, min = 0): number => {
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new UsageError(`${flag} must be a number ≥ ${min}, got "${raw}"`);
-  return value;
-};
-const duration = (raw: string, flag: string): number => {
-  try {
-    return parseDuration(raw);
-  } catch (err) {
-    throw new UsageError(`${flag}: ${(err as Error).message}`);
-  }
-};
-/** "5/min", "300/h", "0.5/s" or a bare number per minute. */
-export function parseRate(raw: string, flag: string): number {
+/** "5/min", "300/h", "0.5/s" or a bare number per minute, as items a minute. */
+export function parseRate(raw: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|min|m|h|hour))?$/.exec(raw.trim());
-  if (!match) throw new UsageError(`${flag}: expected a rate such as 5/min, 300/h or 0.5/s, got "${raw}"`);
+  if (!match) throw new InvalidArgumentError('expected a rate such as 5/min, 300/h or 0.5/s.');
   const per = { s: 60, sec: 60, min: 1, m: 1, h: 1 / 60, hour: 1 / 60 }[(match[2] ?? 'min') as 'min'];
   return Number(match[1]) * per;
+}
+
+const parseRates = (raw: string): number[] => raw.split(',').map(parseRate);
+
+function parsePolicies(raw: string): PolicyName[] {
+  const names = raw.split(',');
+  const unknown = names.filter((name) => !(POLICY_NAMES as string[]).includes(name));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown policy "${unknown[0]}": use ${POLICY_NAMES.join(', ')}.`);
+  return names as PolicyName[];
 }
 
 function workloadSpec(o: SimulateOptions): WorkloadSpec {
   switch (o.workload) {
     case 'burst':
-      return { kind: 'burst', messages: number(o.messages, '--messages', 1) };
+      return { kind: 'burst', messages: o.messages };
     case 'steady':
-      return { kind: 'steady', perMinute: parseRate(o.rate, '--rate'), duration: duration(o.duration, '--duration') };
+      return { kind: 'steady', perMinute: o.rate, duration: o.duration };
     case 'alternating':
-      return {
-        kind: 'alternating',
-        rates: o.rates.split(',').map((r) => parseRate(r, '--rates')),
-        period: duration(o.period, '--period'),
-        duration: duration(o.duration, '--duration'),
-      };
+      return { kind: 'alternating', rates: o.rates, period: o.period, duration: o.duration };
     case 'daily':
-      return { kind: 'daily', perDay: number(o.perDay, '--per-day', 1) };
+      return { kind: 'daily', perDay: o.perDay };
     case 'csv': {
       if (!o.csv) throw new UsageError('--workload csv needs --csv <file>');
       return {
@@ -91,60 +93,36 @@ function workloadSpec(o: SimulateOptions): WorkloadSpec {
         label: `arrivals from ${o.csv}`,
       };
     }
-    default:
-      throw new UsageError(`--workload must be burst, steady, alternating, daily or csv, got "${o.workload}"`);
   }
 }
 
 function policies(o: SimulateOptions): PolicyName[] {
-  const names = o.compare === undefined ? [o.policy] : o.compare === true ? POLICY_NAMES : o.compare.split(',');
-  for (const name of names) {
-    if (!(POLICY_NAMES as string[]).includes(name)) {
-      throw new UsageError(`unknown policy "${name}": use ${POLICY_NAMES.join(', ')}`);
-    }
-  }
-  return names as PolicyName[];
+  return o.compare === undefined ? [o.policy] : o.compare === true ? POLICY_NAMES : o.compare;
 }
 
 function simulatorInput(o: SimulateOptions, scaler: ReturnType<typeof cliContext>['config']['scaler']): SimulatorInput {
-  if (!(o.pricing in FARGATE_PRICES))
-    throw new UsageError(`--pricing must be one of ${Object.keys(FARGATE_PRICES).join(', ')}`);
-  const base = FARGATE_PRICES[o.pricing as PricingName];
-  const dist = o.serviceDist as ServiceDistribution;
-  if (!['fixed', 'exponential', 'lognormal'].includes(dist)) {
-    throw new UsageError('--service-dist must be fixed, exponential or lognormal');
-  }
+  const base = FARGATE_PRICES[o.pricing];
   return {
     workload: workloadSpec(o),
-    service: { mean: duration(o.serviceTime, '--service-time'), distribution: dist },
-    seed: number(o.seed, '--seed'),
+    service: { mean: o.serviceTime, distribution: o.serviceDist },
+    seed: o.seed,
     policies: policies(o),
     settings: {
-      targetBacklogPerTask: o.target ? number(o.target, '--target', 0.1) : scaler.targetBacklogPerTask,
-      minTasks: o.min ? number(o.min, '--min') : scaler.minTasks,
-      maxTasks: o.max ? number(o.max, '--max', 1) : scaler.maxTasks,
-      scaleOutCooldown: o.scaleOutCooldown
-        ? duration(o.scaleOutCooldown, '--scale-out-cooldown')
-        : scaler.scaleOutCooldown,
-      scaleInCooldown: o.scaleInCooldown ? duration(o.scaleInCooldown, '--scale-in-cooldown') : scaler.scaleInCooldown,
-      maxStep: o.maxStep ? number(o.maxStep, '--max-step', 1) : scaler.maxStep,
-      maxBacklogAge: o.maxBacklogAge ? duration(o.maxBacklogAge, '--max-backlog-age') : scaler.maxBacklogAge,
+      targetBacklogPerTask: o.target ?? scaler.targetBacklogPerTask,
+      minTasks: o.min ?? scaler.minTasks,
+      maxTasks: o.max ?? scaler.maxTasks,
+      scaleOutCooldown: o.scaleOutCooldown ?? scaler.scaleOutCooldown,
+      scaleInCooldown: o.scaleInCooldown ?? scaler.scaleInCooldown,
+      maxStep: o.maxStep ?? scaler.maxStep,
+      maxBacklogAge: o.maxBacklogAge ?? scaler.maxBacklogAge,
     },
-    pollInterval: o.poll ? duration(o.poll, '--poll') : scaler.pollInterval,
-    fixedTasks: o.fixedTasks ? number(o.fixedTasks, '--fixed-tasks', 1) : undefined,
-    startup: duration(o.startup, '--startup'),
-    concurrency: number(o.concurrency, '--concurrency', 1),
-    size: { vcpu: number(o.vcpu, '--vcpu', 0.25), memoryGb: number(o.memory, '--memory', 0.5) },
-    prices: {
-      label: base.label,
-      vcpuHour: o.vcpuPrice ? number(o.vcpuPrice, '--vcpu-price') : base.vcpuHour,
-      gbHour: o.gbPrice ? number(o.gbPrice, '--gb-price') : base.gbHour,
-    },
-    baseline: {
-      label: `${o.ec2Instances} always-on instance(s)`,
-      instances: number(o.ec2Instances, '--ec2-instances'),
-      hourly: number(o.ec2Hourly, '--ec2-hourly'),
-    },
+    pollInterval: o.poll ?? scaler.pollInterval,
+    fixedTasks: o.fixedTasks,
+    startup: o.startup,
+    concurrency: o.concurrency,
+    size: { vcpu: o.vcpu, memoryGb: o.memory },
+    prices: { label: base.label, vcpuHour: o.vcpuPrice ?? base.vcpuHour, gbHour: o.gbPrice ?? base.gbHour },
+    baseline: { label: `${o.ec2Instances} always-on instance(s)`, instances: o.ec2Instances, hourly: o.ec2Hourly },
   };
 }
 
@@ -152,45 +130,53 @@ export function registerSimulateCommands(program: Command): void {
   program
     .command('simulate')
     .description('Simulate a scaling policy on a workload: timeline, latency and cost, before deploying it')
-    .option('--workload <kind>', 'burst, steady, alternating, daily or csv', 'burst')
-    .option('--messages <n>', 'burst: items arriving at once', '100')
-    .option('--rate <rate>', 'steady: arrival rate (5/min, 300/h)', '5/min')
-    .option('--rates <list>', 'alternating: rates to switch between', '2/min,20/min')
-    .option('--period <duration>', 'alternating: time spent at each rate', '10m')
+    .addOption(choiceOption('--workload <kind>', 'shape of the arrivals', WORKLOADS, 'burst'))
+    .option('--messages <n>', 'burst: items arriving at once', wholeNumber(1), 100)
+    .addOption(
+      new Option('--rate <rate>', 'steady: arrival rate (5/min, 300/h)').argParser(parseRate).default(5, '5/min'),
+    )
+    .addOption(
+      new Option('--rates <list>', 'alternating: rates to switch between')
+        .argParser(parseRates)
+        .default([2, 20], '2/min,20/min'),
+    )
+    .addOption(timeOption('--period <duration>', 'alternating: time spent at each rate', '10m'))
     .option(
       '--per-day <n>',
       'daily: items a day on the article’s curve (heavy 6–10, moderate 10–17, spike 17–19)',
-      '10000',
+      numberFrom(1),
+      10_000,
     )
     .option('--csv <file>', 'csv: arrivals, one per row (seconds or ISO time[,count])')
-    .option('--duration <duration>', 'steady/alternating: length of the workload', '1h')
-    .option('--service-time <duration>', 'mean time one item takes on one task', '2m')
-    .option('--service-dist <dist>', 'fixed, exponential or lognormal', 'fixed')
-    .option('--startup <duration>', 'task start-up latency (Fargate: about a minute)', '60s')
-    .option('--concurrency <n>', 'items one task works on at once', '1')
-    .option('--vcpu <n>', 'task vCPU', '0.5')
-    .option('--memory <gb>', 'task memory, GB', '1')
-    .option('--pricing <name>', 'on-demand, spot or arm', 'on-demand')
-    .option('--vcpu-price <$>', 'override: $ per vCPU-hour')
-    .option('--gb-price <$>', 'override: $ per GB-hour')
-    .option('--ec2-instances <n>', 'always-on baseline: instances', '2')
+    .addOption(timeOption('--duration <duration>', 'steady/alternating: length of the workload', '1h'))
+    .addOption(timeOption('--service-time <duration>', 'mean time one item takes on one task', '2m'))
+    .addOption(choiceOption('--service-dist <dist>', 'how service times vary', SERVICE_DISTRIBUTIONS, 'fixed'))
+    .addOption(timeOption('--startup <duration>', 'task start-up latency (Fargate: about a minute)', '60s'))
+    .option('--concurrency <n>', 'items one task works on at once', numberFrom(1), 1)
+    .option('--vcpu <n>', 'task vCPU', numberFrom(0.25), 0.5)
+    .option('--memory <gb>', 'task memory, GB', numberFrom(0.5), 1)
+    .addOption(choiceOption('--pricing <name>', 'Fargate prices', Object.keys(FARGATE_PRICES), 'on-demand'))
+    .option('--vcpu-price <$>', 'override: $ per vCPU-hour', numberFrom(0))
+    .option('--gb-price <$>', 'override: $ per GB-hour', numberFrom(0))
+    .option('--ec2-instances <n>', 'always-on baseline: instances', numberFrom(0), 2)
     .option(
       '--ec2-hourly <$>',
       'always-on baseline: $ per instance-hour (article: 2 × t3.medium for $73/month)',
-      '0.05',
+      numberFrom(0),
+      0.05,
     )
-    .option('--policy <name>', `one of ${POLICY_NAMES.join(', ')}`, 'ebbflow')
-    .option('--compare [list]', 'run several policies on the same workload (default: all)')
-    .option('--fixed-tasks <n>', 'fixed policy: fleet size (default: --max)')
-    .option('--min <n>', 'fewest tasks (default: EBBFLOW_SCALER_MIN_TASKS)')
-    .option('--max <n>', 'most tasks (default: EBBFLOW_SCALER_MAX_TASKS)')
-    .option('--target <n>', 'backlog per task (default: EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK)')
-    .option('--scale-out-cooldown <duration>', 'default: EBBFLOW_SCALER_SCALE_OUT_COOLDOWN')
-    .option('--scale-in-cooldown <duration>', 'default: EBBFLOW_SCALER_SCALE_IN_COOLDOWN')
-    .option('--max-step <n>', 'largest change in one decision')
-    .option('--max-backlog-age <duration>', 'scale out when the oldest item waits longer')
-    .option('--poll <duration>', 'ebbflow poll interval (default: EBBFLOW_SCALER_POLL_INTERVAL)')
-    .option('--seed <n>', 'random seed: the same seed gives the same run', '1')
+    .addOption(choiceOption('--policy <name>', 'the scaling policy', POLICY_NAMES, 'ebbflow'))
+    .option('--compare [list]', 'run several policies on the same workload (default: all)', parsePolicies)
+    .option('--fixed-tasks <n>', 'fixed policy: fleet size (default: --max)', numberFrom(1))
+    .option('--min <n>', 'fewest tasks (default: EBBFLOW_SCALER_MIN_TASKS)', numberFrom(0))
+    .option('--max <n>', 'most tasks (default: EBBFLOW_SCALER_MAX_TASKS)', numberFrom(1))
+    .option('--target <n>', 'backlog per task (default: EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK)', numberFrom(0.1))
+    .option('--scale-out-cooldown <duration>', 'default: EBBFLOW_SCALER_SCALE_OUT_COOLDOWN', duration())
+    .option('--scale-in-cooldown <duration>', 'default: EBBFLOW_SCALER_SCALE_IN_COOLDOWN', duration())
+    .option('--max-step <n>', 'largest change in one decision', numberFrom(1))
+    .option('--max-backlog-age <duration>', 'scale out when the oldest item waits longer', duration())
+    .option('--poll <duration>', 'ebbflow poll interval (default: EBBFLOW_SCALER_POLL_INTERVAL)', duration())
+    .option('--seed <n>', 'random seed: the same seed gives the same run', numberFrom(0), 1)
     .option('--chart <file.svg>', 'write a chart of queue depth, desired and running tasks')
     .option('--json', 'print the full results as JSON')
     .option('--markdown', 'print the summary as a Markdown table (the docs’ tables are made this way)')
@@ -242,28 +228,25 @@ export function registerSimulateCommands(program: Command): void {
   program
     .command('cost')
     .description('Fargate cost of a task, and the reference article’s figures recomputed with their contradictions')
-    .option('--vcpu <n>', 'task vCPU', '0.5')
-    .option('--memory <gb>', 'task memory, GB', '1')
-    .option('--minutes <n>', 'minutes one run takes', '4')
-    .option('--runs <n>', 'runs a month', '30')
-    .option('--pricing <name>', 'on-demand, spot or arm', 'on-demand')
+    .option('--vcpu <n>', 'task vCPU', numberFrom(0.25), 0.5)
+    .option('--memory <gb>', 'task memory, GB', numberFrom(0.5), 1)
+    .option('--minutes <n>', 'minutes one run takes', numberFrom(0), 4)
+    .option('--runs <n>', 'runs a month', numberFrom(0), 30)
+    .addOption(choiceOption('--pricing <name>', 'Fargate prices', Object.keys(FARGATE_PRICES), 'on-demand'))
     .option('--markdown', 'print the article checks as a Markdown table')
     .action(
       action(
         async (opts: {
-          vcpu: string;
-          memory: string;
-          minutes: string;
-          runs: string;
-          pricing: string;
+          vcpu: number;
+          memory: number;
+          minutes: number;
+          runs: number;
+          pricing: PricingName;
           markdown?: boolean;
         }) => {
-          if (!(opts.pricing in FARGATE_PRICES))
-            throw new UsageError(`--pricing must be one of ${Object.keys(FARGATE_PRICES).join(', ')}`);
-          const prices = FARGATE_PRICES[opts.pricing as PricingName];
-          const size = { vcpu: number(opts.vcpu, '--vcpu', 0.25), memoryGb: number(opts.memory, '--memory', 0.5) };
-          const minutes = number(opts.minutes, '--minutes');
-          const runs = number(opts.runs, '--runs');
+          const prices = FARGATE_PRICES[opts.pricing];
+          const size = { vcpu: opts.vcpu, memoryGb: opts.memory };
+          const { minutes, runs } = opts;
           const hourly = taskHourly(size, prices);
           const perRun = (hourly * Math.max(1, minutes)) / 60; // Fargate bills at least one minute
           const lines = [

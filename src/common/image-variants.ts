@@ -47,7 +47,7 @@ export const RESIZE_DEFAULTS = {
 export const LOCAL_ACTIVITY_MAX_BYTES_LIMIT = 1024 * 1024 * 1024;
 
 /** Attempts, first retry delay and attempt timeout of the resize. */
-export interface ResizeSettings {
+interface ResizeSettings {
   maxAttempts: number;
   initialRetryIntervalMs: number;
   activityTimeoutMs: number;

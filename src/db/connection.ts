@@ -10,9 +10,9 @@ import { Pool } from 'pg';
 import { redactUrl } from '../config';
 import { ConfigError } from '../errors';
 
-export type DatabaseKind = 'sqlite' | 'postgres';
+type DatabaseKind = 'sqlite' | 'postgres';
 
-export interface DatabaseTarget {
+interface DatabaseTarget {
   kind: DatabaseKind;
   /** The SQLite file, or the PostgreSQL connection string. */
   location: string;

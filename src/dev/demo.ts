@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { sleep } from '../async';
 import { createAwsClients } from '../aws/clients';
 import { ProgressBar } from '../terminal/progress-bar';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
@@ -13,7 +14,7 @@ import { countWorkflows } from '../pipeline/status';
 import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 
-export interface DemoOptions {
+interface DemoOptions {
   config: EbbflowConfig;
   state: DevState;
   count: number;
@@ -28,7 +29,7 @@ export interface DemoOptions {
   timeoutMs?: number;
 }
 
-export interface DemoResult {
+interface DemoResult {
   batch: string;
   completed: number;
   failed: number;
@@ -97,7 +98,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }
       if (Date.now() > deadline)
         throw new Error(`the demo batch did not finish within the time limit (${finished}/${items.length})`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     }
   } finally {
     await client.connection.close();

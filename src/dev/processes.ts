@@ -7,6 +7,7 @@ import { createWriteStream, existsSync, fchmodSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { sleep } from '../async';
 import { StackError } from '../errors';
 import { PROJECT_ROOT } from '../paths';
 
@@ -106,12 +107,13 @@ export async function waitFor(
   options: { timeoutMs?: number; intervalMs?: number; abort?: Promise<unknown> } = {},
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let aborted = false;
-  void options.abort?.then(() => (aborted = true));
+  // The wait between checks ends as soon as `abort` settles, so an exited process is reported at once.
+  const aborted = new AbortController();
+  void options.abort?.then(() => aborted.abort());
   while (Date.now() < deadline) {
-    if (aborted) throw new StackError(`${what} exited before it was ready`);
+    if (aborted.signal.aborted) throw new StackError(`${what} exited before it was ready`);
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
+    await sleep(options.intervalMs ?? 200, aborted.signal);
   }
   throw new StackError(`${what} was not ready after ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s`);
 }
@@ -158,7 +160,7 @@ export function startProcess(
   };
 }
 
-export interface TemporalDevServerOptions {
+interface TemporalDevServerOptions {
   port: number;
   uiPort?: number;
   /** SQLite file that keeps workflows across restarts; in-memory when omitted. */
@@ -226,7 +228,7 @@ async function frontendAnswers(address: string): Promise<boolean> {
   }
 }
 
-export interface MotoOptions {
+interface MotoOptions {
   port: number;
   logFile?: string;
 }

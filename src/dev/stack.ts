@@ -23,7 +23,7 @@ import {
   type ManagedProcess,
 } from './processes';
 
-export interface DevStackOptions {
+interface DevStackOptions {
   temporalPort: number;
   uiPort: number;
   awsPort: number;
@@ -53,7 +53,7 @@ async function ingressEmpty(sqs: SQSClient, queueUrl: string): Promise<boolean> 
   return depth.visible + depth.inFlight + depth.delayed === 0;
 }
 
-export interface DevStack {
+interface DevStack {
   state: DevState;
   processes: ManagedProcess[];
   logDir: string;
@@ -70,7 +70,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** Refuses to start a second stack over a live one (its dev.json names a running process). */
-export function assertNoRunningStack(stateDir: string): void {
+function assertNoRunningStack(stateDir: string): void {
   const file = path.join(stateDir, 'dev.json');
   if (!existsSync(file)) return;
   try {

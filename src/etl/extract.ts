@@ -79,7 +79,7 @@ export interface ExtractLimits {
  * of `stream` itself comes out unchanged. Counts bytes, not characters: a newline byte never occurs inside a UTF-8
  * sequence.
  */
-export function limitExtract(stream: Readable, file: DataFile, limits: ExtractLimits): Readable {
+function limitExtract(stream: Readable, file: DataFile, limits: ExtractLimits): Readable {
   const where = `source ${limits.source}: s3://${file.bucket}/${file.key}`;
   let total = 0;
   let line = 0;

@@ -110,7 +110,7 @@ const DATASETS: Dataset[] = [
   },
 ];
 
-export interface GenerateOptions {
+interface GenerateOptions {
   s3: S3Client;
   bucket: string;
   /** Key prefix for the data and the sources file. @defaultValue 'etl-demo' */
@@ -134,7 +134,7 @@ export interface GenerateOptions {
   concurrency?: number;
 }
 
-export interface GeneratedSource {
+interface GeneratedSource {
   index: number;
   name: string;
   table: string;

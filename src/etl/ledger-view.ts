@@ -1,9 +1,9 @@
 /** The ledger as a person reads it: a summary line and a table whose columns line up. */
 import { table, formatDuration, type Cell } from '../terminal/format';
-import type { EtlLedger, EtlLedgerEntry } from '../common/etl-types';
+import type { EtlLedger, EtlLedgerEntry, EtlRunSettings } from '../common/etl-types';
 import { clip } from '../common/text';
 
-export interface LedgerViewOptions {
+interface LedgerViewOptions {
   /** Show every source; otherwise large runs show running and failed sources and the latest finished ones. */
   all?: boolean;
   /** Most rows shown without `all`. @defaultValue 40 */
@@ -19,6 +19,23 @@ const GLYPH: Record<EtlLedgerEntry['status'], string> = {
   failed: '✘ failed',
 };
 
+/**
+ * When a run with these settings fails, as a verb phrase: "fails when more than 10% of its sources or more than 5
+ * sources fail". A percentage of 100 cannot be exceeded and is left out; with neither limit the text is empty.
+ */
+export function toleranceText(
+  settings: Pick<EtlRunSettings, 'toleratedFailurePercent' | 'toleratedFailureCount'>,
+): string {
+  const percent = settings.toleratedFailurePercent;
+  if (percent === 0 || settings.toleratedFailureCount === 0) return 'fails when any source fails';
+  const limits = [
+    ...(percent === undefined || percent >= 100 ? [] : [`${percent}% of its sources`]),
+    ...(settings.toleratedFailureCount === undefined ? [] : [`${settings.toleratedFailureCount} sources`]),
+  ];
+  if (limits.length === 0) return percent === undefined ? '' : 'tolerates any number of failed sources';
+  return `fails when more than ${limits.join(' or more than ')} fail`;
+}
+
 function summariseLedger(ledger: EtlLedger, outcome?: string): string {
   const c = ledger.counts;
   const done = c.succeeded + c.failed;
@@ -26,11 +43,13 @@ function summariseLedger(ledger: EtlLedger, outcome?: string): string {
     (acc, e) => ({ written: acc.written + e.rowsWritten, rejected: acc.rejected + e.rowsRejected }),
     { written: 0, rejected: 0 },
   );
+  const tolerance = toleranceText(ledger.settings);
   return [
     `${ledger.workflowId}  date ${ledger.date}${ledger.redriveOf ? `  redrive of ${ledger.redriveOf}` : ''}${outcome ? `  ${outcome}` : ''}`,
     `${done}/${ledger.total} done: ${c.succeeded} succeeded, ${c.failed} failed, ${c.running} running ` +
       `(limit ${ledger.parallelism}), ${c.pending} pending · ${rows.written} rows loaded, ${rows.rejected} rejected` +
       (ledger.runs > 1 ? ` · ${ledger.runs} runs (continue-as-new)` : ''),
+    ...(tolerance ? [`the run ${tolerance}`] : []),
   ].join('\n');
 }
 

@@ -12,7 +12,7 @@ import { csvParser, jsonLinesParser, missingColumns, type Parsed, type Row } fro
 import { columnsOf, resolveLocation, type ColumnSpec } from './sources';
 import type { Warehouse } from './warehouse';
 
-export interface SourceEtlOptions {
+interface SourceEtlOptions {
   s3: S3Client;
   warehouse: Warehouse;
   source: EtlSourceDefinition;

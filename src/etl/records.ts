@@ -4,7 +4,7 @@
  */
 import type { ColumnSpec } from './sources';
 
-export type CellValue = string | number | null;
+type CellValue = string | number | null;
 export type Row = Record<string, CellValue>;
 
 export type Parsed = { ok: true; row: Row } | { ok: false; reason: string };

@@ -15,7 +15,7 @@ import { ETL_UPDATE_SET, type EtlControls, type EtlSetRequest } from '../common/
 /** Workflow type names, as registered by the worker. */
 const ETL_WORKFLOW = 'etlFanOutWorkflow';
 
-export interface StartEtlOptions {
+interface StartEtlOptions {
   taskQueue: string;
   workflowId?: string;
   memo?: Record<string, unknown>;
@@ -82,7 +82,7 @@ export async function waitForEtlRun(client: Client, workflowId: string): Promise
   return readEtlRun(client, workflowId);
 }
 
-export interface RedriveOptions {
+interface RedriveOptions {
   taskQueue: string;
   workflowId?: string;
   /** Overrides of the original run's settings (parallelism, attempts, retry timing). */

@@ -13,7 +13,7 @@ import type { ColumnSpec } from './sources';
 /* eslint-disable @typescript-eslint/no-explicit-any -- table names come from the sources file, validated there. */
 type AnyDb = Kysely<any>;
 
-export interface LoadBatch {
+interface LoadBatch {
   /** Identifies one source in one run (the source workflow id): the checkpoint's key. */
   scope: string;
   source: string;
@@ -29,11 +29,11 @@ export interface LoadBatch {
   rejectReasons: Record<string, number>;
 }
 
-export interface StoredCheckpoint extends EtlCheckpoint {
+interface StoredCheckpoint extends EtlCheckpoint {
   rejectReasons: Record<string, number>;
 }
 
-export interface LoadAudit {
+interface LoadAudit {
   scope: string;
   source: string;
   file: string;

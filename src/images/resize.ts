@@ -25,7 +25,7 @@ export interface RenderOptions {
   onProgress?: (step: string) => void;
 }
 
-export interface RenderedVariant {
+interface RenderedVariant {
   name: string;
   width: number;
   height: number;
@@ -33,7 +33,7 @@ export interface RenderedVariant {
   data: Buffer;
 }
 
-export interface RenderedImage {
+interface RenderedImage {
   format: string;
   /** Size of the original once upright (EXIF orientation applied). */
   width: number;

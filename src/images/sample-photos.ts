@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { seededRandom } from '../common/random';
 import { forEachConcurrently } from '../async';
 
-export interface SamplePhoto {
+interface SamplePhoto {
   /** File name, e.g. `sample-0007.jpg`. */
   name: string;
   /** The JPEG file. */
@@ -24,7 +24,7 @@ export interface SamplePhoto {
   orientation: 1 | 3 | 6 | 8;
 }
 
-export interface SamplePhotoOptions {
+interface SamplePhotoOptions {
   /** Varies the whole series. @defaultValue 1 */
   seed?: number;
   /** Longest side is drawn from [minSide, maxSide]. @defaultValue 2000, 4000 */

@@ -22,7 +22,7 @@ import { RateLimiter } from './rate-limit';
 export const DEFAULT_BACKFILL_RATE = 50;
 
 /** Where to read objects from: `s3://bucket/prefix`. */
-export interface BucketLocation {
+interface BucketLocation {
   bucket: string;
   prefix: string;
 }
@@ -111,7 +111,7 @@ export interface BackfillFailure {
   error: string;
 }
 
-export interface BackfillOptions {
+interface BackfillOptions {
   s3: S3Client;
   client: Client;
   taskQueue: string;

@@ -28,7 +28,7 @@ export const REPORT_WORKFLOW = 'dailySalesReportWorkflow';
 export const RERUNNABLE_WORKFLOWS: readonly string[] = [PROCESS_IMAGE_WORKFLOW, REPORT_WORKFLOW];
 
 /** `--status` values and the visibility query's ExecutionStatus names. */
-export const RUN_STATUSES = {
+const RUN_STATUSES = {
   running: 'Running',
   completed: 'Completed',
   failed: 'Failed',
@@ -115,7 +115,7 @@ export interface RunView {
   closeTime?: string;
 }
 
-export function viewRun(info: WorkflowExecutionInfo): RunView {
+function viewRun(info: WorkflowExecutionInfo): RunView {
   return {
     workflowId: info.workflowId,
     runId: info.runId,
@@ -146,7 +146,7 @@ export async function selectRuns(
 
 export type BatchKind = 'cancel' | 'terminate';
 
-export interface BatchProgress {
+interface BatchProgress {
   jobId: string;
   state: 'running' | 'completed' | 'failed';
   total: number;
@@ -182,7 +182,7 @@ export async function startBatch(
   return jobId;
 }
 
-export async function describeBatch(client: Client, jobId: string): Promise<BatchProgress> {
+async function describeBatch(client: Client, jobId: string): Promise<BatchProgress> {
   const d = await client.workflowService.describeBatchOperation({ namespace: client.options.namespace, jobId });
   return {
     jobId,
@@ -209,7 +209,7 @@ export async function followBatch(
 }
 
 /** What a failed run is started again as. */
-export interface RerunPlan {
+interface RerunPlan {
   /** The failed run. */
   from: { workflowId: string; runId: string };
   workflowType: string;
@@ -220,7 +220,7 @@ export interface RerunPlan {
 }
 
 /** Thrown when a run selected for a rerun cannot be started again as it was: an unknown type or no input. */
-export class RerunError extends Error {
+class RerunError extends Error {
   override readonly name = 'RerunError';
 }
 
@@ -251,7 +251,7 @@ export function rerunWorkflowId(workflowType: string, workflowId: string, input:
 const KNOWN_ATTRIBUTES = new Set<string>(Object.values(SEARCH_ATTRIBUTES));
 
 /** Reads a failed run's first event and plans its rerun. */
-export async function planRerun(client: Client, info: WorkflowExecutionInfo): Promise<RerunPlan> {
+async function planRerun(client: Client, info: WorkflowExecutionInfo): Promise<RerunPlan> {
   if (!RERUNNABLE_WORKFLOWS.includes(info.type)) {
     throw new RerunError(
       `${info.workflowId}: ${info.type} runs are not started again (only ${RERUNNABLE_WORKFLOWS.join(', ')})`,
@@ -278,16 +278,14 @@ export async function planRerun(client: Client, info: WorkflowExecutionInfo): Pr
   };
 }
 
-export type RerunOutcome = 'started' | 'alreadyDone' | 'failed';
-
-export interface RerunCounts {
+interface RerunCounts {
   started: number;
   /** The id ran again or runs already: a redrive, a backfill or an earlier rerun got there first. */
   alreadyDone: number;
   failed: number;
 }
 
-export interface RerunOptions {
+interface RerunOptions {
   query: string;
   /** Starts a second. */
   rate: number;

@@ -2,7 +2,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 
-export interface QueueDepth {
+interface QueueDepth {
   url: string;
   visible: number;
   inFlight: number;

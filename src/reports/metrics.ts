@@ -10,7 +10,7 @@ export interface DaySummary {
   revenueCents: number;
 }
 
-export interface ProductSales {
+interface ProductSales {
   rank: number;
   sku: string;
   name: string;
@@ -18,7 +18,7 @@ export interface ProductSales {
   revenueCents: number;
 }
 
-export interface HourSales {
+interface HourSales {
   /** Local hour of day (0–23) the bucket starts at. */
   hour: number;
   orders: number;

@@ -28,7 +28,7 @@ export interface RenderOptions {
   generatedAt: Date;
 }
 
-export interface RenderedReport {
+interface RenderedReport {
   pdf: Buffer;
   pages: number;
 }

@@ -82,7 +82,7 @@ const PRODUCT_WEIGHTS = PRODUCTS.map((p) => popularity(p.unit_price_cents));
 const PRODUCT_WEIGHT_TOTAL = PRODUCT_WEIGHTS.reduce((a, b) => a + b, 0);
 const HOUR_TOTAL = HOUR_PROFILE.reduce((a, b) => a + b, 0);
 
-export interface GeneratedDay {
+interface GeneratedDay {
   date: string;
   orders: SalesOrderTable[];
   items: SalesOrderItemTable[];
@@ -192,7 +192,7 @@ export async function writeDays(db: Kysely<SalesDatabase>, days: GeneratedDay[],
   });
 }
 
-export interface SeedOptions {
+interface SeedOptions {
   /** Days of data ending with `endDate`. */
   days: number;
   /** Last seeded day, YYYY-MM-DD. */
@@ -204,7 +204,7 @@ export interface SeedOptions {
   onDay?: (date: string, orders: number) => void;
 }
 
-export interface SeedResult {
+interface SeedResult {
   from: string;
   to: string;
   orders: number;

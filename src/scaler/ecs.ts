@@ -5,7 +5,7 @@
 import { DescribeServicesCommand, UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import type { Capacity, CapacityDriver } from './driver';
 
-export interface EcsDriverOptions {
+interface EcsDriverOptions {
   ecs: ECSClient;
   cluster: string;
   service: string;

@@ -8,11 +8,11 @@
 import type { EbbflowConfig } from '../config';
 
 /** Time after the activity timeout for the last heartbeat, the result's report and the worker's own shutdown. */
-export const SHUTDOWN_MARGIN = 5_000;
+const SHUTDOWN_MARGIN = 5_000;
 /** Time after the worker's shutdown grace for the process to exit before it is killed. */
 export const EXIT_MARGIN = 15_000;
 
-export interface Graces {
+interface Graces {
   /** The worker's shutdown grace: what it waits for running activities before cancelling them, ms. */
   workerShutdownGrace: number;
   /** From SIGTERM to SIGKILL, ms. */

@@ -14,11 +14,7 @@ import { policyFromConfig } from '../scaling/policy';
 import { createScaler, type Scaler } from './scaler';
 import { createSignalReader } from './signals';
 
-export async function createDriver(
-  config: EbbflowConfig,
-  logger: Logger,
-  metrics?: ScalerMetrics,
-): Promise<CapacityDriver> {
+async function createDriver(config: EbbflowConfig, logger: Logger, metrics?: ScalerMetrics): Promise<CapacityDriver> {
   const s = config.scaler;
   switch (s.driver) {
     case 'ecs':
@@ -49,7 +45,7 @@ export async function createDriver(
   }
 }
 
-export interface RunningScaler {
+interface RunningScaler {
   scaler: Scaler;
   url: string;
   /** Stops polling, drains local workers, closes connections. */

@@ -27,7 +27,7 @@ export const UNKNOWN_LOAD_COST = 1_000_000;
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-export interface KubernetesDriverOptions {
+interface KubernetesDriverOptions {
   namespace: string;
   deployment: string;
   /** API server; defaults to the in-cluster address with the pod's service account. */
@@ -64,7 +64,7 @@ const isReady = (pod: Pod): boolean =>
   (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** The pod-deletion-cost for a load: the running activities, so that idle pods go first. */
-export const deletionCost = (load: WorkerLoad): number => load.activities ?? UNKNOWN_LOAD_COST;
+const deletionCost = (load: WorkerLoad): number => load.activities ?? UNKNOWN_LOAD_COST;
 
 interface Access {
   url: URL;

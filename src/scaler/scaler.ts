@@ -3,6 +3,7 @@
  * driver, and records it (log line, decision log, Prometheus gauges, optionally CloudWatch). A failed poll is logged
  * and counted; the next one tries again.
  */
+import { sleep } from '../async';
 import type { Logger } from '../logger';
 import type { ScalingPolicyName } from '../scaling/names';
 import { createScalingPolicy } from '../scaling/policies';
@@ -12,7 +13,7 @@ import type { ScalerMetrics } from './metrics';
 import type { SignalReader } from './signals';
 import type { LoggedDecision } from './types';
 
-export interface ScalerOptions {
+interface ScalerOptions {
   policy: PolicySettings;
   /** @defaultValue 'ebbflow' */
   policyName?: ScalingPolicyName;
@@ -95,17 +96,7 @@ export function createScaler(options: ScalerOptions): Scaler {
           logger.error('scaling poll failed', { error });
         }
         const wait = Math.max(0, interval - (clock() - started));
-        await new Promise<void>((resolve) => {
-          const onAbort = (): void => {
-            clearTimeout(timer);
-            resolve();
-          };
-          const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          }, wait);
-          signal.addEventListener('abort', onAbort, { once: true });
-        });
+        await sleep(wait, signal);
       }
       logger.info('scaler stopped');
     },

@@ -21,10 +21,7 @@ export type QueueSignals = Pick<
 
 export type SignalReader = () => Promise<QueueSignals>;
 
-export async function readIngressQueue(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ visible: number; inFlight: number }> {
+async function readIngressQueue(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
   const out = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
@@ -40,7 +37,7 @@ export async function readIngressQueue(
 const durationMs = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   d ? Number(d.seconds ?? 0) * 1000 + Math.round((d.nanos ?? 0) / 1e6) : 0;
 
-export async function readTaskQueue(
+async function readTaskQueue(
   client: Client,
   namespace: string,
   taskQueue: string,
@@ -72,7 +69,7 @@ export async function readTaskQueue(
   return { backlog, backlogAge, addRate, statsMissing };
 }
 
-export interface SignalSources {
+interface SignalSources {
   sqs?: SQSClient;
   /** Without a queue URL the ingress queue counts as empty (work started straight in Temporal). */
   queueUrl?: string;

@@ -17,7 +17,7 @@ import type {
 import type { EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 
-export interface TaskProtectionOptions {
+interface TaskProtectionOptions {
   /** The ECS agent's URI, `$ECS_AGENT_URI` inside a task. */
   agentUri: string;
   logger: Logger;
@@ -29,7 +29,7 @@ export interface TaskProtectionOptions {
   timeout?: number;
 }
 
-export interface TaskProtection {
+interface TaskProtection {
   /** One more unit of work started. */
   busy(): void;
   /** One unit of work ended. */
@@ -121,7 +121,7 @@ export function createTaskProtection(options: TaskProtectionOptions): TaskProtec
 }
 
 /** Marks the worker busy for the duration of every activity it runs. */
-export class TaskProtectionInterceptor implements ActivityInboundCallsInterceptor {
+class TaskProtectionInterceptor implements ActivityInboundCallsInterceptor {
   constructor(private readonly protection: TaskProtection) {}
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
@@ -135,7 +135,7 @@ export class TaskProtectionInterceptor implements ActivityInboundCallsIntercepto
 }
 
 /** The worker option `interceptors.activity` entry that keeps a task protected while any activity runs. */
-export function taskProtectionInterceptors(protection: TaskProtection): ActivityInterceptorsFactory {
+function taskProtectionInterceptors(protection: TaskProtection): ActivityInterceptorsFactory {
   return () => ({ inbound: new TaskProtectionInterceptor(protection) });
 }
 

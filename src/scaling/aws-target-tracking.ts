@@ -13,12 +13,12 @@ import type { PolicySettings, ScalingDirection } from './policy';
 /** CloudWatch period of the metric, ms. */
 export const AWS_DATAPOINT_PERIOD = 60_000;
 /** Consecutive datapoints above the target before the scale-out alarm fires. */
-export const AWS_SCALE_OUT_DATAPOINTS = 3;
+const AWS_SCALE_OUT_DATAPOINTS = 3;
 /** Consecutive datapoints below 90 % of the target before the scale-in alarm fires. */
-export const AWS_SCALE_IN_DATAPOINTS = 15;
+const AWS_SCALE_IN_DATAPOINTS = 15;
 
 /** What AWS target tracking sees at an evaluation. */
-export interface AwsObservation {
+interface AwsObservation {
   now: number;
   /** Messages waiting for a task. */
   backlog: number;
@@ -27,7 +27,7 @@ export interface AwsObservation {
 }
 
 /** Datapoints and cooldowns carried between evaluations. Start with {@link initialAwsState}. */
-export interface AwsTargetTrackingState {
+interface AwsTargetTrackingState {
   /** The latest datapoints, oldest first; undefined is "no data" (0 running tasks). */
   points: (number | undefined)[];
   lastPointAt?: number;
@@ -37,7 +37,7 @@ export interface AwsTargetTrackingState {
 
 export const initialAwsState = (): AwsTargetTrackingState => ({ points: [] });
 
-export interface AwsDecision {
+interface AwsDecision {
   desired: number;
   direction: ScalingDirection;
   reason: string;

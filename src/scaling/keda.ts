@@ -14,23 +14,23 @@
  */
 import type { PolicySettings, ScalingDecision, ScalingSignals } from './policy';
 
-export type KedaTrigger = 'temporal' | 'aws-sqs-queue';
+type KedaTrigger = 'temporal' | 'aws-sqs-queue';
 
 /** ScaledObject `pollingInterval` default, ms. */
-export const KEDA_POLLING_INTERVAL = 30_000;
+const KEDA_POLLING_INTERVAL = 30_000;
 /** ScaledObject `cooldownPeriod` default: inactive this long before scaling to zero, ms. */
-export const KEDA_COOLDOWN_PERIOD = 300_000;
+const KEDA_COOLDOWN_PERIOD = 300_000;
 /** Trigger activation threshold default (`activationTargetQueueSize`, `activationQueueLength`). */
-export const KEDA_ACTIVATION_THRESHOLD = 0;
+const KEDA_ACTIVATION_THRESHOLD = 0;
 /** HPA sync period (kube-controller-manager `--horizontal-pod-autoscaler-sync-period`), ms. */
 export const HPA_SYNC_PERIOD = 15_000;
 /** HPA tolerance: no change while the metric is within 10 % of the target. */
-export const HPA_TOLERANCE = 0.1;
+const HPA_TOLERANCE = 0.1;
 /** HPA default scale-up policies, per 15 s: 4 pods or 100 %, whichever is larger. */
-export const HPA_SCALE_UP_PODS = 4;
-export const HPA_SCALE_UP_PERCENT = 100;
+const HPA_SCALE_UP_PODS = 4;
+const HPA_SCALE_UP_PERCENT = 100;
 /** HPA default scale-down stabilisation window, ms. */
-export const HPA_SCALE_DOWN_STABILIZATION = 300_000;
+const HPA_SCALE_DOWN_STABILIZATION = 300_000;
 
 export interface KedaState {
   startedAt?: number;
@@ -44,7 +44,7 @@ export interface KedaState {
 export const initialKedaState = (startedAt?: number): KedaState => ({ startedAt, recommendations: [] });
 
 /** The trigger's metric: what KEDA hands the HPA. */
-export function kedaMetric(signals: ScalingSignals, trigger: KedaTrigger): number {
+function kedaMetric(signals: ScalingSignals, trigger: KedaTrigger): number {
   return trigger === 'temporal'
     ? Math.max(0, signals.taskQueueBacklog)
     : Math.max(0, signals.queueVisible) + Math.max(0, signals.queueInFlight);

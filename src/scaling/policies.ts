@@ -15,7 +15,7 @@ import {
   type ScalingSignals,
 } from './policy';
 
-export interface ScalingPolicy {
+interface ScalingPolicy {
   readonly name: ScalingPolicyName;
   /** How often the policy's own rules evaluate, ms; undefined when it decides at every poll. */
   readonly interval?: number;
@@ -23,7 +23,7 @@ export interface ScalingPolicy {
   decide(signals: ScalingSignals): { decision: ScalingDecision; commit(): void };
 }
 
-export interface ScalingPolicyOptions {
+interface ScalingPolicyOptions {
   /** When the policy starts watching: ebbflow's policy waits a scale-in cooldown from here before removing tasks. */
   startedAt?: number;
 }

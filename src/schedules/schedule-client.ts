@@ -22,11 +22,11 @@ export const SCHEDULED_JOBS = {
   },
 } as const;
 
-export type ScheduledJob = keyof typeof SCHEDULED_JOBS;
+type ScheduledJob = keyof typeof SCHEDULED_JOBS;
 export const OVERLAP_POLICIES = Object.keys(ScheduleOverlapPolicy) as (keyof typeof ScheduleOverlapPolicy)[];
 export type OverlapPolicyName = keyof typeof ScheduleOverlapPolicy;
 
-export interface CreateScheduleOptions {
+interface CreateScheduleOptions {
   job: ScheduledJob;
   /** @defaultValue the job name */
   scheduleId?: string;
@@ -47,7 +47,7 @@ export interface CreateScheduleOptions {
   paused?: boolean;
 }
 
-export interface ScheduleRun {
+interface ScheduleRun {
   scheduledAt: Date;
   takenAt: Date;
   workflowId: string;
@@ -59,7 +59,7 @@ export interface ScheduleRun {
   failure?: string;
 }
 
-export interface ScheduleDetails {
+interface ScheduleDetails {
   scheduleId: string;
   job?: string;
   workflowType?: string;
@@ -80,7 +80,7 @@ export interface ScheduleDetails {
   numActionsBuffered: number;
 }
 
-export interface ScheduleListItem {
+interface ScheduleListItem {
   scheduleId: string;
   workflowType?: string;
   cron?: string;

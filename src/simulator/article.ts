@@ -4,7 +4,7 @@
  */
 import { ARTICLE_TASK, FARGATE_PRICES, cents, money, taskHourly } from './cost';
 
-export interface ArticleFigure {
+interface ArticleFigure {
   /** What the article says, quoted or closely paraphrased. */
   claim: string;
   /** The article's number. */
@@ -24,8 +24,8 @@ export function reportRunCost(): { exact: number; articleRounding: number } {
 }
 
 /** Pattern 2: 10,000 images a day at 2 minutes each. */
-export const IMAGES_PER_DAY = 10_000;
-export const MINUTES_PER_IMAGE = 2;
+const IMAGES_PER_DAY = 10_000;
+const MINUTES_PER_IMAGE = 2;
 
 export function articleFigures(): ArticleFigure[] {
   const run = reportRunCost();

@@ -11,7 +11,7 @@ import { baselineCost, taskCost, type Ec2Baseline, type FargatePrices, type Task
 import type { PolicyName, SimPolicy } from './policies';
 import type { Workload } from './workloads';
 
-export interface SimulationOptions {
+interface SimulationOptions {
   workload: Workload;
   policy: SimPolicy;
   /** Launch to first job, ms. @defaultValue 60 000 (Fargate) */
@@ -27,7 +27,7 @@ export interface SimulationOptions {
   patience?: number;
 }
 
-export interface TimelinePoint {
+interface TimelinePoint {
   t: number;
   waiting: number;
   inService: number;

@@ -7,7 +7,7 @@ import { createScalingPolicy } from '../scaling/policies';
 import type { PolicySettings } from '../scaling/policy';
 
 /** What a policy sees at an evaluation. */
-export interface SimObservation {
+interface SimObservation {
   now: number;
   /** Items waiting for a task. */
   waiting: number;
@@ -36,7 +36,7 @@ export interface SimPolicy {
 export type PolicyName = ScalingPolicyName | 'fixed';
 export const POLICY_NAMES: PolicyName[] = [...SCALING_POLICY_NAMES, 'fixed'];
 
-export interface PolicyOptions {
+interface PolicyOptions {
   settings: PolicySettings;
   /** ebbflow's poll interval, ms. @defaultValue 5000 */
   pollInterval: number;
@@ -49,7 +49,7 @@ export interface PolicyOptions {
  * in service are running activities, as ebbflow's workers see them; for `keda-sqs` the workers consume the SQS queue
  * themselves, so waiting items are visible messages and items in service are in flight.
  */
-export function scalingPolicy(name: ScalingPolicyName, options: PolicyOptions): SimPolicy {
+function scalingPolicy(name: ScalingPolicyName, options: PolicyOptions): SimPolicy {
   const { settings } = options;
   const policy = createScalingPolicy(name, settings);
   return {
@@ -77,7 +77,7 @@ export function scalingPolicy(name: ScalingPolicyName, options: PolicyOptions): 
   };
 }
 
-export function fixedPolicy(options: PolicyOptions): SimPolicy {
+function fixedPolicy(options: PolicyOptions): SimPolicy {
   const tasks = options.fixedTasks ?? options.settings.maxTasks;
   return {
     name: 'fixed',

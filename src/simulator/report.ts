@@ -12,7 +12,7 @@ export function compactDuration(ms: number | undefined): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-export const SUMMARY_HEADER = [
+const SUMMARY_HEADER = [
   'policy',
   'first scale-out',
   'full capacity',
@@ -27,7 +27,7 @@ export const SUMMARY_HEADER = [
   'vs always-on',
 ];
 
-export function summaryRow(r: SimulationResult): string[] {
+function summaryRow(r: SimulationResult): string[] {
   const drain = r.drainTime === undefined ? `${r.completed}/${r.jobs} done` : compactDuration(r.drainTime);
   return [
     r.policy,

@@ -43,7 +43,7 @@ export const ARTICLE_BURST: SimulatorInput = {
   baseline: ARTICLE_EC2_BASELINE,
 };
 
-export interface SimulatorOutput {
+interface SimulatorOutput {
   workload: string;
   jobs: number;
   seed: number;

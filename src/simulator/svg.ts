@@ -21,7 +21,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 /** A "nice" axis maximum and step for values up to `max`. */
-export function niceScale(max: number, ticks = 5): { max: number; step: number } {
+function niceScale(max: number, ticks = 5): { max: number; step: number } {
   if (max <= 0) return { max: 1, step: 1 };
   const raw = max / ticks;
   const magnitude = 10 ** Math.floor(Math.log10(raw));

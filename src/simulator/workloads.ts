@@ -43,7 +43,7 @@ export interface Workload {
 }
 
 /** Relative arrival rate of each hour of the article's day. */
-export const DAILY_CURVE: { from: number; to: number; weight: number; name: string }[] = [
+const DAILY_CURVE: { from: number; to: number; weight: number; name: string }[] = [
   { from: 0, to: 6, weight: 0.05, name: 'near idle' },
   { from: 6, to: 10, weight: 1, name: 'heavy' },
   { from: 10, to: 17, weight: 0.5, name: 'moderate' },

@@ -15,7 +15,7 @@ type OperatorService = temporal.api.operatorservice.v1.OperatorService;
 const GRPC_NOT_FOUND = 5;
 
 /** What both connection kinds (client and worker) offer. */
-export interface OperatorConnection {
+interface OperatorConnection {
   readonly operatorService: Pick<OperatorService, 'listSearchAttributes'>;
 }
 

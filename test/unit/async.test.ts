@@ -1,4 +1,5 @@
 import { forEachConcurrently, sleep } from '../../src/async';
+import { waitFor } from '../../src/dev/processes';
 
 describe('sleep', () => {
   it('ends early, without an error, when its signal aborts', async () => {
@@ -53,5 +54,17 @@ describe('forEachConcurrently', () => {
     await forEachConcurrently(['a', 'b'], 8, async (_, index) => void indices.push(index));
     expect(indices).toEqual([0, 1]);
     await expect(forEachConcurrently([], 4, () => Promise.reject(new Error('never')))).resolves.toBeUndefined();
+  });
+});
+
+describe('waitFor', () => {
+  it('reports a process that exits while it waits at once, not after the wait between checks', async () => {
+    let exit!: () => void;
+    const exited = new Promise<void>((resolve) => (exit = resolve));
+    const started = Date.now();
+    const waiting = waitFor('the server', async () => false, { intervalMs: 60_000, abort: exited });
+    exit();
+    await expect(waiting).rejects.toThrow('the server exited before it was ready');
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -61,6 +61,66 @@ describe('the ebbflow program', () => {
     expect(commanderExitCode(err)).toBe(2);
   });
 
+  it('reads a tolerated failure count for an ETL run, leaving the percentage unset', async () => {
+    const cmd = command('etl', 'run').action(() => undefined);
+    await cmd.parseAsync(['--config', 'sources.yaml', '--tolerated-failure-count', '3'], { from: 'user' });
+    expect(cmd.opts()).toMatchObject({ toleratedFailureCount: 3 });
+    expect(cmd.opts().toleratedFailurePercent).toBeUndefined();
+  });
+
+  it('refuses a tolerated failure count that is not a whole number ≥ 0, naming the option', async () => {
+    for (const bad of ['-1', '2.5', 'some']) {
+      const err = await refusal(command('etl', 'run'), ['--config', 'sources.yaml', '--tolerated-failure-count', bad]);
+      expect(err.message).toContain(`option '--tolerated-failure-count <n>' argument '${bad}' is invalid`);
+      expect(err.message).toContain('expected a whole number ≥ 0.');
+      expect(commanderExitCode(err)).toBe(2);
+    }
+  });
+
+  it('refuses bad counts and ports of dlq, dev and backfill before they run, naming the option', async () => {
+    const max = await refusal(command('dlq', 'list'), ['--max', '0']);
+    expect(max.message).toContain("option '--max <n>' argument '0' is invalid. expected a whole number ≥ 1.");
+    const workers = await refusal(command('dev'), ['--workers', 'two']);
+    expect(workers.message).toContain("option '--workers <n>' argument 'two' is invalid");
+    const port = await refusal(command('dev'), ['--ui-port', '70000']);
+    expect(port.message).toContain(
+      "option '--ui-port <port>' argument '70000' is invalid. expected a whole number from 1 to 65535.",
+    );
+    const concurrency = await refusal(command('backfill'), ['s3://in/photos', '--concurrency', '300']);
+    expect(concurrency.message).toContain(
+      "option '--concurrency <n>' argument '300' is invalid. expected a whole number from 1 to 256.",
+    );
+    for (const err of [max, workers, port, concurrency]) expect(commanderExitCode(err)).toBe(2);
+  });
+
+  it('reads simulate’s rates, durations and policy lists as values', async () => {
+    const cmd = command('simulate').action(() => undefined);
+    await cmd.parseAsync(['--rate', '300/h', '--rates', '1/s,6/min', '--period', '5m', '--compare', 'ebbflow,keda'], {
+      from: 'user',
+    });
+    expect(cmd.opts()).toMatchObject({
+      rate: 5,
+      rates: [60, 6],
+      period: 300_000,
+      duration: 3_600_000,
+      compare: ['ebbflow', 'keda'],
+      workload: 'burst',
+      seed: 1,
+    });
+  });
+
+  it('refuses simulate values it cannot use, naming the option', async () => {
+    const rate = await refusal(command('simulate'), ['--rate', 'fast']);
+    expect(rate.message).toContain("option '--rate <rate>' argument 'fast' is invalid. expected a rate such as 5/min");
+    const compare = await refusal(command('simulate'), ['--compare', 'ebbflow,hpa']);
+    expect(compare.message).toContain(`argument 'ebbflow,hpa' is invalid. unknown policy "hpa"`);
+    const workload = await refusal(command('simulate'), ['--workload', 'spiky']);
+    expect(workload.message).toMatch(/'--workload <kind>' argument 'spiky' is invalid. Allowed choices are burst, /);
+    const pricing = await refusal(command('cost'), ['--pricing', 'reserved']);
+    expect(pricing.message).toMatch(/Allowed choices are on-demand, arm, spot/);
+    for (const err of [rate, compare, workload, pricing]) expect(commanderExitCode(err)).toBe(2);
+  });
+
   it('lists the allowed overlap policies', async () => {
     const err = await refusal(command('schedule', 'trigger'), ['daily-sales', '--overlap', 'SOMETIMES']);
     expect(err.message).toMatch(/Allowed choices are SKIP, BUFFER_ONE, .*ALLOW_ALL/);

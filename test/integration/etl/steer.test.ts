@@ -2,14 +2,13 @@
  * Steering a running fan-out with `ebbflow etl set`: a lower parallelism is obeyed, judged from the child start and
  * close times in the run's own history.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { temporal } from '@temporalio/proto';
-import { stringify as toYaml } from 'yaml';
 import { ETL_QUERY_LEDGER, type EtlLedger } from '../../../src/common/etl-types';
 import { setEtlControls, startEtlRun } from '../../../src/etl/runs';
 import { runCli } from '../../support/cli';
 import { eventually } from '../../support/stack';
-import { createEtlHarness, type EtlHarness } from './support';
+import { createEtlHarness, writeTwoRowSources, type EtlHarness } from './support';
 
 const EventType = temporal.api.enums.v1.EventType;
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -46,27 +45,14 @@ describe('etl set', () => {
 
   it('lowers the parallelism of a running fan-out, validated, and the run obeys it', async () => {
     const bucket = h.pipeline.config.pipeline.inputBucket;
-    await h.pipeline.aws.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'steer/p/data.csv', Body: 'id,value\n1,1\n2,2\n' }),
-    );
-    const sources = Array.from({ length: 12 }, (_, i) => ({
-      name: `steer-${String(i).padStart(2, '0')}`,
-      location: 'steer/p/',
-      format: 'csv',
-      table: 'steer',
-      key: ['id'],
-      schema: { id: 'integer', value: 'number' },
-    }));
-    await h.pipeline.aws.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'steer/sources.yaml', Body: toYaml({ sources }) }),
-    );
+    const { key, names } = await writeTwoRowSources(h.pipeline, 'steer', 12);
     // Every source waits at the gate, so four are in flight when the update arrives.
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     await h.startWorker(() => gate);
     const id = await startEtlRun(
       h.client,
-      { sources: 'steer/sources.yaml', date: '2025-03-17', parallelism: 4 },
+      { sources: key, date: '2025-03-17', parallelism: 4 },
       { taskQueue: h.pipeline.config.temporal.taskQueue },
     );
     const handle = h.client.workflow.getHandle(id);
@@ -109,7 +95,7 @@ describe('etl set', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(12);
-    expect(lines.map((l) => l.name)).toEqual(sources.map((s) => s.name));
+    expect(lines.map((l) => l.name)).toEqual(names);
     expect(
       lines.every(
         (l) => l.run === id && l.status === 'succeeded' && l.runStatus === 'succeeded' && l.rowsWritten === 2,

@@ -3,6 +3,7 @@
  * (optionally with a fault injected into the source activity), and a Temporal client.
  */
 import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../../activities';
@@ -13,6 +14,7 @@ import { createLogger } from '../../../src/logger';
 import { connectClient } from '../../../src/temporal/connection';
 import { createActivityDeps, createWorker } from '../../../src/worker/worker';
 import { createTestPipeline, type TestPipeline } from '../../support/stack';
+import { stringify as toYaml } from 'yaml';
 
 export interface EtlHarness {
   pipeline: TestPipeline;
@@ -60,4 +62,31 @@ export async function createEtlHarness(prefix: string, env: Record<string, strin
       await database.close();
     },
   };
+}
+
+/**
+ * Writes `count` sources named `<prefix>-00`, `<prefix>-01`, … that all read one two-row CSV into table `<prefix>`,
+ * and their sources file `<prefix>/sources.yaml`, to the input bucket: for tests about orchestration, not data.
+ */
+export async function writeTwoRowSources(
+  pipeline: TestPipeline,
+  prefix: string,
+  count: number,
+): Promise<{ key: string; names: string[] }> {
+  const bucket = pipeline.config.pipeline.inputBucket;
+  await pipeline.aws.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/p/data.csv`, Body: 'id,value\n1,1\n2,2\n' }),
+  );
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
+  const sources = names.map((name) => ({
+    name,
+    location: `${prefix}/p/`,
+    format: 'csv',
+    table: prefix,
+    key: ['id'],
+    schema: { id: 'integer', value: 'number' },
+  }));
+  const key = `${prefix}/sources.yaml`;
+  await pipeline.aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: toYaml({ sources }) }));
+  return { key, names };
 }

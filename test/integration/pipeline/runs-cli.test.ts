@@ -1,11 +1,22 @@
 /**
  * `ebbflow runs` as a person runs it (the built CLI) against the dev server: a few hundred runs listed, cancelled and
- * terminated by filter with the server's batch jobs, and failed image runs started again next to a DLQ redrive.
+ * terminated by filter with the server's batch jobs, failed image runs started again next to a DLQ redrive, and
+ * failed report runs started again under the ids the bridge derives from their messages.
  */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { defaultPayloadConverter, fromPayloadsAtIndex } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { startBridge } from '../../../src/bridge/bridge';
+import { envelopeWorkflowId } from '../../../src/bridge/workflow-id';
+import { openDatabase } from '../../../src/db/connection';
+import { freePort } from '../../../src/dev/processes';
+import { REPORT_WORKFLOW } from '../../../src/pipeline/runs';
+import { migrateSalesDatabase, type SalesDatabase } from '../../../src/reports/schema';
+import { seedSalesData } from '../../../src/reports/seed';
 import { createLogger } from '../../../src/logger';
 import { notificationFor } from '../../../src/pipeline/backfill';
 import { forEachConcurrently } from '../../../src/async';
@@ -158,6 +169,87 @@ describe('rerun next to a redrive', () => {
       await bridge.stop();
       worker.shutdown();
       await running;
+    }
+  }, 300_000);
+});
+
+describe('rerun of failed report runs', () => {
+  /** The input a run was started with, read from its first history event. */
+  const inputOf = async (workflowId: string, runId: string): Promise<unknown> => {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    return fromPayloadsAtIndex(defaultPayloadConverter, 0, payloads);
+  };
+
+  it('starts them again with their original input under the bridge ids, which absorb the same messages later', async () => {
+    // The sales database is down: every report run the bridge starts fails for good.
+    const p = await createTestPipeline('rrep', {
+      EBBFLOW_BRIDGE_WAIT_SECONDS: '1',
+      EBBFLOW_DATABASE_URL: `postgres://sales:secret@127.0.0.1:${await freePort()}/sales`,
+    });
+    const logger = createLogger({ level: 'error' });
+    const down: Worker = await createWorker({ config: p.config, logger, bundleFromSource: true });
+    const downRunning = down.run();
+    const bridge = startBridge({ config: p.config, logger, client, statsIntervalMs: 0 });
+    let up: Worker | undefined;
+    let upRunning: Promise<void> | undefined;
+    try {
+      const envelopes = ['2026-03-09', '2026-03-10'].map((date) => ({
+        workflow: REPORT_WORKFLOW,
+        id: `sales-${date}`,
+        input: { date, retry: { maximumAttempts: 2, initialInterval: '100ms' } },
+      }));
+      const bridgeIds = envelopes.map((e) => envelopeWorkflowId({ kind: 'envelope', ...e }, 'unused'));
+      for (const envelope of envelopes) await send(p.aws.sqs, p.resources.ingressQueueUrl, envelope);
+      const inQueue = `TaskQueue = '${p.config.temporal.taskQueue}'`;
+      const failed = await eventually('two failed report runs', async () => {
+        const found: { workflowId: string; runId: string }[] = [];
+        for await (const info of client.workflow.list({ query: `${inQueue} AND ExecutionStatus = 'Failed'` })) {
+          found.push({ workflowId: info.workflowId, runId: info.runId });
+        }
+        return found.length === 2 && found;
+      });
+      expect(failed.map((f) => f.workflowId).sort()).toEqual([...bridgeIds].sort());
+      expect(bridge.stats.started).toBe(2);
+
+      // The database is back: a worker that reaches it replaces the one that could not.
+      down.shutdown();
+      await downRunning;
+      const dbFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'ebbflow-rerun-')), 'sales.db');
+      const database = openDatabase<SalesDatabase>(`sqlite:${dbFile}`);
+      await migrateSalesDatabase(database.db);
+      await seedSalesData(database.db, { days: 3, endDate: '2026-03-10', baseOrdersPerDay: 20 });
+      await database.close();
+      up = await createWorker({
+        config: testConfig({ ...p.env, EBBFLOW_DATABASE_URL: `sqlite:${dbFile}` }),
+        logger,
+        bundleFromSource: true,
+      });
+      upRunning = up.run();
+
+      const rerun = await ebbflow(p.env, 'runs', 'rerun', '--query', inQueue, '--workflow', REPORT_WORKFLOW);
+      expect(rerun.code).toBe(0);
+      expect(rerun.stdout).toContain('Started 2 runs again; 0 already ran again or run now; 0 failed.');
+      for (const { workflowId, runId } of failed) {
+        const runs = await executions(client, workflowId);
+        expect(runs).toHaveLength(2);
+        const again = runs.find((r) => r.runId !== runId)!;
+        expect(again.type).toBe(REPORT_WORKFLOW);
+        expect(await inputOf(workflowId, again.runId)).toEqual(await inputOf(workflowId, runId));
+        await client.workflow.getHandle(workflowId, again.runId).result();
+      }
+
+      // The same messages again: the bridge derives the same ids, finds them done and starts nothing.
+      for (const envelope of envelopes) await send(p.aws.sqs, p.resources.ingressQueueUrl, envelope);
+      await eventually('the repeated messages absorbed', async () => bridge.stats.duplicates === 2, 120_000);
+      expect(bridge.stats.started).toBe(2);
+      for (const id of bridgeIds) expect(await executions(client, id)).toHaveLength(2);
+    } finally {
+      await bridge.stop();
+      if (down.getState() === 'RUNNING') down.shutdown();
+      await downRunning;
+      up?.shutdown();
+      await upRunning;
     }
   }, 300_000);
 });

@@ -1,7 +1,7 @@
 import { countStatuses, toleranceVerdict, topReasons } from '../../../src/common/etl-ledger';
 import { compactEntry, expandEntry } from '../../../src/common/etl-ledger-codec';
 import type { EtlLedger, EtlLedgerEntry } from '../../../src/common/etl-types';
-import { renderLedger } from '../../../src/etl/ledger-view';
+import { renderLedger, toleranceText } from '../../../src/etl/ledger-view';
 
 const entry = (index: number, over: Partial<EtlLedgerEntry> = {}): EtlLedgerEntry => ({
   index,
@@ -66,5 +66,20 @@ describe('ledger', () => {
     expect(text).toContain('EtlCorruptInputError: not valid gzip');
     expect(text.split('\n').filter((l) => l.includes('▶ running'))).toHaveLength(4);
     expect(text).toContain('… 90 more finished sources');
+    expect(renderLedger({ ...ledger, settings: { toleratedFailurePercent: 5 } })).toContain(
+      'the run fails when more than 5% of its sources fail',
+    );
+  });
+
+  it('says which failure limits a run is held to', () => {
+    expect(toleranceText({ toleratedFailurePercent: 10, toleratedFailureCount: 5 })).toBe(
+      'fails when more than 10% of its sources or more than 5 sources fail',
+    );
+    expect(toleranceText({ toleratedFailurePercent: 100, toleratedFailureCount: 0 })).toBe(
+      'fails when any source fails',
+    );
+    expect(toleranceText({ toleratedFailurePercent: 0 })).toBe('fails when any source fails');
+    expect(toleranceText({ toleratedFailurePercent: 100 })).toBe('tolerates any number of failed sources');
+    expect(toleranceText({})).toBe('');
   });
 });
