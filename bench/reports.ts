@@ -88,6 +88,21 @@ async function onPostgres(): Promise<BackendTiming> {
   }
 }
 
+/** The report should grow no faster than its day (at most ×11 for ten times the orders) and stay interactive. */
+const GOAL_RATIO = 11;
+const GOAL_SQLITE_100K_MS = 300;
+const verdict = (met: boolean): string => (met ? 'met' : '**not met**');
+
+function goals(sqlite: BackendTiming): string[] {
+  const ratio = sqlite.large.queryMs / sqlite.small.queryMs;
+  return [
+    `Goals on SQLite: at most ×${GOAL_RATIO} from 10k to 100k orders — ${verdict(ratio <= GOAL_RATIO)} ` +
+      `(×${ratio.toFixed(1)} for the query); at most ${GOAL_SQLITE_100K_MS} ms for the 100k-order day — ` +
+      `${verdict(sqlite.large.queryMs + sqlite.large.pdfMs <= GOAL_SQLITE_100K_MS)} ` +
+      `(${(sqlite.large.queryMs + sqlite.large.pdfMs).toFixed(0)} ms, query and PDF).`,
+  ];
+}
+
 const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 
 function render(backends: BackendTiming[]): string {
@@ -113,6 +128,8 @@ function render(backends: BackendTiming[]): string {
     '',
     ...ratios,
     '  The PDF has the same content whatever the volume; the query grows with the rows it reads.',
+    '',
+    ...goals(backends.find((b) => b.label === 'SQLite')!),
   ].join('\n');
 }
 

@@ -35,6 +35,11 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
 export interface Database<DB> {
   db: Kysely<DB>;
   kind: DatabaseKind;
+  /**
+   * The better-sqlite3 handle behind `db` (SQLite only), for statements prepared once and run many times. Use it
+   * inside `db.connection().execute(…)`, which waits until no Kysely query or transaction holds the connection.
+   */
+  sqlite?: SQLite.Database;
   close(): Promise<void>;
 }
 
@@ -46,7 +51,7 @@ export function openDatabase<DB>(url: string, options: { poolSize?: number } = {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, kind: 'sqlite', close: () => db.destroy() };
+    return { db, kind: 'sqlite', sqlite, close: () => db.destroy() };
   }
   const pool = new Pool({
     connectionString: target.location,

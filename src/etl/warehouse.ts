@@ -4,7 +4,8 @@
  * rerun for the same date leaves the same rows. Each batch is written in one transaction with the source's checkpoint
  * and a line in `etl_loads`, so a resumed attempt starts exactly after the last batch that was committed.
  */
-import { sql, type Kysely } from 'kysely';
+import type SQLite from 'better-sqlite3';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { EtlCheckpoint, EtlColumnType } from '../common/etl-types';
 import type { Database } from '../db/connection';
 import type { Row } from './records';
@@ -42,8 +43,13 @@ interface LoadAudit {
   attempt: number;
 }
 
+type SqlType = 'bigint' | 'integer' | 'double precision' | 'text';
+
 export class Warehouse {
   private readonly ensured = new Map<string, Promise<void>>();
+  /** Column types of the tables ensured by this process, by table and column. */
+  private readonly types = new Map<string, Map<string, SqlType>>();
+  private readonly prepared = new Map<string, SQLite.Statement>();
   private bookkeeping?: Promise<void>;
 
   constructor(private readonly database: Database<any>) {}
@@ -52,7 +58,7 @@ export class Warehouse {
     return this.database.db;
   }
 
-  private sqlType(type: EtlColumnType): 'bigint' | 'integer' | 'double precision' | 'text' {
+  private sqlType(type: EtlColumnType): SqlType {
     if (type === 'integer' || type === 'boolean') return this.database.kind === 'postgres' ? 'bigint' : 'integer';
     if (type === 'number') return 'double precision';
     return 'text';
@@ -97,6 +103,9 @@ export class Warehouse {
     const signature = `${table}|${columns.map((c) => `${c.name}:${c.type}`).join(',')}|${key.join(',')}`;
     let pending = this.ensured.get(signature);
     if (!pending) {
+      const types = this.types.get(table) ?? new Map<string, SqlType>();
+      for (const column of columns) types.set(column.name, this.sqlType(column.type));
+      this.types.set(table, types);
       pending = this.createOrExtend(table, columns, key).catch((err: unknown) => {
         this.ensured.delete(signature);
         throw err;
@@ -150,59 +159,110 @@ export class Warehouse {
     };
   }
 
-  /** Upserts a batch and records the checkpoint after it, atomically. */
+  /**
+   * Upserts a batch and records the checkpoint after it, atomically. The rows go in as few statements as each
+   * database parses cheaply: on SQLite one prepared single-row upsert run per row inside one synchronous transaction
+   * (compiling a thousand-row statement per batch cost as much as running it); on PostgreSQL one statement whose
+   * rows come from one array per column (`unnest`), instead of thousands of bound values to parse and plan.
+   */
   async loadBatch(batch: LoadBatch): Promise<void> {
     await this.ensureBookkeeping();
-    const { checkpoint: cp } = batch;
+    const sqlite = this.database.sqlite;
+    if (sqlite) {
+      const columns = batch.rows.length > 0 ? Object.keys(batch.rows[0]!) : [];
+      const upsert = columns.length > 0 ? this.sqliteUpsert(sqlite, batch.table, columns, batch.key) : undefined;
+      await this.db.connection().execute(async () => {
+        sqlite.transaction(() => {
+          for (const row of batch.rows) {
+            const params: unknown[] = [batch.source, batch.date];
+            for (const c of columns) params.push(row[c]);
+            upsert!.run(params);
+          }
+          for (const query of this.bookkeepingQueries(this.db, batch)) {
+            const compiled = query.compile();
+            sqlite.prepare(compiled.sql).run(compiled.parameters as unknown[]);
+          }
+        })();
+      });
+      return;
+    }
     await this.db.transaction().execute(async (tx) => {
-      if (batch.rows.length > 0) {
-        const values = batch.rows.map((r) => ({ _source: batch.source, etl_date: batch.date, ...r }));
-        const columns = Object.keys(values[0]!).filter((c) => c !== '_source' && c !== 'etl_date');
-        const updates = columns.filter((c) => !batch.key.includes(c));
-        // Several thousand bound values per statement stay under SQLite's and PostgreSQL's parameter limits.
-        const perStatement = Math.max(1, Math.floor(8000 / (columns.length + 2)));
-        for (let i = 0; i < values.length; i += perStatement) {
-          await tx
-            .insertInto(batch.table)
-            .values(values.slice(i, i + perStatement))
-            .onConflict((oc) => {
-              const target = oc.columns(['_source', 'etl_date', ...batch.key] as any);
-              if (updates.length === 0) return target.doNothing();
-              return target.doUpdateSet(
-                Object.fromEntries(updates.map((c) => [c, sql.ref(`excluded.${c}`)])) as Record<string, never>,
-              );
-            })
-            .execute();
-        }
-      }
-      const state = {
-        file_index: cp.fileIndex,
-        file: cp.file,
-        row_offset: cp.offset,
-        rows_read: cp.rowsRead,
-        rows_written: cp.rowsWritten,
-        rows_rejected: cp.rowsRejected,
-        reject_reasons: JSON.stringify(batch.rejectReasons),
-      };
-      await tx
-        .insertInto('etl_checkpoints')
-        .values({ scope: batch.scope, ...state })
-        .onConflict((oc) => oc.column('scope').doUpdateSet(state))
-        .execute();
-      if (batch.fromRow === cp.offset && batch.rows.length === 0) return;
-      await tx
-        .insertInto('etl_loads')
-        .values({
-          scope: batch.scope,
-          source: batch.source,
-          etl_date: batch.date,
-          file: cp.file,
-          from_row: batch.fromRow,
-          to_row: cp.offset,
-          attempt: batch.attempt,
-        })
-        .execute();
+      if (batch.rows.length > 0) await this.upsertFromArrays(tx, batch);
+      for (const query of this.bookkeepingQueries(tx, batch)) await query.execute();
     });
+  }
+
+  /** The checkpoint after a batch, and the audit line of the rows it wrote (none for an empty batch). */
+  private bookkeepingQueries(db: AnyDb, batch: LoadBatch): { compile(): CompiledQuery; execute(): Promise<unknown> }[] {
+    const { checkpoint: cp } = batch;
+    const state = {
+      file_index: cp.fileIndex,
+      file: cp.file,
+      row_offset: cp.offset,
+      rows_read: cp.rowsRead,
+      rows_written: cp.rowsWritten,
+      rows_rejected: cp.rowsRejected,
+      reject_reasons: JSON.stringify(batch.rejectReasons),
+    };
+    const checkpoint = db
+      .insertInto('etl_checkpoints')
+      .values({ scope: batch.scope, ...state })
+      .onConflict((oc) => oc.column('scope').doUpdateSet(state));
+    if (batch.fromRow === cp.offset && batch.rows.length === 0) return [checkpoint];
+    const audit = db.insertInto('etl_loads').values({
+      scope: batch.scope,
+      source: batch.source,
+      etl_date: batch.date,
+      file: cp.file,
+      from_row: batch.fromRow,
+      to_row: cp.offset,
+      attempt: batch.attempt,
+    });
+    return [checkpoint, audit];
+  }
+
+  /** An upsert of rows with these columns into `table`: a new row wins over the stored one with the same key. */
+  private upsertSql(table: string, columns: readonly string[], key: readonly string[], values: RawBuilder<unknown>) {
+    const updates = columns.filter((c) => !key.includes(c));
+    const target = sql.join(['_source', 'etl_date', ...key].map((c) => sql.id(c)));
+    const onConflict =
+      updates.length === 0
+        ? sql`DO NOTHING`
+        : sql`DO UPDATE SET ${sql.join(updates.map((c) => sql`${sql.id(c)} = excluded.${sql.id(c)}`))}`;
+    const names = sql.join(['_source', 'etl_date', ...columns].map((c) => sql.id(c)));
+    return sql`INSERT INTO ${sql.table(table)} (${names}) ${values} ON CONFLICT (${target}) ${onConflict}`;
+  }
+
+  /** The prepared single-row upsert into `table` of rows with these columns, made once per process. */
+  private sqliteUpsert(
+    sqlite: SQLite.Database,
+    table: string,
+    columns: readonly string[],
+    key: readonly string[],
+  ): SQLite.Statement {
+    const signature = `${table}|${columns.join(',')}|${key.join(',')}`;
+    let statement = this.prepared.get(signature);
+    if (!statement) {
+      const placeholders = sql.join(['_source', 'etl_date', ...columns].map(() => sql`?`));
+      statement = sqlite.prepare(
+        this.upsertSql(table, columns, key, sql`VALUES (${placeholders})`).compile(this.db).sql,
+      );
+      this.prepared.set(signature, statement);
+    }
+    return statement;
+  }
+
+  /** One upsert statement for the whole batch, its rows passed as one typed array per column. */
+  private async upsertFromArrays(db: AnyDb, batch: LoadBatch): Promise<void> {
+    const columns = Object.keys(batch.rows[0]!);
+    const types = this.types.get(batch.table);
+    const arrays = columns.map((c) => {
+      const type = types?.get(c);
+      if (!type) throw new Error(`table ${batch.table}: column ${c} was not created by ensureTable in this process`);
+      return sql`${batch.rows.map((r) => r[c])}::${sql.raw(type)}[]`;
+    });
+    const values = sql`SELECT ${batch.source}::text, ${batch.date}::text, * FROM unnest(${sql.join(arrays)})`;
+    await this.upsertSql(batch.table, columns, batch.key, values).execute(db);
   }
 
   /** Rows of one source and date in a table. */

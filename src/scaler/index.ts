@@ -52,6 +52,9 @@ interface RunningScaler {
   stop(): Promise<void>;
 }
 
+/** How often the local driver's scaler looks at the queues while its fleet is at zero. */
+const LOCAL_IDLE_POLL_MS = 500;
+
 export async function startScaler(
   config: EbbflowConfig,
   logger: Logger,
@@ -66,6 +69,9 @@ export async function startScaler(
     policy,
     policyName: config.scaler.policy,
     driver: capacity,
+    // Local processes cost nothing to watch: at zero, look every half second, so a first upload waits for a
+    // worker's start-up and not for a poll as well.
+    idleInterval: config.scaler.driver === 'local' ? LOCAL_IDLE_POLL_MS : undefined,
     logger,
     metrics,
     readSignals: createSignalReader({

@@ -23,6 +23,12 @@ interface ScalerOptions {
   metrics?: ScalerMetrics;
   /** Called after each decision, e.g. to publish to CloudWatch; failures are logged. */
   publish?: (decision: ScalingDecision, signals: ScalingSignals) => Promise<void>;
+  /**
+   * Poll interval, in ms, while no worker runs and none is wanted: a short one lets the first message of a burst
+   * start a worker without waiting out a whole poll. Meant for drivers whose reads are free (the local one).
+   * @defaultValue the poll interval given to `run`
+   */
+  idleInterval?: number;
   /** Decisions kept for /decisions. @defaultValue 500 */
   historySize?: number;
   clock?: () => number;
@@ -31,7 +37,7 @@ interface ScalerOptions {
 export interface Scaler {
   /** One poll: read, decide, apply. */
   tick(): Promise<LoggedDecision>;
-  /** Polls every `interval` ms until the signal aborts. */
+  /** Polls every `interval` ms (`idleInterval` while the fleet is at zero) until the signal aborts. */
   run(interval: number, signal: AbortSignal): Promise<void>;
   /** Recent decisions, newest last. */
   readonly decisions: readonly LoggedDecision[];
@@ -89,13 +95,17 @@ export function createScaler(options: ScalerOptions): Scaler {
       });
       while (!signal.aborted) {
         const started = clock();
+        let period = interval;
         try {
-          await tick();
+          const logged = await tick();
+          if (logged.signals.running === 0 && logged.desired === 0) {
+            period = Math.min(interval, options.idleInterval ?? interval);
+          }
         } catch (error) {
           options.metrics?.errors.inc();
           logger.error('scaling poll failed', { error });
         }
-        const wait = Math.max(0, interval - (clock() - started));
+        const wait = Math.max(0, period - (clock() - started));
         await sleep(wait, signal);
       }
       logger.info('scaler stopped');

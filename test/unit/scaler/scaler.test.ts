@@ -96,6 +96,30 @@ describe('live scaler loop', () => {
     await running;
     expect(scaler.decisions.length).toBeGreaterThanOrEqual(2);
   });
+
+  test('run() polls at the idle interval while the fleet is at zero, and at the interval once it is not', async () => {
+    let polls = 0;
+    const driver = fakeDriver();
+    const scaler = createScaler({
+      policy: DEFAULT_POLICY,
+      driver,
+      logger: silentLogger,
+      idleInterval: 5,
+      readSignals: async () => {
+        polls++;
+        return queues(polls >= 3 ? 20 : 0);
+      },
+    });
+    const abort = new AbortController();
+    const running = scaler.run(60_000, abort.signal);
+    while (polls < 3) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    abort.abort();
+    await running;
+    // The third poll saw work and started workers; the next poll waits the full interval.
+    expect(driver.desired).toBeGreaterThan(0);
+    expect(polls).toBe(3);
+  });
 });
 
 const POLL = 5_000;
