@@ -12,7 +12,6 @@
  * - on stop (SIGTERM) it stops receiving, lets the starts in flight finish, releases what it cannot start
  *   (visibility 0) and returns. A long poll cut short by stop may hide up to one batch until its visibility timeout.
  */
-import type { Server } from 'node:http';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
@@ -21,20 +20,18 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { Client, Connection, type WorkflowIdReusePolicy } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import * as workflows from '../../workflows';
 import { createAwsClients } from '../aws/clients';
 import { sendDeadLetter } from '../aws/dead-letter';
 import { processImageInput } from '../images/workflow-input';
 import { required, type EbbflowConfig } from '../config';
-import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
-import { connectClient, connectionOptions, grpcCode } from '../temporal/connection';
-import { checkSearchAttributes } from '../temporal/search-attributes';
+import { connectionOptions, grpcCode } from '../temporal/connection';
+import { searchAttributePairs } from '../temporal/search-attributes';
 import { backoffDelay } from './backoff';
-import { serveBridgeEndpoints } from './metrics';
 import { parseMessage } from './messages';
 import { planMessage, type PlanOptions, type StartRequest } from './plan';
+import { emptyBridgeStats, type BridgeObservable, type BridgeStats } from './stats';
 
 /**
  * A workflow id that closed successfully is never reused (a duplicate is a no-op); one whose run failed may start again,
@@ -94,46 +91,6 @@ export interface StartedWorkflow {
   started: boolean;
 }
 
-/** Counters since the bridge started. */
-export interface BridgeStats {
-  /** Messages received from the ingress queue. */
-  received: number;
-  /** Workflows started. */
-  started: number;
-  /** Of those, started with their first task handed straight to this process's worker (eager start). */
-  eagerlyStarted: number;
-  /** Starts refused because the workflow id already ran or runs: duplicates absorbed. */
-  duplicates: number;
-  /** Messages sent to the DLQ by the bridge. */
-  deadLettered: number;
-  /** Messages acknowledged without starting anything (s3:TestEvent, non-create events). */
-  ignored: number;
-  /** Messages deleted from the ingress queue. */
-  deleted: number;
-  /** Messages left for redelivery after an error. */
-  failed: number;
-  /** Messages made visible again because the bridge stopped while Temporal was unreachable. */
-  released: number;
-  /** Times Temporal became unreachable. */
-  outages: number;
-}
-
-/** Stats of a bridge that has done nothing yet. */
-export function emptyBridgeStats(): BridgeStats {
-  return {
-    received: 0,
-    started: 0,
-    eagerlyStarted: 0,
-    duplicates: 0,
-    deadLettered: 0,
-    ignored: 0,
-    deleted: 0,
-    failed: 0,
-    released: 0,
-    outages: 0,
-  };
-}
-
 type Outcome = 'delete' | 'keep' | 'released';
 
 /** Thrown inside the bridge when it stops while a start waits for Temporal to come back. */
@@ -148,7 +105,7 @@ export function defaultKnownWorkflows(): string[] {
     .map(([name]) => name);
 }
 
-export class SqsBridge {
+export class SqsBridge implements BridgeObservable {
   readonly stats: BridgeStats = emptyBridgeStats();
   /** Messages this bridge sent to the DLQ, by error type. */
   readonly deadLetteredByType = new Map<string, number>();
@@ -469,91 +426,7 @@ export class SqsBridge {
   }
 }
 
-/** Keyword search attributes, name → value, as the SDK takes them at start. */
-export function searchAttributePairs(
-  attributes: Record<string, string> | undefined,
-): SearchAttributePair[] | undefined {
-  if (!attributes) return undefined;
-  return Object.entries(attributes).map(([name, value]) => ({
-    key: defineSearchAttributeKey(name, SearchAttributeType.KEYWORD),
-    value,
-  }));
-}
-
 /** Starts the bridge in this process; stop it with `await bridge.stop()`. */
 export function startBridge(options: BridgeOptions): SqsBridge {
   return new SqsBridge(options);
-}
-
-/**
- * Before the first receive: a namespace without the search attributes the bridge starts image runs with would
- * reject every start, so that is an error now rather than every message in the DLQ. An unreachable Temporal is not:
- * the bridge waits for it as during any outage.
- */
-async function checkNamespace(config: EbbflowConfig, logger: Logger): Promise<void> {
-  if (!config.image.searchAttributes) return;
-  let client: Client;
-  try {
-    client = await connectClient(config.temporal);
-  } catch (err) {
-    logger.warn('Temporal unreachable at start: search attributes not checked', { error: err });
-    return;
-  }
-  try {
-    await checkSearchAttributes(client.connection, config.temporal.namespace, logger);
-  } finally {
-    await client.connection.close();
-  }
-}
-
-/**
- * Serves the bridge's /metrics and /healthz on EBBFLOW_BRIDGE_METRICS_PORT; nothing when it is 0. A port that cannot be
- * listened on stops the bridge and is a configuration error.
- */
-export async function serveBridge(
-  bridge: SqsBridge,
-  config: EbbflowConfig,
-  logger: Logger,
-): Promise<Server | undefined> {
-  if (config.bridge.metricsPort === 0) return undefined;
-  try {
-    const { server, url } = await serveBridgeEndpoints(config.bridge.metricsPort, bridge);
-    logger.info('bridge endpoints listening', { metrics: `${url}/metrics`, health: `${url}/healthz` });
-    return server;
-  } catch (err) {
-    await bridge.stop();
-    throw new ConfigError(
-      `EBBFLOW_BRIDGE_METRICS_PORT: cannot listen on port ${config.bridge.metricsPort} (${(err as Error).message}); ` +
-        'choose another port, or 0 for none',
-    );
-  }
-}
-
-/** Runs the bridge until SIGTERM or SIGINT, then stops it cleanly. */
-export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<BridgeStats> {
-  // Settings first: a missing queue is a mistake to report at once, not after waiting for Temporal.
-  requireQueues(config);
-  await checkNamespace(config, logger);
-  const bridge = startBridge({ config, logger });
-  const endpoints = await serveBridge(bridge, config, logger);
-  const onSignal = (signal: NodeJS.Signals): void => {
-    logger.info('signal received', { signal });
-    void bridge.stop();
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  try {
-    await bridge.finished;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    if (endpoints) await new Promise((resolve) => endpoints.close(resolve));
-  }
-  return bridge.stats;
-}
-
-/** The queues a bridge cannot run without; a ConfigError naming the first one missing. */
-export function requireQueues(config: EbbflowConfig): void {
-  required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
-  required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
 }

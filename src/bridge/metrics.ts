@@ -1,19 +1,9 @@
 /**
  * What the bridge shows while it runs: Prometheus counters of what it did with each message (read from its stats when
- * scraped, so the hot path has nothing extra to do), whether Temporal answers, and a health endpoint.
+ * scraped, so the hot path has nothing extra to do) and whether Temporal answers.
  */
-import type { Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { serveEndpoints } from '../ops/endpoints';
-import type { BridgeStats } from './bridge';
-
-/** What the metrics read from a running bridge. */
-export interface BridgeObservable {
-  readonly stats: BridgeStats;
-  /** Messages the bridge sent to the DLQ itself, by error type (UnparseableMessage, UnknownWorkflow, …). */
-  readonly deadLetteredByType: ReadonlyMap<string, number>;
-  readonly temporalReachable: boolean;
-}
+import type { BridgeObservable, BridgeStats } from './stats';
 
 const COUNTERS: { stat: keyof BridgeStats; name: string; help: string }[] = [
   { stat: 'received', name: 'messages_received', help: 'Messages received from the ingress queue.' },
@@ -71,25 +61,4 @@ export function createBridgeMetrics(bridge: BridgeObservable): Registry {
     },
   });
   return registry;
-}
-
-/**
- * Serves GET /metrics (Prometheus) and /healthz. Health is 200 for as long as the process runs, Temporal outage
- * included: the bridge waits out an outage by design, and a restart would not help; alert on
- * `ebbflow_bridge_temporal_reachable` instead. The body says which state it is in.
- */
-export function serveBridgeEndpoints(port: number, bridge: BridgeObservable): Promise<{ server: Server; url: string }> {
-  const registry = createBridgeMetrics(bridge);
-  return serveEndpoints(port, {
-    '/metrics': async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),
-    '/healthz': () => ({
-      status: 200,
-      type: 'application/json',
-      body:
-        JSON.stringify({
-          state: bridge.temporalReachable ? 'receiving' : 'waiting for Temporal',
-          stats: bridge.stats,
-        }) + '\n',
-    }),
-  });
 }

@@ -6,7 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { startBridge, type BridgeOptions, type SqsBridge } from '../../../src/bridge/bridge';
-import { serveBridgeEndpoints } from '../../../src/bridge/metrics';
+import { serveBridgeEndpoints } from '../../../src/bridge/endpoints';
 import { peekDeadLetters } from '../../../src/aws/dead-letter';
 import { createLogger } from '../../../src/logger';
 import { connectClient } from '../../../src/temporal/connection';

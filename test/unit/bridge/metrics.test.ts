@@ -1,5 +1,5 @@
-import { emptyBridgeStats, type BridgeStats } from '../../../src/bridge/bridge';
-import { createBridgeMetrics, type BridgeObservable } from '../../../src/bridge/metrics';
+import { emptyBridgeStats, type BridgeObservable, type BridgeStats } from '../../../src/bridge/stats';
+import { createBridgeMetrics } from '../../../src/bridge/metrics';
 
 type Writable = { -readonly [K in keyof BridgeObservable]: BridgeObservable[K] };
 
