@@ -83,7 +83,7 @@ export function planMessage(parsed: ParsedMessage, options: PlanOptions): Messag
     }
     starts.push({
       workflowType,
-      workflowId: envelopeWorkflowId(item, options.messageId),
+      workflowId: envelopeWorkflowId(item, options.body),
       input: item.input,
       item: describeItem(item),
     });

@@ -29,8 +29,8 @@ function plan(name: string, messageId = 'm-1'): MessagePlan {
 
 describe('workflow ids', () => {
   it('are readable, safe and end in a hash of the idempotency key', () => {
-    const id = s3WorkflowId({ kind: 's3', bucket: 'ebbflow-input', key: 'photos/my cat+1.jpg', sequencer: '01' });
-    expect(id).toMatch(/^image-ebbflow-input\/photos\/my_cat\+1\.jpg-[0-9a-f]{12}$/);
+    const id = s3WorkflowId({ bucket: 'ebbflow-input', key: 'photos/my cat+1.jpg', sequencer: '01' });
+    expect(id).toMatch(/^image-ebbflow-input\/photos\/my_cat\+1\.jpg-[0-9a-f]{32}$/);
   });
 
   it('are the same for the same S3 upload and differ for another upload of the same key', () => {
@@ -43,9 +43,9 @@ describe('workflow ids', () => {
   });
 
   it('stay unique when sanitising makes two keys look alike', () => {
-    const one = s3WorkflowId({ kind: 's3', bucket: 'b', key: 'a b.jpg', sequencer: '1' });
-    const two = s3WorkflowId({ kind: 's3', bucket: 'b', key: 'a_b.jpg', sequencer: '1' });
-    expect(one.slice(0, -13)).toBe(two.slice(0, -13));
+    const one = s3WorkflowId({ bucket: 'b', key: 'a b.jpg', sequencer: '1' });
+    const two = s3WorkflowId({ bucket: 'b', key: 'a_b.jpg', sequencer: '1' });
+    expect(one.slice(0, -33)).toBe(two.slice(0, -33));
     expect(one).not.toBe(two);
   });
 
@@ -55,12 +55,20 @@ describe('workflow ids', () => {
     expect(sanitizeIdPart('tab\there"quote\u0000')).toBe('tab_here_quote_');
   });
 
-  it('come from the envelope id, or the message id when it has none', () => {
+  it('keep 128 bits of hash, so that different items never share an id by chance', () => {
+    const id = s3WorkflowId({ bucket: 'b', key: 'k.jpg', versionId: 'v1' });
+    expect(id).toMatch(/^image-b\/k\.jpg-[0-9a-f]{32}$/);
+  });
+
+  it('come from the envelope id, or from the body when it has none (the same after a redrive)', () => {
     const withId = { kind: 'envelope' as const, workflow: 'echoWorkflow', id: 'order 42', input: {} };
-    expect(envelopeWorkflowId(withId, 'm-1')).toBe(envelopeWorkflowId(withId, 'm-2'));
-    expect(envelopeWorkflowId(withId, 'm-1')).toMatch(/^echo-order_42-[0-9a-f]{12}$/);
+    expect(envelopeWorkflowId(withId, '{"a":1}')).toBe(envelopeWorkflowId(withId, '{"a":2}'));
+    expect(envelopeWorkflowId(withId, '{}')).toMatch(/^echo-order_42-[0-9a-f]{32}$/);
     const without = { kind: 'envelope' as const, workflow: 'echoWorkflow', input: {} };
-    expect(envelopeWorkflowId(without, 'm-1')).not.toBe(envelopeWorkflowId(without, 'm-2'));
+    const body = '{"workflow":"echoWorkflow","input":{}}';
+    expect(envelopeWorkflowId(without, body)).toBe(envelopeWorkflowId(without, body));
+    expect(envelopeWorkflowId(without, body)).toMatch(/^echo-body-[0-9a-f]{32}$/);
+    expect(envelopeWorkflowId(without, body)).not.toBe(envelopeWorkflowId(without, `${body} `));
     expect(workflowIdPrefix('processImageWorkflow')).toBe('process-image');
   });
 });
