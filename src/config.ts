@@ -54,6 +54,12 @@ const oneOf =
     if (!(values as string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
     return raw as T;
   };
+/** A comma-separated list: `a, b,c` → ['a', 'b', 'c']; empty items are dropped. */
+const list: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 /** Durations as Temporal writes them: `500ms`, `30s`, `5m`, `1h`, or a bare number of milliseconds. */
 export const parseDuration: Parser<number> = (raw) => {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw.trim());
@@ -252,6 +258,18 @@ export const SETTINGS = {
       'true',
       'Tag image runs with EbbflowSourceBucket/EbbflowSourceKey; the namespace must have them (`ebbflow setup`).',
     ),
+    keyPrefix: setting(
+      'EBBFLOW_IMAGE_KEY_PREFIX',
+      str,
+      'uploads/',
+      'Images to process arrive under this prefix of the input bucket: the S3 notification covers only it, and the bridge ignores other keys.',
+    ),
+    keySuffixes: setting(
+      'EBBFLOW_IMAGE_KEY_SUFFIXES',
+      list,
+      '.jpg,.jpeg,.png,.webp,.tif,.tiff,.gif,.avif,.heic',
+      'Image file endings (any case), comma-separated: one notification rule each; the bridge ignores other keys.',
+    ),
   },
   worker: {
     maxConcurrentActivities: setting(
@@ -312,6 +330,24 @@ export const SETTINGS = {
       int(0, 65535),
       '9466',
       'Port of the bridge’s Prometheus /metrics and /healthz endpoints (0 = none).',
+    ),
+    envelopeWorkflows: setting(
+      'EBBFLOW_BRIDGE_ENVELOPE_WORKFLOWS',
+      list,
+      'processImageWorkflow,dailySalesReportWorkflow,etlFanOutWorkflow',
+      'Workflows an envelope on the ingress queue may start, comma-separated; others are dead-lettered. S3 events start only processImageWorkflow.',
+    ),
+    allowedBuckets: setting(
+      'EBBFLOW_BRIDGE_ALLOWED_BUCKETS',
+      list,
+      undefined,
+      'Buckets a message may name besides EBBFLOW_INPUT_BUCKET (to read) and EBBFLOW_OUTPUT_BUCKET (to write), comma-separated; others are refused.',
+    ),
+    allowedTopics: setting(
+      'EBBFLOW_BRIDGE_ALLOWED_TOPICS',
+      list,
+      undefined,
+      'SNS topics an envelope may name besides EBBFLOW_NOTIFICATION_TOPIC_ARN, comma-separated; others are refused.',
     ),
   },
   database: {
@@ -480,6 +516,8 @@ export interface EbbflowConfig {
     activityTimeout: number;
     localActivityMaxBytes: number;
     searchAttributes: boolean;
+    keyPrefix: string;
+    keySuffixes: string[];
   };
   worker: {
     maxConcurrentActivities: number;
@@ -496,6 +534,9 @@ export interface EbbflowConfig {
     maxBackoff: number;
     visibilityTimeout: number;
     metricsPort: number;
+    envelopeWorkflows: string[];
+    allowedBuckets?: string[];
+    allowedTopics?: string[];
   };
   database: { url: string };
   etl: {

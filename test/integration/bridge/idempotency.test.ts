@@ -29,6 +29,7 @@ function bridge(p: TestPipeline, options: Partial<BridgeOptions> = {}): SqsBridg
     logger,
     client,
     knownWorkflows: TEST_WORKFLOWS,
+    envelopeWorkflows: TEST_WORKFLOWS,
     statsIntervalMs: 0,
     ...options,
   });
@@ -72,7 +73,7 @@ async function s3NotificationFor(p: TestPipeline, key: string): Promise<string> 
 describe('the SQS bridge', () => {
   it('starts one execution for the same S3 event delivered twice, and again after it completed', async () => {
     const p = await pipeline();
-    const key = 'photos/my cat+1.jpg';
+    const key = 'uploads/my cat+1.jpg';
     const body = await s3NotificationFor(p, key);
     await send(p.aws.sqs, p.resources.ingressQueueUrl, body);
     await send(p.aws.sqs, p.resources.ingressQueueUrl, body);

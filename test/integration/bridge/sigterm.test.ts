@@ -98,6 +98,7 @@ it('stops on SIGTERM with exit code 0 and loses no message', async () => {
     logger: createLogger({ level: 'warn' }),
     client,
     knownWorkflows: TEST_WORKFLOWS,
+    envelopeWorkflows: TEST_WORKFLOWS,
     statsIntervalMs: 0,
   });
   const ids = await eventually(

@@ -19,6 +19,13 @@ const options = (body: string, messageId = 'm-1'): PlanOptions => ({
   messageId,
   body,
   knownWorkflows: new Set([IMAGE_WORKFLOW, 'echoWorkflow']),
+  rules: {
+    envelopeWorkflows: new Set([IMAGE_WORKFLOW, 'echoWorkflow']),
+    imageKeys: { prefix: '', suffixes: ['.jpg', '.png'] },
+    readBuckets: new Set(['ebbflow-input', 'in']),
+    writeBuckets: new Set(['out']),
+    topics: new Set(),
+  },
   imageInput: (source) => ({ ...source, maxAttempts: 3, outputBucket: 'out' }),
 });
 
