@@ -63,6 +63,9 @@ export const OUTAGE_GRPC_CODES: ReadonlyMap<number, string> = new Map([
   [16, 'UNAUTHENTICATED'],
 ]);
 
+/** What the SDK throws for NOT_FOUND at start: the namespace (or, by its reading, the workflow) does not exist. */
+const NOT_FOUND_ERRORS = new Set(['NamespaceNotFoundError', 'WorkflowNotFoundError']);
+
 /** The one gRPC code of a start that is about the message itself: it goes to the DLQ with the server's reason. */
 const INVALID_ARGUMENT = 3;
 
@@ -451,7 +454,8 @@ export class SqsBridge implements BridgeObservable {
           log.info('duplicate absorbed: workflow id already started', { workflowId: request.workflowId });
           return { workflowId: request.workflowId, workflowType: request.workflowType, started: false };
         }
-        const code = grpcCode(err);
+        // The SDK turns NOT_FOUND into its own errors, without the gRPC error as cause.
+        const code = grpcCode(err) ?? (NOT_FOUND_ERRORS.has((err as Error).name) ? 5 : undefined);
         if (code === INVALID_ARGUMENT) {
           throw new StartRejectedError(`Temporal refused to start ${request.workflowType}: ${(err as Error).message}`);
         }

@@ -52,6 +52,16 @@ export function createBridgeMetrics(bridge: BridgeObservable): Registry {
       for (const [errorType, count] of bridge.deadLetteredByType) this.inc({ error_type: errorType }, count);
     },
   });
+  new Counter({
+    name: 'ebbflow_bridge_temporal_outages_by_reason_total',
+    help: 'Times the bridge paused receives for Temporal, by reason (UNAUTHENTICATED, RESOURCE_EXHAUSTED, unreachable, …).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of bridge.outagesByReason) this.inc({ reason }, count);
+    },
+  });
   new Gauge({
     name: 'ebbflow_bridge_temporal_reachable',
     help: '1 while Temporal answers; 0 during an outage, when the bridge receives nothing.',

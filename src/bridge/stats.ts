@@ -45,5 +45,7 @@ export interface BridgeObservable {
   readonly stats: BridgeStats;
   /** Messages the bridge sent to the DLQ itself, by error type (UnparseableMessage, UnknownWorkflow, …). */
   readonly deadLetteredByType: ReadonlyMap<string, number>;
+  /** Temporal outages by reason: the gRPC code name of the start that failed, or `unreachable`. */
+  readonly outagesByReason: ReadonlyMap<string, number>;
   readonly temporalReachable: boolean;
 }

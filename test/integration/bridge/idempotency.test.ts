@@ -96,7 +96,7 @@ describe('the SQS bridge', () => {
     });
     expect(found).toHaveLength(1);
     const workflowId = found[0]!;
-    expect(workflowId).toMatch(/^image-.*photos\/my_cat\+1\.jpg-[0-9a-f]{12}$/);
+    expect(workflowId).toMatch(/^image-.*uploads\/my_cat\+1\.jpg-[0-9a-f]{32}$/);
     const result = (await client.workflow.getHandle(workflowId).result()) as { source: string };
     expect(result.source).toBe(`${p.resources.inputBucket}/${key}`);
 

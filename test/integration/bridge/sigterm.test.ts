@@ -44,7 +44,7 @@ it('stops on SIGTERM with exit code 0 and loses no message', async () => {
   client = await connectClient(p.config.temporal);
   const bucket = p.resources.inputBucket;
   for (let i = 0; i < COUNT; i++) {
-    await send(p.aws.sqs, p.resources.ingressQueueUrl, s3Event(bucket, `in/photo ${i}.jpg`, `seq-${i}`));
+    await send(p.aws.sqs, p.resources.ingressQueueUrl, s3Event(bucket, `uploads/photo ${i}.jpg`, `seq-${i}`));
   }
 
   const metricsPort = await freePort();
