@@ -1,40 +1,19 @@
-// ESLint flat config. The override for workflows/ guards Temporal's determinism sandbox: workflow code may import
-// only @temporalio/workflow, pure shared modules and activity *types*.
+// ESLint flat config. The override for workflow code (workflows/, and the workflows tests and benchmarks run) guards
+// Temporal's determinism sandbox: workflow code may import only @temporalio/workflow, pure shared modules and activity
+// *types*.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
+import { builtinModules } from 'node:module';
 
+// Every module Node ships, subpaths such as timers/promises included, under both of the names it answers to.
 const nodeBuiltins = [
-  'assert',
-  'buffer',
-  'child_process',
-  'cluster',
-  'crypto',
-  'dgram',
-  'dns',
-  'events',
-  'fs',
-  'fs/promises',
-  'http',
-  'http2',
-  'https',
-  'net',
-  'os',
-  'path',
-  'perf_hooks',
-  'process',
-  'readline',
-  'stream',
-  'timers',
-  'tls',
-  'url',
-  'util',
-  'v8',
-  'vm',
-  'worker_threads',
-  'zlib',
+  ...new Set(builtinModules.filter((name) => !name.startsWith('_')).map((name) => name.replace(/^node:/, ''))),
 ];
+
+// Workflow code: the application's, and the small workflows tests and benchmarks run.
+const workflowFiles = ['workflows/**/*.ts', 'test/fixtures/workflows/**/*.ts', 'bench/workflows/**/*.ts'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.ebbflow/**', 'coverage/**', 'infra/**/.terraform/**'] },
@@ -60,7 +39,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['workflows/**/*.ts'],
+    files: workflowFiles,
     rules: {
       'no-restricted-imports': [
         'error',
@@ -85,7 +64,10 @@ export default tseslint.config(
               message: 'I/O belongs in activities/; workflows import activity types only.',
             },
             {
-              group: ['../src/*', '../src/**', '!../src/common', '!../src/common/*'],
+              group: [
+                ...['../', '../../', '../../../'].flatMap((up) => [`${up}src/*`, `${up}src/**`]),
+                ...['../', '../../', '../../../'].flatMap((up) => [`!${up}src/common`, `!${up}src/common/*`]),
+              ],
               message: 'workflows/ may import only the pure modules of src/common/.',
             },
           ],

@@ -1,16 +1,33 @@
 /**
  * Activities of the fan-out ETL: reading the sources file, and extracting, transforming and loading one source.
- * Permanent failures (bad sources file, schema mismatch, missing prefix, corrupt gzip) are raised non-retryable
- * with their error name as type; anything else is transient.
+ * Permanent failures (bad sources file, schema mismatch, missing prefix, corrupt gzip, a file or line beyond its
+ * limit) are raised non-retryable with their error name as type; anything else is transient.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { EtlCheckpoint, EtlLoadResult, EtlSourceInput, EtlSourcesRef } from '../src/common/etl-types';
+import { expandEntry } from '../src/common/etl-ledger-codec';
+import {
+  type CompactLedgerEntry,
+  type EtlCheckpoint,
+  type EtlLoadResult,
+  type EtlSourceInput,
+  type EtlSourcesRef,
+} from '../src/common/etl-types';
 import { EtlSourcesConfigError, PERMANENT_ETL_ERRORS } from '../src/etl/errors';
 import { runSourceEtl } from '../src/etl/pipeline';
 import { parseSourcesFile, validateSources, type EtlSourcesFile } from '../src/etl/sources';
 import { Warehouse } from '../src/etl/warehouse';
 import type { ActivityDeps } from './deps';
+
+/** The final ledger of a run, compact (as it travels through continue-as-new), to be written to S3. */
+export interface WriteEtlLedgerInput {
+  workflowId: string;
+  date: string;
+  status: 'succeeded' | 'failed';
+  /** The sources file, whose bucket the ledger goes to (the input bucket for inline sources). */
+  configKey?: string;
+  ledger: CompactLedgerEntry[];
+}
 
 export interface ResolveEtlSourcesInput {
   sources: EtlSourcesRef;
@@ -82,6 +99,24 @@ export function createEtlActivities(deps: ActivityDeps) {
 
   return {
     /** Validates the sources (a file in S3 or an inline list) and pins the file by its ETag. */
+    /** Writes `etl/<run>/ledger.jsonl`: one JSON object per source, with the run, date and run status on each. */
+    async writeEtlLedger(input: WriteEtlLedgerInput): Promise<{ url: string }> {
+      const bucket = input.configKey ? locateConfig(input.configKey, inputBucket).bucket : inputBucket;
+      const key = `etl/${input.workflowId}/ledger.jsonl`;
+      const lines = input.ledger.map((c) =>
+        JSON.stringify({ run: input.workflowId, date: input.date, runStatus: input.status, ...expandEntry(c) }),
+      );
+      await deps.aws.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: lines.length > 0 ? `${lines.join('\n')}\n` : '',
+          ContentType: 'application/x-ndjson',
+        }),
+      );
+      return { url: `s3://${bucket}/${key}` };
+    },
+
     async resolveEtlSources(input: ResolveEtlSourcesInput): Promise<ResolveEtlSourcesResult> {
       try {
         if (Array.isArray(input.sources)) {
@@ -119,6 +154,7 @@ export function createEtlActivities(deps: ActivityDeps) {
           scope: input.scope,
           attempt: input.attempt,
           batchRows: deps.config.etl.batchRows,
+          limits: { maxLineBytes: deps.config.etl.maxLineBytes, maxFileBytes: deps.config.etl.maxFileBytes },
           resumeHint: input.resumeHint,
           onProgress: (checkpoint) => context.heartbeat(checkpoint),
           checkCancelled: () => {

@@ -1,12 +1,13 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
+  MAX_OBJECT_KEY_BYTES,
   variantKey,
   type ProcessImageResult,
   type ResizeImageInput,
   type VariantOutput,
 } from '../src/common/image-variants';
-import { ImageNotFoundError, ImageTooLargeError, isImageError } from '../src/images/errors';
+import { ImageNotFoundError, ImageTooLargeError, InvalidImageInputError, isImageError } from '../src/images/errors';
 import { renderVariants } from '../src/images/resize';
 import type { ActivityDeps } from './deps';
 
@@ -81,10 +82,11 @@ export function heartbeatWhenLong(ctx: HeartbeatTarget): { step(name: string): v
 export function createImageActivities(deps: ActivityDeps) {
   return {
     /**
-     * Reads the original once, decodes it once and writes every variant to `processed/<variant>/<key>`. Permanent
-     * problems (empty, unsupported, damaged, too many bytes or pixels, missing) fail as non-retryable with the error
-     * class name as type; anything else (S3 hiccups) is retried by the workflow's policy. Heartbeats between steps
-     * once the attempt has run for a while.
+     * Reads the original once, decodes it once and writes every variant to its `variantKey`
+     * (`processed/<variant>/<source bucket>/<key>`, made safe). Permanent problems (empty, unsupported, damaged, too
+     * many bytes or pixels, missing, an output key too long for S3) fail as non-retryable with the error class name as
+     * type; anything else (S3 hiccups) is retried by the workflow's policy. Heartbeats between steps once the attempt
+     * has run for a while.
      */
     async resizeImage(input: ResizeImageInput): Promise<ProcessImageResult> {
       const ctx = Context.current();
@@ -95,6 +97,15 @@ export function createImageActivities(deps: ActivityDeps) {
       const where = { workflowId: ctx.info.workflowExecution?.workflowId, bucket: input.bucket, key: input.key };
       const heartbeats = heartbeatWhenLong(ctx);
       try {
+        const keys = new Map(input.variants.map((v) => [v.name, variantKey(v.name, input.bucket, input.key)]));
+        for (const key of keys.values()) {
+          if (Buffer.byteLength(key) > MAX_OBJECT_KEY_BYTES) {
+            throw new InvalidImageInputError(
+              `the output key ${key.slice(0, 80)}… would be ${Buffer.byteLength(key)} bytes, above S3's limit of ` +
+                `${MAX_OBJECT_KEY_BYTES}; shorten the original's key`,
+            );
+          }
+        }
         heartbeats.step('download');
         const original = await readOriginal(
           deps.aws.s3,
@@ -112,7 +123,7 @@ export function createImageActivities(deps: ActivityDeps) {
         const variants: VariantOutput[] = [];
         for (const v of rendered.variants) {
           heartbeats.step(`upload ${v.name}`);
-          const key = variantKey(v.name, input.key);
+          const key = keys.get(v.name)!;
           await deps.aws.s3.send(
             new PutObjectCommand({ Bucket: outputBucket, Key: key, Body: v.data, ContentType: 'image/jpeg' }),
             { abortSignal: ctx.cancellationSignal },

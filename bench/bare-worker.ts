@@ -1,5 +1,5 @@
 /**
- * A worker for bench/bare-workflow.ts, run as a process of its own by the end-to-end benchmark (with the flags
+ * A worker for bench/workflows/bare-workflow.ts, run as a process of its own by the end-to-end benchmark (with the flags
  * `ebbflow worker` runs with): `TEMPORAL_ADDRESS`, `BARE_TASK_QUEUE` and `BARE_SLOTS` say where and how wide.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     taskQueue,
-    workflowsPath: require.resolve('./bare-workflow'),
+    workflowsPath: require.resolve('./workflows/bare-workflow'),
     activities: { nothing: async (input: unknown) => input },
     maxConcurrentActivityTaskExecutions: Number(slots),
     maxConcurrentLocalActivityExecutions: Number(slots),

@@ -60,6 +60,7 @@ export async function run(): Promise<BenchSection> {
         scope: `direct/${index}`,
         attempt: 1,
         batchRows: config.etl.batchRows,
+        limits: { maxLineBytes: config.etl.maxLineBytes, maxFileBytes: config.etl.maxFileBytes },
       });
       directRows += loaded.rowsWritten;
     }

@@ -5,8 +5,8 @@
  * own (as when it runs elsewhere), and in two deployments: a bridge process beside the worker, and the bridge inside the
  * worker (EBBFLOW_WORKER_BRIDGE, eager start). The CPU of every process on each side is reported, per image.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -15,17 +15,21 @@ import { startBridge, WORKFLOW_ID_REUSE_POLICY, type SqsBridge } from '../src/br
 import { searchAttributePairs } from '../src/temporal/search-attributes';
 import { pipelineEnvironment, pipelineNames, provisionPipeline } from '../src/aws/provision';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
-import { DEFAULT_VARIANTS, resizesLocally } from '../src/common/image-variants';
+import { forEachConcurrently, sleep } from '../src/async';
+import { DEFAULT_VARIANTS } from '../src/common/image-variants';
 import { loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
-import { countWorkflows, queueDepth } from '../src/ops/status';
-import { collectUploads, uploadAll, type UploadItem } from '../src/ops/upload';
-import { cliCommand, NODE_FLAGS } from '../src/paths';
+import { countWorkflows, queueDepth } from '../src/pipeline/status';
+import { collectUploads, uploadAll, type UploadItem } from '../src/pipeline/upload';
+import { NODE_FLAGS } from '../src/node-flags';
+import { cliCommand } from '../src/paths';
 import { connectClient } from '../src/temporal/connection';
 import { createActivityDeps } from '../src/worker/worker';
 import { photoCorpusPool } from './images';
 import { startBenchStack } from './stack';
-import { median } from './stats';
+import { renderPipelineReport } from './pipeline-report';
+import { summarise, type BareRun, type BaselineRun, type Burst, type Placement } from './pipeline-rounds';
+import { cpuSeconds, hasTaskset, pinProcess, signal } from './processes';
 import type { BenchSection } from './types';
 
 const IMAGES = 60;
@@ -36,126 +40,6 @@ const CONCURRENCY = os.cpus().length;
 const EVERY_CORE = `0-${CONCURRENCY - 1}`;
 /** Activity slots of the worker: its default on this machine, twice the cores, so I/O overlaps compute. */
 const WORKER_SLOTS = 2 * CONCURRENCY;
-
-interface BaselineRun {
-  seconds: number;
-  /** CPU seconds of this process (the resize activity) and of the emulator. */
-  self: number;
-  moto: number;
-}
-
-interface Placement {
-  /** Cores the resize work may use (the baseline, worker, bridge and emulator). */
-  cores: number;
-  /** Whether the Temporal server has a core of its own. */
-  apart: boolean;
-  rounds: { baseline: BaselineRun & { concurrency: number }; pipeline: Burst; bridged: Burst; bare: BareRun }[];
-}
-
-/** The same number of bare workflows (bench/bare-workflow.ts) through the same server, on a worker of their own. */
-interface BareRun {
-  seconds: number;
-  /** CPU seconds of the bare worker and of the server. */
-  worker: number;
-  temporal: number;
-}
-
-/** A placement's medians over its rounds. */
-interface Phase {
-  cores: number;
-  /** The baseline's concurrency that was faster most often. */
-  baseline: BaselineRun & { concurrency: number };
-  pipeline: Burst;
-  /** The pipeline with the bridge inside the worker process. */
-  bridged: Burst;
-  bare: BareRun;
-  /** The rounds' throughput ratios, pipeline to baseline (each round's pair ran back to back). */
-  ratio: Ratios;
-  /** The same for the pipeline with the bridge inside the worker. */
-  bridgedRatio: Ratios;
-}
-
-/** Ratios over the rounds: their median, and the lowest and highest. */
-interface Ratios {
-  median: number;
-  range: [number, number];
-}
-
-function summarise(placement: Placement): Phase {
-  const { rounds } = placement;
-  const mid = (pick: (r: Placement['rounds'][number]) => number): number => median(rounds.map(pick));
-  const ratios = (pick: (r: Placement['rounds'][number]) => Burst): Ratios => {
-    const each = rounds.map((r) => r.baseline.seconds / pick(r).seconds);
-    return { median: median(each), range: [Math.min(...each), Math.max(...each)] };
-  };
-  const burst = (pick: (r: Placement['rounds'][number]) => Burst): Burst => ({
-    seconds: mid((r) => pick(r).seconds),
-    worker: mid((r) => pick(r).worker),
-    bridge: mid((r) => pick(r).bridge),
-    temporal: mid((r) => pick(r).temporal),
-    moto: mid((r) => pick(r).moto),
-  });
-  const counts = new Map<number, number>();
-  for (const { baseline } of rounds) counts.set(baseline.concurrency, (counts.get(baseline.concurrency) ?? 0) + 1);
-  return {
-    cores: placement.cores,
-    baseline: {
-      concurrency: [...counts].sort((a, b) => b[1] - a[1])[0]![0],
-      seconds: mid((r) => r.baseline.seconds),
-      self: mid((r) => r.baseline.self),
-      moto: mid((r) => r.baseline.moto),
-    },
-    pipeline: burst((r) => r.pipeline),
-    bridged: burst((r) => r.bridged),
-    bare: {
-      seconds: mid((r) => r.bare.seconds),
-      worker: mid((r) => r.bare.worker),
-      temporal: mid((r) => r.bare.temporal),
-    },
-    ratio: ratios((r) => r.pipeline),
-    bridgedRatio: ratios((r) => r.bridged),
-  };
-}
-
-interface Burst {
-  seconds: number;
-  /** CPU seconds of each process while the burst ran. */
-  worker: number;
-  bridge: number;
-  temporal: number;
-  moto: number;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** Sends a signal to a child process that must still be running. */
-function signal(child: ChildProcess, name: NodeJS.Signals): void {
-  if (child.exitCode !== null || !child.kill(name))
-    throw new Error(`a benchmark process exited (code ${child.exitCode})`);
-}
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Restricts a process, every thread it has and every thread it will start, to the given cores (`taskset -a`). */
-function pinProcess(pid: number, cores: string): void {
-  execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
-}
 
 /** A folder of `count` photographs: the image benchmark's full-size ones, each used in turn, under distinct names. */
 function photoCorpus(count: number): string {
@@ -184,21 +68,15 @@ export async function run(): Promise<BenchSection> {
     const mockEnv = new MockActivityEnvironment();
     /** One pass over the batch; wall seconds, and CPU seconds of this process and of the emulator. */
     const resizeAll = async (concurrency: number, batch: UploadItem[]): Promise<BaselineRun> => {
-      let next = 0;
       const cpu0 = { self: process.cpuUsage(), moto: cpuSeconds(moto.child.pid) };
       const t0 = process.hrtime.bigint();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < batch.length) {
-            const item = batch[next++]!;
-            await mockEnv.run(activities.resizeImage, {
-              bucket: base.inputBucket,
-              key: item.key,
-              variants: [...DEFAULT_VARIANTS],
-            });
-          }
-        }),
-      );
+      await forEachConcurrently(batch, concurrency, async (item) => {
+        await mockEnv.run(activities.resizeImage, {
+          bucket: base.inputBucket,
+          key: item.key,
+          variants: [...DEFAULT_VARIANTS],
+        });
+      });
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const self = process.cpuUsage(cpu0.self);
       return { seconds, self: (self.user + self.system) / 1e6, moto: cpuSeconds(moto.child.pid) - cpu0.moto };
@@ -213,7 +91,7 @@ export async function run(): Promise<BenchSection> {
     const client = await connectClient(config.temporal);
     const waitForCompleted = async (n: number, taskQueue = config.temporal.taskQueue): Promise<void> => {
       const query = `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Completed"`;
-      while ((await client.workflow.count(query)).count < n) await new Promise((r) => setTimeout(r, 200));
+      while ((await client.workflow.count(query)).count < n) await sleep(200);
     };
     const [program, ...argv] = cliCommand('worker');
     const worker = spawn(program, argv, { env: { ...process.env, ...env }, stdio: 'ignore' });
@@ -277,17 +155,11 @@ export async function run(): Promise<BenchSection> {
       const cpu0 = { worker: cpuSeconds(bareWorker.pid), temporal: cpuSeconds(temporal.child.pid) };
       const results: Promise<unknown>[] = [];
       const t0 = process.hrtime.bigint();
-      let next = 0;
       // Ten starts in flight, as the bridge has a batch of ten messages' starts in flight.
-      await Promise.all(
-        Array.from({ length: 10 }, async () => {
-          while (next < items.length) {
-            const item = items[next++]!;
-            const handle = await startBare(`bare-${round}/${item.key}`, `round-${round}/${item.key}`, item.bytes);
-            results.push(handle.result());
-          }
-        }),
-      );
+      await forEachConcurrently(items, 10, async (item) => {
+        const handle = await startBare(`bare-${round}/${item.key}`, `round-${round}/${item.key}`, item.bytes);
+        results.push(handle.result());
+      });
       await Promise.all(results);
       return {
         seconds: Number(process.hrtime.bigint() - t0) / 1e9,
@@ -304,7 +176,7 @@ export async function run(): Promise<BenchSection> {
     const lastClose = async (taskQueue: string, since: Date, n: number): Promise<Date> => {
       const query = `TaskQueue = "${taskQueue}" AND StartTime >= "${since.toISOString()}"`;
       while ((await client.workflow.count(`${query} AND ExecutionStatus != "Running"`)).count < n) {
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
       let last = since.getTime();
       for await (const run of client.workflow.list({ query })) {
@@ -343,7 +215,7 @@ export async function run(): Promise<BenchSection> {
       const batch = items.map((item) => ({ ...item, key: `round-${round}/${item.key}` }));
       await uploadAll(aws.s3, res.inputBucket, batch);
       while ((await queueDepth(aws.sqs, res.ingressQueueUrl)).visible < batch.length) {
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       let bridge: SqsBridge | undefined;
       try {
@@ -368,7 +240,7 @@ export async function run(): Promise<BenchSection> {
         for (;;) {
           const depth = await queueDepth(aws.sqs, bridgedRes.ingressQueueUrl);
           if (depth.visible + depth.inFlight >= batch.length) break;
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
         }
       } catch (err) {
         signal(bridgedWorker, 'SIGCONT');
@@ -410,153 +282,20 @@ export async function run(): Promise<BenchSection> {
       }
     }
     const phases = placements.map(summarise);
-    const shared = phases[0]!;
-    const separate = phases[1];
     for (const taskQueue of [config.temporal.taskQueue, bridgedQueue]) {
       const failed = (await countWorkflows(client, taskQueue)).failed;
       if (failed > 0) throw new Error(`${failed} workflows failed during the benchmark`);
     }
     await client.connection.close();
 
-    const rate = (seconds: number): number => items.length / seconds;
-    const perImage = (seconds: number): string => ((seconds / items.length) * 1000).toFixed(0);
-    const baseTotal = (phase: Phase): number => phase.baseline.self + phase.baseline.moto;
-    const burstTotal = (b: Burst): number => b.worker + b.bridge + b.temporal + b.moto;
-    const pipeTotal = (phase: Phase): number => burstTotal(phase.pipeline);
-    // One decimal, and the verdict from the unrounded ratio: a cost of 25.2 % must not read as meeting 25 %.
-    const percent = (ratio: number): string => `${((1 - ratio) * 100).toFixed(1)} %`;
-    const verdict = (ratio: number): string => `**${percent(ratio)}** (${ratio >= 0.75 ? 'met' : '**missed**'})`;
-    const rows = (phase: Phase, where: string): string =>
-      [
-        `| baseline: resize activity called in-process, S3 in and out, ${phase.baseline.concurrency} at a time | ${where} | ${rate(phase.baseline.seconds).toFixed(2)} | 1.00 |`,
-        `| pipeline: queued S3 notifications → SQS → \`ebbflow bridge\` → Temporal → \`ebbflow worker\` (${WORKER_SLOTS} slots) → S3 | ${where} | ${rate(phase.pipeline.seconds).toFixed(2)} | ${phase.ratio.median.toFixed(2)} |`,
-        `| pipeline, the bridge inside the worker (\`EBBFLOW_WORKER_BRIDGE\`, eager start) | ${where} | ${rate(phase.bridged.seconds).toFixed(2)} | ${phase.bridgedRatio.median.toFixed(2)} |`,
-      ].join('\n');
-    const cpuRow = (label: string, cells: (p: Phase) => [string, string, string]): string =>
-      `| ${label} | ${phases.map((p) => cells(p).join(' | ')).join(' | ')} |`;
-    const bareTotal = ({ bare }: Phase): number => bare.worker + bare.temporal;
-    const bareRow = (label: string, cell: (b: BareRun) => string): string =>
-      `| ${label} | ${cell(shared.bare)} |${separate ? ` ${cell(separate.bare)} |` : ''}`;
-    const local = items.filter((i) => resizesLocally(i.bytes, config.image.localActivityMaxBytes)).length;
-    const localNote =
-      local === items.length
-        ? `Every original is within EBBFLOW_IMAGE_LOCAL_MAX_BYTES (${config.image.localActivityMaxBytes} bytes), so each resize ran as a local activity, as it does by default.`
-        : `${local} of the ${items.length} originals are within EBBFLOW_IMAGE_LOCAL_MAX_BYTES (${config.image.localActivityMaxBytes} bytes) and were resized as local activities; the rest as regular ones.`;
-    const range = (r: [number, number]): string => `${percent(r[1])} to ${percent(r[0])}`;
-    const markdown = `
-${items.length} uploads of real photographs (the full-size ones of Debian's plasma-workspace-wallpapers, as in the
-image benchmark, each in turn; ${Math.round(items.reduce((s, i) => s + i.bytes, 0) / items.length / 1024)} KiB
-average), three variants each, on a machine of ${CONCURRENCY} cores, in two placements: every
-process on every core, the Temporal dev server included, as on a laptop; and the server alone on one core and
-everything else on the other${CONCURRENCY > 2 ? 's' : ''}, as when the server runs elsewhere (a cluster, Temporal
-Cloud) and only the worker side takes the cores being paid for. Two deployments: the bridge as a process of its own,
-and the bridge inside the worker (\`EBBFLOW_WORKER_BRIDGE=true\`), whose starts hand each workflow's first task straight
-back to that worker (eager start). ${localNote}
-
-| path | cores | images/s | ratio to baseline |
-| --- | --- | ---: | ---: |
-${rows(shared, `all ${CONCURRENCY}, shared with the server`)}
-${
-  separate
-    ? rows(separate, `${separate.cores}, the server on a core of its own`)
-    : '| (the server on a core of its own: not measured, it needs two cores or more and `taskset`) | | | |'
-}
-
-Orchestration cost with the server on the same cores (target: at most 25 % of throughput): ${verdict(shared.ratio.median)}
-with the bridge as a process of its own, ${verdict(shared.bridgedRatio.median)} with the bridge inside the worker.${
-      separate
-        ? ` With the server on a core of its own: ${percent(separate.ratio.median)} and ${percent(separate.bridgedRatio.median)}.`
-        : ''
-    } The pipeline is measured as a running fleet meets a burst: the worker is up and has processed one image, every
-notification of the batch is already queued, and the clock runs from the moment the bridge may receive (the bridge
-process starts; the worker that holds the bridge, paused while the batch was uploaded, resumes) to the close time of
-the last workflow, as the server recorded it. ${ROUNDS} rounds, each running both placements, baseline then the pipelines, so drift on a shared machine
-hits all alike; images/s are medians, each ratio is the median of the rounds' ratios. Round by round the cost ranged
-from ${range(shared.ratio.range)} (bridge process) and from ${range(shared.bridgedRatio.range)} (bridge in the worker) with the
-server on the same cores${
-      separate
-        ? `, and from ${range(separate.ratio.range)} and ${range(separate.bridgedRatio.range)} with it apart`
-        : ''
-    }.
-
-Where the CPU goes, per image (median rounds; user + system time of each process, all threads):
-
-| CPU per image, ms | ${phases.map((p) => (p === shared ? 'baseline, shared | bridge process, shared | bridge in worker, shared' : 'baseline, server apart | bridge process, server apart | bridge in worker, server apart')).join(' | ')} |
-| --- |${phases.map(() => ' ---: | ---: | ---: |').join('')}
-${cpuRow("resize: in the benchmark's process / in `ebbflow worker`", (p) => [
-  perImage(p.baseline.self),
-  perImage(p.pipeline.worker),
-  perImage(p.bridged.worker),
-])}
-${cpuRow("the benchmark's process: the bridge and the counting of completions / only the counting", (p) => [
-  '—',
-  perImage(p.pipeline.bridge),
-  perImage(p.bridged.bridge),
-])}
-${cpuRow('Temporal dev server', (p) => ['—', perImage(p.pipeline.temporal), perImage(p.bridged.temporal)])}
-${cpuRow('AWS emulator (S3; SQS for the pipelines)', (p) => [
-  perImage(p.baseline.moto),
-  perImage(p.pipeline.moto),
-  perImage(p.bridged.moto),
-])}
-${cpuRow('**total**', (p) => [
-  `**${perImage(baseTotal(p))}**`,
-  `**${perImage(pipeTotal(p))}**`,
-  `**${perImage(burstTotal(p.bridged))}**`,
-])}
-
-Each side keeps its cores busy, so throughput follows CPU per image: on shared cores ${perImage(baseTotal(shared))}
-against ${perImage(pipeTotal(shared))} ms with the bridge process (a ratio of ${(baseTotal(shared) / pipeTotal(shared)).toFixed(2)})
-and ${perImage(burstTotal(shared.bridged))} ms with the bridge in the worker (${(baseTotal(shared) / burstTotal(shared.bridged)).toFixed(2)}); the
-Temporal dev server takes ${perImage(shared.pipeline.temporal)} and ${perImage(shared.bridged.temporal)} ms of those,
-including about 1 ms per image for the benchmark counting completions in visibility every half second.${
-      separate
-        ? ` With the server apart, the cores that do the work spend ${perImage(pipeTotal(separate) - separate.pipeline.temporal)} and ${perImage(burstTotal(separate.bridged) - separate.bridged.temporal)} ms per image against the baseline's ${perImage(baseTotal(separate))}.`
-        : ''
-    }
-
-How much of that is Temporal's own, whatever the work: ${items.length} bare workflows (bench/bare-workflow.ts: one
-activity that does nothing, scheduled as the image workflow schedules its resize, with the same timeouts, retry policy
-and search attributes), started ten at a time without eager start on a worker process of their own after each burst,
-cost per workflow:
-
-| CPU per bare workflow, ms | shared |${separate ? ' server apart |' : ''}
-| --- | ---: |${separate ? ' ---: |' : ''}
-${bareRow('Temporal dev server', (b) => perImage(b.temporal))}
-${bareRow('its worker (SDK only: the activity returns its input)', (b) => perImage(b.worker))}
-${bareRow('workflows per second', (b) => rate(b.seconds).toFixed(1))}
-
-On shared cores that floor is ${perImage(bareTotal(shared))} ms per item of the ${perImage(pipeTotal(shared) - baseTotal(shared))} ms
-the pipeline with the bridge process adds per image; added to the baseline's ${perImage(baseTotal(shared))} ms, it alone
-would cost ${percent(baseTotal(shared) / (baseTotal(shared) + bareTotal(shared)))} of throughput. The rest is SQS and
-the bridge, and what the image workflow costs the server and its worker beyond a bare one.
-`;
-    return {
-      title: 'End to end: SQS → bridge → Temporal → worker → S3',
-      markdown,
-      figures: {
-        baselineImagesPerSecond: rate(shared.baseline.seconds),
-        pipelineImagesPerSecond: rate(shared.pipeline.seconds),
-        pipelineToBaseline: shared.ratio.median,
-        pipelineBridgeInWorkerToBaseline: shared.bridgedRatio.median,
-        ...(separate
-          ? {
-              pipelineToBaselineServerApart: separate.ratio.median,
-              pipelineBridgeInWorkerToBaselineServerApart: separate.bridgedRatio.median,
-            }
-          : {}),
-        baselineCpuMsPerImage: (baseTotal(shared) / items.length) * 1000,
-        pipelineCpuMsPerImage: (pipeTotal(shared) / items.length) * 1000,
-        pipelineBridgeInWorkerCpuMsPerImage: (burstTotal(shared.bridged) / items.length) * 1000,
-        workerCpuSeconds: shared.pipeline.worker,
-        bridgeCpuSeconds: shared.pipeline.bridge,
-        temporalCpuSeconds: shared.pipeline.temporal,
-        emulatorCpuSeconds: shared.pipeline.moto,
-        bareWorkflowServerCpuMs: (shared.bare.temporal / items.length) * 1000,
-        bareWorkflowWorkerCpuMs: (shared.bare.worker / items.length) * 1000,
-        bareWorkflowsPerSecond: rate(shared.bare.seconds),
-      },
-    };
+    return renderPipelineReport({
+      items,
+      phases,
+      localActivityMaxBytes: config.image.localActivityMaxBytes,
+      cores: CONCURRENCY,
+      workerSlots: WORKER_SLOTS,
+      rounds: ROUNDS,
+    });
   } finally {
     // The sections after this one run in the same process: give it every core back.
     if (canPin) pinProcess(process.pid, EVERY_CORE);

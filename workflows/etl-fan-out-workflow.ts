@@ -13,21 +13,22 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  defineUpdate,
   executeChild,
+  log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { ETL_UPDATE_SET, etlSetProblem, type EtlControls, type EtlSetRequest } from '../src/common/etl-controls';
+import { countStatuses, toleranceExceeded } from '../src/common/etl-ledger';
+import { compactEntry, expandEntry } from '../src/common/etl-ledger-codec';
 import {
-  clip,
-  compactEntry,
-  countStatuses,
   ETL_DEFAULTS,
   ETL_ERROR_TYPES,
   ETL_QUERY_LEDGER,
-  expandEntry,
-  toleranceVerdict,
   type EtlCarriedState,
   type EtlFanOutInput,
   type EtlFanOutResult,
@@ -35,15 +36,23 @@ import {
   type EtlLedgerEntry,
   type EtlRunSettings,
 } from '../src/common/etl-types';
+import { clip } from '../src/common/text';
 import { etlSourceWorkflow } from './etl-source-workflow';
 
 type Activities = ReturnType<typeof createActivities>;
 
 export const etlLedgerQuery = defineQuery<EtlLedger>(ETL_QUERY_LEDGER);
+/** Changes parallelism and failure tolerance of a running fan-out; answered with the settings now in force. */
+export const etlSetUpdate = defineUpdate<EtlControls, [EtlSetRequest]>(ETL_UPDATE_SET);
 
 const { resolveEtlSources } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ETL_ERROR_TYPES.invalidSources] },
+});
+
+const { writeEtlLedger } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5, initialInterval: '1 second', backoffCoefficient: 2 },
 });
 
 /** Reads what a failed child reports: its error type, message, attempts and earlier failures. */
@@ -60,14 +69,19 @@ function failureOf(err: unknown): { type: string; message: string; attempts?: nu
 
 export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOutResult> {
   const info = workflowInfo();
-  const parallelism = Math.max(1, input.parallelism ?? ETL_DEFAULTS.parallelism);
-  const tolerated = input.toleratedFailurePercent ?? ETL_DEFAULTS.toleratedFailurePercent;
+  let parallelism = Math.max(1, input.parallelism ?? ETL_DEFAULTS.parallelism);
+  let toleratedCount = input.toleratedFailureCount;
+  let percentGiven = input.toleratedFailurePercent !== undefined;
+  // Given only a count of tolerated failures, a run is not also held to the default percentage.
+  let tolerated =
+    input.toleratedFailurePercent ?? (toleratedCount === undefined ? ETL_DEFAULTS.toleratedFailurePercent : 100);
   const maxAttempts = Math.max(1, input.maxAttempts ?? ETL_DEFAULTS.maxAttempts);
   const eventBudget = input.continueAsNewAfterEvents ?? ETL_DEFAULTS.continueAsNewAfterEvents;
 
   const settings: EtlRunSettings = {
     parallelism,
     toleratedFailurePercent: tolerated,
+    ...(toleratedCount === undefined ? {} : { toleratedFailureCount: toleratedCount }),
     maxAttempts,
     retryInitialIntervalMs: input.retryInitialIntervalMs,
     heartbeatTimeoutMs: input.heartbeatTimeoutMs,
@@ -94,6 +108,30 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
   });
   // Registered first, so the query answers (with no sources yet) while the sources file is being read.
   setHandler(etlLedgerQuery, ledger);
+  // A lower parallelism lets the children in flight finish and starts no more until fewer run than it allows.
+  setHandler(
+    etlSetUpdate,
+    (request) => {
+      if (request.parallelism !== undefined) parallelism = request.parallelism;
+      if (request.toleratedFailureCount !== undefined) toleratedCount = request.toleratedFailureCount;
+      if (request.toleratedFailurePercent !== undefined) {
+        tolerated = request.toleratedFailurePercent;
+        percentGiven = true;
+      } else if (request.toleratedFailureCount !== undefined && !percentGiven) tolerated = 100;
+      Object.assign(settings, {
+        parallelism,
+        toleratedFailurePercent: tolerated,
+        toleratedFailureCount: toleratedCount,
+      });
+      return { parallelism, toleratedFailurePercent: tolerated, toleratedFailureCount: toleratedCount };
+    },
+    {
+      validator: (request) => {
+        const problem = etlSetProblem(request);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
 
   let carried: EtlCarriedState;
   if (input.carried) carried = input.carried;
@@ -183,13 +221,36 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
   if (next < entries.length) {
     await continueAsNew<typeof etlFanOutWorkflow>({
       ...input,
+      // What an update changed holds for the rest of the chain.
+      parallelism,
+      toleratedFailurePercent: tolerated,
+      ...(toleratedCount === undefined ? {} : { toleratedFailureCount: toleratedCount }),
       carried: { ...carried, ledger: entries.map(compactEntry), next, continuedRuns: carried.continuedRuns + 1 },
     });
   }
 
-  const final = ledger();
   const failed = entries.filter((e) => e.status === 'failed');
-  const verdict = toleranceVerdict(failed.length, entries.length, tolerated);
+  const verdict = toleranceExceeded(failed.length, entries.length, {
+    toleratedFailurePercent: tolerated,
+    toleratedFailureCount: toleratedCount,
+  });
+  // Runs recorded before the ledger went to S3 replay without this step.
+  let ledgerUrl: string | undefined;
+  if (patched('etl-ledger-to-s3')) {
+    try {
+      ({ url: ledgerUrl } = await writeEtlLedger({
+        workflowId: info.workflowId,
+        date,
+        status: verdict.exceeded ? 'failed' : 'succeeded',
+        configKey,
+        ledger: entries.map(compactEntry),
+      }));
+    } catch (err) {
+      // The ledger is still in the result; a missing copy in S3 does not fail the run.
+      log.warn('could not write the ledger to S3', { error: String(err) });
+    }
+  }
+  const final = { ...ledger(), ...(ledgerUrl ? { ledgerUrl } : {}) };
   const result: EtlFanOutResult = {
     ...final,
     status: verdict.exceeded ? 'failed' : 'succeeded',
@@ -204,7 +265,7 @@ export async function etlFanOutWorkflow(input: EtlFanOutInput): Promise<EtlFanOu
     throw ApplicationFailure.create({
       type: ETL_ERROR_TYPES.toleranceExceeded,
       nonRetryable: true,
-      message: `${failed.length} of ${entries.length} sources failed (${verdict.failedPercent.toFixed(1)}% > tolerated ${tolerated}%): ${shown}`,
+      message: `${failed.length} of ${entries.length} sources failed (${verdict.failedPercent.toFixed(1)}% > tolerated ${tolerated}%${toleratedCount === undefined ? '' : ` or more than ${toleratedCount}`}): ${shown}`,
       details: [result],
     });
   }

@@ -9,7 +9,8 @@
  */
 import { ApplicationFailure, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { clip, type EtlCheckpoint, type EtlSourceInput, type EtlSourceResult } from '../src/common/etl-types';
+import type { EtlCheckpoint, EtlSourceInput, EtlSourceResult } from '../src/common/etl-types';
+import { clip } from '../src/common/text';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -68,7 +68,7 @@ function describeFailure(err: unknown, maxAttempts: number): { reason: string; e
 
 /**
  * Resizes one uploaded image into its variants (thumbnail, medium, large by default) and writes them next to each
- * other under `processed/<variant>/<key>`.
+ * other under `processed/<variant>/<source bucket>/<key>` (the activity makes the key safe: see `variantKey`).
  *
  * Retries: the one resize activity gets `maxAttempts` attempts (3 by default) with exponential backoff from 1 s,
  * doubling, capped at 1 min, so a passing S3 or worker problem heals by itself while a poisoned message cannot loop.

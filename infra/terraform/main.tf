@@ -1,5 +1,6 @@
-# ebbflow on AWS: the event pipeline (S3 -> SQS with a DLQ, SNS), an ECS cluster with the worker (scaled from zero by
-# the backlog), the SQS bridge and the scaler on Fargate, and the daily report schedule. Temporal runs elsewhere
+# ebbflow on AWS: the event pipeline (S3 -> SQS with a DLQ, SNS), an ECS cluster with the worker (scaled by the backlog:
+# ebbflow's scaler from zero, or Application Auto Scaling), the SQS bridge and the scaler on Fargate, the daily report
+# schedule, alarms (alarms.tf) and, optionally, IAM roles for the same processes on EKS. Temporal runs elsewhere
 # (Temporal Cloud or your own cluster) and is reached over the network.
 
 data "aws_region" "current" {}
@@ -12,6 +13,8 @@ locals {
   partition  = data.aws_partition.current.partition
 
   worker_service_name = "${var.name}-worker"
+
+  alarm_actions = var.alarm_actions != null ? var.alarm_actions : [module.pipeline.topic_arn]
 
   security_group_ids = concat(aws_security_group.this[*].id, var.security_group_ids)
 
@@ -30,12 +33,81 @@ locals {
     EBBFLOW_LOG_LEVEL              = "info"
   } : k => v if v != null }
 
-  common_secrets = merge(
-    var.temporal.api_key_secret_arn == null ? {} : { TEMPORAL_API_KEY = var.temporal.api_key_secret_arn },
-    var.database_url_secret_arn == null ? {} : { EBBFLOW_DATABASE_URL = var.database_url_secret_arn },
-  )
+  # Statements are chosen from inputs known when the plan is made (create_dlq), never by testing an ARN, which is
+  # unknown until apply: a count that depends on it fails the first plan.
+  create_dlq = var.pipeline.create_dlq
+  dlq_arns   = local.create_dlq ? [module.pipeline.dlq_arn] : []
 
-  dlq_arns = compact([module.pipeline.dlq_arn])
+  worker_desired_count = {
+    ebbflow           = 0
+    "target-tracking" = max(var.scaler.min_tasks, 1)
+    none              = var.worker.desired_count
+  }[var.scaler.mode]
+
+  # What each process may do, shared by its ECS task role and its EKS role.
+  worker_statements = concat([
+    {
+      sid        = "ReadUploads"
+      actions    = ["s3:GetObject"]
+      resources  = ["${module.pipeline.input_bucket_arn}/*"]
+      conditions = []
+    },
+    {
+      sid        = "ListUploads"
+      actions    = ["s3:ListBucket"]
+      resources  = [module.pipeline.input_bucket_arn]
+      conditions = []
+    },
+    {
+      sid        = "WriteOutputs"
+      actions    = ["s3:PutObject", "s3:AbortMultipartUpload"]
+      resources  = ["${module.pipeline.output_bucket_arn}/*"]
+      conditions = []
+    },
+    {
+      sid        = "PublishNotifications"
+      actions    = ["sns:Publish"]
+      resources  = [module.pipeline.topic_arn]
+      conditions = []
+    },
+    {
+      # The topic is encrypted: publishing needs its key.
+      sid        = "UseTopicKey"
+      actions    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources  = [module.pipeline.topic_kms_key_arn]
+      conditions = []
+    },
+    local.put_metric_data_statement,
+    ], local.create_dlq ? [{
+      sid        = "SendFailuresToDlq"
+      actions    = ["sqs:SendMessage"]
+      resources  = local.dlq_arns
+      conditions = []
+  }] : [], var.worker.runs_bridge ? [local.consume_ingress_statement] : [])
+
+  consume_ingress_statement = {
+    sid        = "ConsumeIngress"
+    actions    = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    resources  = [module.pipeline.queue_arn]
+    conditions = []
+  }
+
+  bridge_statements = concat([local.consume_ingress_statement], local.create_dlq ? [{
+    sid        = "SendUnreadableToDlq"
+    actions    = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+    resources  = local.dlq_arns
+    conditions = []
+  }] : [])
+
+  scaler_statements = [
+    {
+      sid        = "ReadQueueDepth"
+      actions    = ["sqs:GetQueueAttributes"]
+      resources  = concat([module.pipeline.queue_arn], local.dlq_arns)
+      conditions = []
+    },
+    local.put_metric_data_statement,
+  ]
 
   # CloudWatch has no resource-level permissions for metrics: the namespace condition is what limits it.
   put_metric_data_statement = {
@@ -63,19 +135,20 @@ module "pipeline" {
   force_destroy      = var.pipeline.force_destroy
 
   notification = {
-    filter_prefix = var.pipeline.filter_prefix
-    filter_suffix = var.pipeline.filter_suffix
+    filter_prefix   = var.pipeline.filter_prefix
+    filter_suffixes = var.pipeline.filter_suffixes
   }
 
   ingress_queue = {
     visibility_timeout_seconds = var.pipeline.visibility_timeout
+    max_message_age_seconds    = var.pipeline.max_message_age_seconds
   }
 
   create_dlq = var.pipeline.create_dlq
   dlq = {
     max_receive_count = var.pipeline.max_receive_count
     alarm             = var.pipeline.dlq_alarm
-    alarm_actions     = var.pipeline.dlq_alarm_actions
+    alarm_actions     = var.pipeline.dlq_alarm_actions != null ? var.pipeline.dlq_alarm_actions : var.alarm_actions
   }
 
   tags = var.tags
@@ -142,10 +215,14 @@ module "worker" {
   cpu              = var.worker.cpu
   memory           = var.worker.memory
   cpu_architecture = var.worker.cpu_architecture
-  desired_count    = 0
   port_mappings    = var.worker.runs_bridge ? [9464, 9466] : [9464]
+  health_check     = { port = 9464, path = "/metrics" }
   # SIGKILL only after the worker's own grace has passed, with a margin for the SDK to report cancellations.
   stop_timeout = min(var.worker.shutdown_grace_seconds + 15, 120)
+
+  # Its count belongs to the scaler or to Application Auto Scaling, unless scaler.mode is "none".
+  desired_count                    = local.worker_desired_count
+  desired_count_managed_externally = var.scaler.mode != "none"
 
   capacity_provider_strategy = [{ capacity_provider = var.worker.use_spot ? "FARGATE_SPOT" : "FARGATE" }]
 
@@ -158,52 +235,23 @@ module "worker" {
     EBBFLOW_WORKER_SHUTDOWN_GRACE = "${var.worker.shutdown_grace_seconds}s"
     EBBFLOW_WORKER_BRIDGE         = tostring(var.worker.runs_bridge)
   }, var.worker.environment)
-  secrets = local.common_secrets
+  secrets = var.secrets
 
-  task_role_statements = concat([
-    {
-      sid       = "ReadUploads"
-      actions   = ["s3:GetObject"]
-      resources = ["${module.pipeline.input_bucket_arn}/*"]
-    },
-    {
-      sid       = "ListUploads"
-      actions   = ["s3:ListBucket"]
-      resources = [module.pipeline.input_bucket_arn]
-    },
-    {
-      sid       = "WriteOutputs"
-      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-      resources = ["${module.pipeline.output_bucket_arn}/*"]
-    },
-    {
-      sid       = "SendFailuresToDlq"
-      actions   = ["sqs:SendMessage"]
-      resources = local.dlq_arns
-    },
-    {
-      sid       = "PublishNotifications"
-      actions   = ["sns:Publish"]
-      resources = compact([module.pipeline.topic_arn])
-    },
-    local.put_metric_data_statement,
+  task_role_statements = concat(local.worker_statements, [
     {
       # Scale-in protection while an activity runs, set through the ECS agent endpoint with the task role.
-      sid       = "ProtectBusyTask"
-      actions   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
-      resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${var.name}/*"]
+      sid        = "ProtectBusyTask"
+      actions    = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
+      resources  = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${var.name}/*"]
+      conditions = []
     },
-    ], var.worker.runs_bridge ? [
-    {
-      # The bridge inside the worker consumes the ingress queue (unreadable messages go to the DLQ, granted above).
-      sid       = "ConsumeIngress"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-      resources = [module.pipeline.queue_arn]
-    },
-  ] : [])
+  ])
 
   log_retention_days = var.log_retention_days
   tags               = var.tags
+
+  # Services need the cluster's capacity providers in place before they can be created.
+  depends_on = [aws_ecs_cluster_capacity_providers.this]
 }
 
 ################################################################################
@@ -220,37 +268,25 @@ module "bridge" {
   cpu              = var.bridge.cpu
   memory           = var.bridge.memory
   cpu_architecture = var.bridge.cpu_architecture
-  desired_count    = var.worker.runs_bridge ? 0 : var.bridge.desired_count
-  port_mappings    = [9466]
-  stop_timeout     = 30
+  # Terraform owns this count: turning worker.runs_bridge on later stops the bridge service.
+  desired_count = var.worker.runs_bridge ? 0 : var.bridge.desired_count
+  port_mappings = [9466]
+  health_check  = { port = 9466, path = "/healthz" }
+  stop_timeout  = 30
 
   subnet_ids         = var.subnet_ids
   security_group_ids = local.security_group_ids
   assign_public_ip   = var.assign_public_ip
 
   environment = merge(local.common_environment, var.bridge.environment)
-  secrets     = local.common_secrets
+  secrets     = var.secrets
 
-  task_role_statements = [
-    {
-      sid = "ConsumeIngress"
-      actions = [
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueAttributes",
-      ]
-      resources = [module.pipeline.queue_arn]
-    },
-    {
-      sid       = "SendUnreadableToDlq"
-      actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
-      resources = local.dlq_arns
-    },
-  ]
+  task_role_statements = local.bridge_statements
 
   log_retention_days = var.log_retention_days
   tags               = var.tags
+
+  depends_on = [aws_ecs_cluster_capacity_providers.this]
 }
 
 ################################################################################
@@ -259,7 +295,7 @@ module "bridge" {
 
 module "scaler" {
   source = "./modules/ecs-service"
-  count  = var.scaler.enabled ? 1 : 0
+  count  = var.scaler.mode == "ebbflow" ? 1 : 0
 
   name             = "${var.name}-scaler"
   cluster_arn      = aws_ecs_cluster.this.arn
@@ -270,6 +306,7 @@ module "scaler" {
   cpu_architecture = var.scaler.cpu_architecture
   desired_count    = 1
   port_mappings    = [9465]
+  health_check     = { port = 9465, path = "/healthz" }
   stop_timeout     = 10
 
   subnet_ids         = var.subnet_ids
@@ -285,24 +322,107 @@ module "scaler" {
     EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK = tostring(var.scaler.target_backlog_per_task)
     EBBFLOW_CLOUDWATCH_NAMESPACE           = var.scaler.cloudwatch_namespace
   }, var.scaler.environment)
-  secrets = local.common_secrets
+  secrets = var.secrets
 
-  task_role_statements = [
+  task_role_statements = concat(local.scaler_statements, [
     {
-      sid       = "ReadQueueDepth"
-      actions   = ["sqs:GetQueueAttributes"]
-      resources = concat([module.pipeline.queue_arn], local.dlq_arns)
+      sid        = "ScaleWorkers"
+      actions    = ["ecs:DescribeServices", "ecs:UpdateService"]
+      resources  = [module.worker.service_arn]
+      conditions = []
     },
-    {
-      sid       = "ScaleWorkers"
-      actions   = ["ecs:DescribeServices", "ecs:UpdateService"]
-      resources = [module.worker.service_arn]
-    },
-    local.put_metric_data_statement,
-  ]
+  ])
 
   log_retention_days = var.log_retention_days
   tags               = var.tags
+
+  depends_on = [aws_ecs_cluster_capacity_providers.this]
+}
+
+################################################################################
+# Worker scaling without ebbflow's scaler: Application Auto Scaling target tracking
+################################################################################
+
+# The AWS-native way the article describes: backlog per task = visible ingress messages / running workers, kept at the
+# target (5) between 1 and 10 tasks, 60 s after a scale-out and 300 s after a scale-in. It cannot scale from zero
+# (no running task, no datapoint), hence at least one task; `ebbflow simulate` compares it with ebbflow's scaler.
+resource "aws_appautoscaling_target" "worker" {
+  count = var.scaler.mode == "target-tracking" ? 1 : 0
+
+  service_namespace  = "ecs"
+  scalable_dimension = "ecs:service:DesiredCount"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${module.worker.service_name}"
+  min_capacity       = max(var.scaler.min_tasks, 1)
+  max_capacity       = var.scaler.max_tasks
+  tags               = var.tags
+}
+
+resource "aws_appautoscaling_policy" "worker" {
+  count = var.scaler.mode == "target-tracking" ? 1 : 0
+
+  name               = "${var.name}-backlog-per-task"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.worker[0].service_namespace
+  scalable_dimension = aws_appautoscaling_target.worker[0].scalable_dimension
+  resource_id        = aws_appautoscaling_target.worker[0].resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.scaler.target_backlog_per_task
+    scale_out_cooldown = var.scaler.scale_out_cooldown
+    scale_in_cooldown  = var.scaler.scale_in_cooldown
+
+    customized_metric_specification {
+      metrics {
+        id          = "backlog"
+        return_data = false
+
+        metric_stat {
+          stat = "Sum"
+
+          metric {
+            namespace   = "AWS/SQS"
+            metric_name = "ApproximateNumberOfMessagesVisible"
+
+            dimensions {
+              name  = "QueueName"
+              value = module.pipeline.queue_name
+            }
+          }
+        }
+      }
+
+      metrics {
+        id          = "tasks"
+        return_data = false
+
+        metric_stat {
+          stat = "Average"
+
+          metric {
+            namespace   = "ECS/ContainerInsights"
+            metric_name = "RunningTaskCount"
+
+            dimensions {
+              name  = "ClusterName"
+              value = aws_ecs_cluster.this.name
+            }
+
+            dimensions {
+              name  = "ServiceName"
+              value = module.worker.service_name
+            }
+          }
+        }
+      }
+
+      metrics {
+        id          = "backlog_per_task"
+        label       = "Visible ingress messages per running worker"
+        expression  = "backlog / tasks"
+        return_data = true
+      }
+    }
+  }
 }
 
 ################################################################################
@@ -321,6 +441,31 @@ module "daily_report_schedule" {
   id_prefix                    = "daily-sales-"
   input                        = var.daily_report_schedule.input
   dead_letter_arn              = module.pipeline.dlq_arn
+  alarm_actions                = local.alarm_actions
+
+  tags = var.tags
+}
+
+################################################################################
+# IAM roles for ebbflow's service accounts on EKS
+################################################################################
+
+module "eks_roles" {
+  source = "./modules/eks-roles"
+  count  = var.eks == null ? 0 : 1
+
+  name              = var.name
+  cluster_name      = var.eks.cluster_name
+  namespace         = var.eks.namespace
+  identity          = var.eks.identity
+  oidc_provider_arn = var.eks.oidc_provider_arn
+  oidc_issuer       = var.eks.oidc_issuer
+
+  roles = {
+    ebbflow-worker = local.worker_statements
+    ebbflow-bridge = local.bridge_statements
+    ebbflow-scaler = local.scaler_statements
+  }
 
   tags = var.tags
 }

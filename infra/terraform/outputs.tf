@@ -52,7 +52,7 @@ output "bridge_service_name" {
 }
 
 output "scaler_service_name" {
-  description = "Scaler service, or null when disabled."
+  description = "Scaler service, or null unless scaler.mode is \"ebbflow\"."
   value       = try(module.scaler[0].service_name, null)
 }
 
@@ -69,4 +69,9 @@ output "daily_report_schedule_arn" {
 output "environment" {
   description = "The settings every ebbflow process gets here; export them to run the CLI against this deployment."
   value       = local.common_environment
+}
+
+output "eks_role_arns" {
+  description = "Service account name => IAM role ARN on EKS, or null without eks."
+  value       = try(module.eks_roles[0].role_arns, null)
 }

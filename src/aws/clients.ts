@@ -17,7 +17,7 @@ export interface AwsClients {
   cloudwatch: CloudWatchClient;
 }
 
-export function awsClientOptions(config: EbbflowConfig['aws']): {
+function awsClientOptions(config: EbbflowConfig['aws']): {
   region: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };

@@ -48,7 +48,10 @@ import { emptyBridgeStats, type BridgeObservable, type BridgeStats } from './sta
  */
 export const WORKFLOW_ID_REUSE_POLICY: WorkflowIdReusePolicy = 'REJECT_DUPLICATE';
 
-/** For messages a redrive sent: an id whose run failed may start again; one that completed stays a no-op. */
+/**
+ * For what an operator asks to run again (messages a redrive sent, `ebbflow runs rerun`): an id whose run failed may
+ * start again; one that completed stays a no-op.
+ */
 export const REDRIVE_REUSE_POLICY: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE_FAILED_ONLY';
 
 /** gRPC codes of a start that say nothing about the message: every start would fail alike, so they are outages. */

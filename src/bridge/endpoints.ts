@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { EbbflowConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
-import { serveEndpoints } from '../ops/endpoints';
+import { serveEndpoints, type ListenAddress } from '../http/endpoints';
 import { createBridgeMetrics } from './metrics';
 import type { BridgeObservable } from './stats';
 
@@ -12,7 +12,10 @@ import type { BridgeObservable } from './stats';
  * included: the bridge waits out an outage by design, and a restart would not help; alert on
  * `ebbflow_bridge_temporal_reachable` instead. The body says which state it is in.
  */
-export function serveBridgeEndpoints(port: number, bridge: BridgeObservable): Promise<{ server: Server; url: string }> {
+export function serveBridgeEndpoints(
+  port: ListenAddress,
+  bridge: BridgeObservable,
+): Promise<{ server: Server; url: string }> {
   const registry = createBridgeMetrics(bridge);
   return serveEndpoints(port, {
     '/metrics': async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),
@@ -39,7 +42,10 @@ export async function serveBridge(
 ): Promise<Server | undefined> {
   if (config.bridge.metricsPort === 0) return undefined;
   try {
-    const { server, url } = await serveBridgeEndpoints(config.bridge.metricsPort, bridge);
+    const { server, url } = await serveBridgeEndpoints(
+      { port: config.bridge.metricsPort, host: config.general.metricsHost },
+      bridge,
+    );
     logger.info('bridge endpoints listening', { metrics: `${url}/metrics`, health: `${url}/healthz` });
     return server;
   } catch (err) {

@@ -40,6 +40,22 @@ export interface PlanOptions {
   imageInput: (source: { bucket: string; key: string }) => ProcessImageInput;
 }
 
+/**
+ * Rules that admit every S3 object of `buckets` and every envelope naming one of `workflows`: for work that was
+ * admitted once already or is chosen by an operator (a backfill's own listing, a rerun), planned only to derive the
+ * ids and inputs the bridge would.
+ */
+export function operatorRules(buckets: Iterable<string>, workflows: Iterable<string> = []): AdmissionRules {
+  const all = new Set(buckets);
+  return {
+    envelopeWorkflows: new Set(workflows),
+    imageKeys: { prefix: '', suffixes: [''] },
+    readBuckets: all,
+    writeBuckets: all,
+    topics: new Set(),
+  };
+}
+
 /** A one-line description of an item: `s3://bucket/key` or `workflow id`. */
 export function describeItem(item: MessageItem): string {
   return item.kind === 's3' ? `s3://${item.bucket}/${item.key}` : `${item.workflow} ${item.id ?? '(no id)'}`;

@@ -34,15 +34,21 @@ export function deriveWorkflowId(prefix: string, readable: string, idempotencyKe
 export type S3ObjectIdentity = Pick<S3ObjectItem, 'bucket' | 'key' | 'versionId' | 'sequencer' | 'eTag' | 'eventTime'>;
 
 /**
- * The idempotency key of an S3 object event: bucket, key and what distinguishes one upload of that key from the next
- * (version id, else the event sequencer, else ETag with the event time; the emulator sends neither of the first two).
+ * The idempotency key of an S3 object: bucket, key and the object's ETag (a digest of its content), which a
+ * notification, an EventBridge event and a bucket listing all carry, so `ebbflow backfill` derives the same id for an
+ * object the bridge saw or will see. Uploading the same bytes again is the same object; changed bytes are a new one.
+ * Without an ETag: the version id, else the event sequencer, else the event time.
  */
 export function s3IdempotencyKey(item: S3ObjectIdentity): string {
-  const upload = item.versionId
-    ? `v:${item.versionId}`
-    : item.sequencer
-      ? `s:${item.sequencer}`
-      : `e:${item.eTag ?? ''}@${item.eventTime ?? ''}`;
+  // A listing quotes the ETag, a notification does not.
+  const eTag = item.eTag?.replace(/"/g, '');
+  const upload = eTag
+    ? `e:${eTag}`
+    : item.versionId
+      ? `v:${item.versionId}`
+      : item.sequencer
+        ? `s:${item.sequencer}`
+        : `t:${item.eventTime ?? ''}`;
   return `s3\n${item.bucket}\n${item.key}\n${upload}`;
 }
 

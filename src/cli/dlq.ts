@@ -3,7 +3,7 @@ import { createAwsClients } from '../aws/clients';
 import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, type DeadLetterView } from '../bridge/redrive';
 import { required } from '../config';
 import { action, cliContext, UsageError } from './context';
-import { formatDuration, table } from './format';
+import { formatDuration, table } from '../terminal/format';
 
 function parseMax(raw: string): number {
   const value = Number(raw);

@@ -7,30 +7,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import type { EbbflowConfig } from '../config';
+import { etlSetProblem, type EtlSetRequest } from '../common/etl-controls';
 import type { EtlFanOutInput } from '../common/etl-types';
 import { generateSampleSources, type EtlFault } from '../etl/generate';
 import { renderLedger } from '../etl/ledger-view';
-import { readEtlRun, redriveFailedSources, startEtlRun, type RunView } from '../etl/runs';
+import { readEtlRun, redriveFailedSources, setEtlControls, startEtlRun, type RunView } from '../etl/runs';
 import { parseSourcesFile } from '../etl/sources';
+import { sleep } from '../async';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
-import { formatBytes, table } from './format';
+import { formatBytes, table } from '../terminal/format';
+import { isoDate, numberFrom, wholeNumber, wholeRange } from './options';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function whole(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number ${min}–${max}`);
-  return n;
-}
-
-function checkDate(date: string | undefined): string | undefined {
-  if (date !== undefined && !DATE.test(date)) throw new UsageError(`--date must be YYYY-MM-DD, got "${date}"`);
-  return date;
-}
+const today = (): string => new Date().toISOString().slice(0, 10);
 
 /**
  * A local sources file is validated here (errors name the bad field) and uploaded to the input bucket under a key
@@ -54,7 +46,8 @@ async function sourcesKey(config: EbbflowConfig, ref: string): Promise<string> {
 
 function outcomeText(view: RunView): string | undefined {
   if (!view.outcome) return undefined;
-  return view.outcome.status === 'succeeded' ? '✔ succeeded' : `✘ failed: ${view.outcome.message ?? ''}`;
+  const text = view.outcome.status === 'succeeded' ? '✔ succeeded' : `✘ failed: ${view.outcome.message ?? ''}`;
+  return view.ledger.ledgerUrl ? `${text}\nledger: ${view.ledger.ledgerUrl}` : text;
 }
 
 /** Prints the ledger, redrawing it in place on a terminal until the run closes. */
@@ -76,7 +69,7 @@ async function watch(
       if (!options.follow || (name !== 'QueryNotRegisteredError' && !/deadline|timeout/i.test(String(err)))) throw err;
       if (!waitingSaid) process.stderr.write(`waiting for a worker on the task queue to pick up ${workflowId}…\n`);
       waitingSaid = true;
-      await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+      await sleep(options.intervalMs ?? 1000);
       continue;
     }
     const text = renderLedger(view.ledger, { all: options.all }, outcomeText(view));
@@ -86,7 +79,7 @@ async function watch(
       lastLines = text.split('\n').length;
     } else if (!view.running || !options.follow) process.stdout.write(text + '\n');
     if (!view.running || !options.follow) return view;
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+    await sleep(options.intervalMs ?? 1000);
   }
 }
 
@@ -117,34 +110,35 @@ export function registerEtlCommands(program: Command): void {
     .command('run')
     .description('Start an ETL run over every source of a sources file (local YAML/JSON, or a key in the input bucket)')
     .requiredOption('--config <file-or-key>', 'sources file: a local path, a key in the input bucket, or s3://…')
-    .option('--parallelism <n>', 'sources in flight at once (default: EBBFLOW_ETL_PARALLELISM)')
-    .option('--tolerated-failure-percent <p>', 'fail the run only when more sources than this fail', '0')
-    .option('--max-attempts <n>', 'attempts per source (default: EBBFLOW_ETL_MAX_ATTEMPTS)')
-    .option('--date <YYYY-MM-DD>', 'business date to load (default: today, UTC)')
+    .option('--parallelism <n>', 'sources in flight at once (default: EBBFLOW_ETL_PARALLELISM)', wholeNumber(1, 1000))
+    .option(
+      '--tolerated-failure-percent <p>',
+      'fail the run only when more sources than this fail',
+      numberFrom(0, 100),
+      0,
+    )
+    .option('--max-attempts <n>', 'attempts per source (default: EBBFLOW_ETL_MAX_ATTEMPTS)', wholeNumber(1, 20))
+    .option('--date <YYYY-MM-DD>', 'business date to load (default: today, UTC)', isoDate)
     .option('--id <workflow-id>', 'workflow id of the run (default: etl-<date>-<random>)')
     .option('--no-watch', 'print the run id and return instead of showing the live ledger')
     .action(
       action(
         async (opts: {
           config: string;
-          parallelism?: string;
-          toleratedFailurePercent: string;
-          maxAttempts?: string;
+          parallelism?: number;
+          toleratedFailurePercent: number;
+          maxAttempts?: number;
           date?: string;
           id?: string;
           watch: boolean;
         }) => {
           const { config } = cliContext('etl');
-          const tolerated = Number(opts.toleratedFailurePercent);
-          if (!Number.isFinite(tolerated) || tolerated < 0 || tolerated > 100) {
-            throw new UsageError('--tolerated-failure-percent must be a number from 0 to 100');
-          }
           const input: EtlFanOutInput = {
             sources: await sourcesKey(config, opts.config),
-            parallelism: opts.parallelism ? whole('--parallelism', opts.parallelism, 1, 1000) : config.etl.parallelism,
-            toleratedFailurePercent: tolerated,
-            maxAttempts: opts.maxAttempts ? whole('--max-attempts', opts.maxAttempts, 1, 20) : config.etl.maxAttempts,
-            date: checkDate(opts.date) ?? new Date().toISOString().slice(0, 10),
+            parallelism: opts.parallelism ?? config.etl.parallelism,
+            toleratedFailurePercent: opts.toleratedFailurePercent,
+            maxAttempts: opts.maxAttempts ?? config.etl.maxAttempts,
+            date: opts.date ?? today(),
             retryInitialIntervalMs: config.etl.retryInitialInterval,
             heartbeatTimeoutMs: config.etl.heartbeatTimeout,
           };
@@ -185,14 +179,66 @@ export function registerEtlCommands(program: Command): void {
     );
 
   etl
+    .command('set')
+    .description('Change the parallelism and failure tolerance of a running fan-out; it obeys from its next launch')
+    .argument('<run>', 'workflow id of the running run')
+    .option('--parallelism <n>', 'most sources in flight from now on (lowering it lets those in flight finish)', Number)
+    .option('--tolerated-failure-percent <p>', 'the run fails only when more than this share of sources fails', Number)
+    .option('--tolerated-failure-count <n>', 'the run fails only when more than this many sources fail', Number)
+    .option('--json', 'print the settings now in force as JSON')
+    .action(
+      action(
+        async (
+          run: string,
+          opts: {
+            parallelism?: number;
+            toleratedFailurePercent?: number;
+            toleratedFailureCount?: number;
+            json?: boolean;
+          },
+        ) => {
+          const request: EtlSetRequest = {
+            ...(opts.parallelism === undefined ? {} : { parallelism: opts.parallelism }),
+            ...(opts.toleratedFailurePercent === undefined
+              ? {}
+              : { toleratedFailurePercent: opts.toleratedFailurePercent }),
+            ...(opts.toleratedFailureCount === undefined ? {} : { toleratedFailureCount: opts.toleratedFailureCount }),
+          };
+          const problem = etlSetProblem(request);
+          if (problem) throw new UsageError(`etl set: ${problem.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`);
+          const { config } = cliContext('etl');
+          await withClient(config, async (client) => {
+            let now;
+            try {
+              now = await setEtlControls(client, run, request);
+            } catch (err) {
+              const e = err as Error & { cause?: Error };
+              throw new UsageError(`etl set ${run}: ${e.cause?.message ?? e.message}`);
+            }
+            if (opts.json) {
+              process.stdout.write(`${JSON.stringify(now)}\n`);
+              return;
+            }
+            const count =
+              now.toleratedFailureCount === undefined ? '' : ` or more than ${now.toleratedFailureCount} sources`;
+            process.stdout.write(
+              `${run} now runs at most ${now.parallelism} sources at once and fails when more than ` +
+                `${now.toleratedFailurePercent}% of its sources${count} fail.\n`,
+            );
+          });
+        },
+      ),
+    );
+
+  etl
     .command('redrive')
     .description('Start a new run over only the sources that failed in a finished run, linked to it')
     .argument('<run>', 'workflow id of the finished run')
     .option('--only-failed', 'rerun the failed sources only (the one redrive mode)')
-    .option('--max-attempts <n>', 'attempts per source in the redrive')
+    .option('--max-attempts <n>', 'attempts per source in the redrive', wholeNumber(1, 20))
     .option('--no-watch', 'print the new run id and return')
     .action(
-      action(async (run: string, opts: { onlyFailed?: boolean; maxAttempts?: string; watch: boolean }) => {
+      action(async (run: string, opts: { onlyFailed?: boolean; maxAttempts?: number; watch: boolean }) => {
         if (!opts.onlyFailed) {
           throw new UsageError('pass --only-failed (to rerun every source, start a new run with ebbflow etl run)');
         }
@@ -200,7 +246,7 @@ export function registerEtlCommands(program: Command): void {
         await withClient(config, async (client) => {
           const redrive = await redriveFailedSources(client, run, {
             taskQueue: config.temporal.taskQueue,
-            overrides: opts.maxAttempts ? { maxAttempts: whole('--max-attempts', opts.maxAttempts, 1, 20) } : {},
+            overrides: opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {},
           });
           if (!redrive) {
             process.stdout.write(`no failed sources in ${run}: nothing to redrive\n`);
@@ -219,39 +265,43 @@ export function registerEtlCommands(program: Command): void {
   etl
     .command('generate')
     .description('Write realistic sample sources (CSV and JSON Lines, some gzipped) and their sources file to S3')
-    .option('--sources <n>', 'number of sources', '50')
-    .option('--date <YYYY-MM-DD>', 'date of the exports (default: today, UTC)')
-    .option('--rows <min-max>', 'rows per source', '200-2000')
+    .option('--sources <n>', 'number of sources', wholeNumber(1, 100_000), 50)
+    .option('--date <YYYY-MM-DD>', 'date of the exports (default: today, UTC)', isoDate)
+    .addOption(new Option('--rows <min-max>', 'rows per source').argParser(wholeRange).default([200, 2000], '200-2000'))
     .option('--prefix <prefix>', 'key prefix in the input bucket', 'etl-demo')
-    .option('--broken <n>', 'break this many sources on purpose (bad schema, missing prefix, corrupt gzip)', '0')
-    .option('--seed <n>', 'random seed (same seed, same data)', '42')
+    .option(
+      '--broken <n>',
+      'break this many sources on purpose (bad schema, missing prefix, corrupt gzip)',
+      wholeNumber(0),
+      0,
+    )
+    .option('--seed <n>', 'random seed (same seed, same data)', wholeNumber(0), 42)
     .action(
       action(
         async (opts: {
-          sources: string;
+          sources: number;
           date?: string;
-          rows: string;
+          rows: [number, number];
           prefix: string;
-          broken: string;
-          seed: string;
+          broken: number;
+          seed: number;
         }) => {
           const { config } = cliContext('etl');
-          const count = whole('--sources', opts.sources, 1, 100_000);
-          const match = /^(\d+)-(\d+)$/.exec(opts.rows);
-          if (!match || Number(match[1]) > Number(match[2])) throw new UsageError('--rows must look like 200-2000');
-          const broken = whole('--broken', opts.broken, 0, count);
+          const count = opts.sources;
+          const broken = opts.broken;
+          if (broken > count) throw new UsageError(`--broken (${broken}) is more than --sources (${count})`);
           const kinds: EtlFault[] = ['bad-schema', 'missing-prefix', 'corrupt-gzip'];
           const faults: Record<number, EtlFault> = {};
           for (let i = 0; i < broken; i++) faults[Math.floor(((i + 0.5) * count) / broken)] = kinds[i % kinds.length]!;
-          const date = checkDate(opts.date) ?? new Date().toISOString().slice(0, 10);
+          const date = opts.date ?? today();
           const generated = await generateSampleSources({
             s3: createAwsClients(config.aws).s3,
             bucket: config.pipeline.inputBucket,
             prefix: opts.prefix,
             sources: count,
             date,
-            rows: [Number(match[1]), Number(match[2])],
-            seed: whole('--seed', opts.seed, 0),
+            rows: opts.rows,
+            seed: opts.seed,
             faults,
           });
           const rows = generated.sources.map((s) => [

@@ -1,14 +1,17 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
-import { parseDuration, redactConfig, required, settingsMarkdown } from '../config';
-import { runChecks, type CheckStatus } from '../ops/check';
-import { readStatus, type PipelineStatus } from '../ops/status';
-import { collectUploads, uploadAll } from '../ops/upload';
+import { sleep } from '../async';
+import { redactConfig, required, settingsMarkdown } from '../config';
+import { runChecks, type CheckStatus } from '../pipeline/check';
+import { readStatus, type PipelineStatus } from '../pipeline/status';
+import { collectUploads, uploadAll } from '../pipeline/upload';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
-import { formatBytes, ProgressBar, table } from './format';
+import { formatBytes, formatDuration, table } from '../terminal/format';
+import { ProgressBar } from '../terminal/progress-bar';
+import { duration, wholeNumber } from './options';
 
 function printStatus(status: PipelineStatus): void {
   const q = (d?: { visible: number; inFlight: number; delayed: number }) =>
@@ -37,31 +40,17 @@ function printStatus(status: PipelineStatus): void {
   );
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export function registerPipelineCommands(program: Command): void {
   program
     .command('submit')
     .description('Upload images (files or folders) to the input bucket; each upload starts one workflow')
     .argument('<paths...>', 'image files or folders of images')
     .option('--prefix <prefix>', 'key prefix in the input bucket', 'uploads/')
-    .option('--concurrency <n>', 'uploads at once', '8')
+    .option('--concurrency <n>', 'uploads at once', wholeNumber(1), 8)
     .action(
-      action(async (paths: string[], opts: { prefix: string; concurrency: string }) => {
+      action(async (paths: string[], opts: { prefix: string; concurrency: number }) => {
         const { config } = cliContext('submit');
-        const concurrency = Number(opts.concurrency);
-        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be 1 or more');
+        const concurrency = opts.concurrency;
         const items = collectUploads(paths, opts.prefix);
         if (items.length === 0) throw new UsageError(`no images found in ${paths.join(', ')}`);
         const aws = createAwsClients(config.aws);
@@ -80,12 +69,15 @@ export function registerPipelineCommands(program: Command): void {
     .description('Queue depth, dead-letter depth and workflows by status')
     .option('--json', 'print JSON (with --watch, one line per reading)')
     .option('--watch', 'read again every --interval until Ctrl-C')
-    .option('--interval <duration>', 'time between readings with --watch, e.g. 2s', '2s')
+    .addOption(
+      new Option('--interval <duration>', 'time between readings with --watch, e.g. 2s (at least 200ms)')
+        .argParser(duration(200))
+        .default(2000, '2s'),
+    )
     .action(
-      action(async (opts: { json?: boolean; watch?: boolean; interval: string }) => {
+      action(async (opts: { json?: boolean; watch?: boolean; interval: number }) => {
         const { config } = cliContext('status');
-        const interval = parseDuration(opts.interval);
-        if (interval < 200) throw new UsageError(`--interval must be at least 200ms, got "${opts.interval}"`);
+        const interval = opts.interval;
         const aws = createAwsClients(config.aws);
         const where = {
           taskQueue: config.temporal.taskQueue,
@@ -113,10 +105,12 @@ export function registerPipelineCommands(program: Command): void {
               if (opts.watch && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
               printStatus(status);
               if (opts.watch) {
-                process.stdout.write(`\nEvery ${opts.interval} · ${new Date().toLocaleTimeString()} · Ctrl-C stops\n`);
+                process.stdout.write(
+                  `\nEvery ${formatDuration(interval)} · ${new Date().toLocaleTimeString()} · Ctrl-C stops\n`,
+                );
               }
             }
-            if (opts.watch) await abortableSleep(interval, stop.signal);
+            if (opts.watch) await sleep(interval, stop.signal);
           } while (opts.watch && !stop.signal.aborted);
         } finally {
           process.off('SIGINT', onSignal);

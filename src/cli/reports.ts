@@ -2,7 +2,7 @@
  * `ebbflow seed-data` fills the sales database; `ebbflow schedule …` manages the Temporal Schedules of scheduled jobs
  * (today the daily sales report).
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { addDays, localDate } from '../common/report-dates';
 import { parseDuration, redactUrl } from '../config';
 import { openDatabase } from '../db/connection';
@@ -18,7 +18,8 @@ import {
 } from '../schedules/schedule-client';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
-import { table } from './format';
+import { table } from '../terminal/format';
+import { choiceOption, isoDate, numberFrom, wholeNumber } from './options';
 
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -26,21 +27,14 @@ const out = (line = ''): void => {
 
 const iso = (d: Date | undefined): string => (d ? d.toISOString().replace('.000Z', 'Z') : '—');
 
-function overlapOption(value: string): OverlapPolicyName {
-  const name = value.toUpperCase() as OverlapPolicyName;
-  if (!OVERLAP_POLICIES.includes(name))
-    throw new UsageError(`--overlap: expected one of ${OVERLAP_POLICIES.join(', ')}`);
-  return name;
-}
-
 /** `1d`, `12h`, `30m` or anything the config accepts. */
-function windowOption(value: string): number {
+function catchupWindow(value: string): number {
   const days = /^(\d+)d$/.exec(value);
   if (days) return Number(days[1]) * 86_400_000;
   try {
     return parseDuration(value);
   } catch (err) {
-    throw new UsageError(`--catchup-window: ${(err as Error).message} (or days, e.g. 1d)`);
+    throw new InvalidArgumentError(`${(err as Error).message} (or days, e.g. 1d).`);
   }
 }
 
@@ -58,15 +52,14 @@ export function registerReportCommands(program: Command): void {
   program
     .command('seed-data')
     .description('Fill the sales database (EBBFLOW_DATABASE_URL) with realistic orders for the daily report')
-    .option('--days <n>', 'days of orders', '60')
-    .option('--end <date>', 'last day, YYYY-MM-DD (default: yesterday, UTC)')
-    .option('--orders-per-day <n>', 'average orders on a weekday before seasonality', '400')
-    .option('--seed <n>', 'random seed; the same seed gives the same data', '1')
+    .option('--days <n>', 'days of orders', wholeNumber(1), 60)
+    .option('--end <date>', 'last day, YYYY-MM-DD (default: yesterday, UTC)', isoDate)
+    .option('--orders-per-day <n>', 'average orders on a weekday before seasonality', numberFrom(0), 400)
+    .option('--seed <n>', 'random seed; the same seed gives the same data', wholeNumber(0), 1)
     .action(
-      action(async (opts: { days: string; end?: string; ordersPerDay: string; seed: string }) => {
+      action(async (opts: { days: number; end?: string; ordersPerDay: number; seed: number }) => {
         const { config } = cliContext('seed-data');
-        const days = Number(opts.days);
-        if (!Number.isInteger(days) || days < 1) throw new UsageError('--days expects a whole number ≥ 1');
+        const days = opts.days;
         const endDate = opts.end ?? addDays(localDate(Date.now()), -1);
         const database = openDatabase<SalesDatabase>(config.database.url);
         try {
@@ -76,8 +69,8 @@ export function registerReportCommands(program: Command): void {
           const result = await seedSalesData(database.db, {
             days,
             endDate,
-            baseOrdersPerDay: Number(opts.ordersPerDay),
-            seed: Number(opts.seed),
+            baseOrdersPerDay: opts.ordersPerDay,
+            seed: opts.seed,
             onDay: (date, orders) => {
               if (process.stdout.isTTY) process.stdout.write(`\r  ${date}  ${String(orders).padStart(6)} orders`);
             },
@@ -103,8 +96,8 @@ export function registerReportCommands(program: Command): void {
     .requiredOption('--cron <expr>', "5-field cron, e.g. '0 6 * * *'")
     .option('--timezone <zone>', 'IANA time zone of the cron and of report days', 'UTC')
     .option('--id <scheduleId>', 'schedule id (default: the job name)')
-    .option('--overlap <policy>', `when a run is due while one runs: ${OVERLAP_POLICIES.join(', ')}`, 'SKIP')
-    .option('--catchup-window <duration>', 'how far back missed runs are caught up, e.g. 1d or 6h')
+    .addOption(choiceOption('--overlap <policy>', 'when a run is due while one runs', OVERLAP_POLICIES, 'SKIP'))
+    .option('--catchup-window <duration>', 'how far back missed runs are caught up, e.g. 1d or 6h', catchupWindow)
     .option('--pause-on-failure', 'pause the schedule when a run fails')
     .option('--paused', 'create it paused')
     .option('--note <text>', 'note shown with the schedule')
@@ -116,8 +109,8 @@ export function registerReportCommands(program: Command): void {
             cron: string;
             timezone: string;
             id?: string;
-            overlap: string;
-            catchupWindow?: string;
+            overlap: OverlapPolicyName;
+            catchupWindow?: number;
             pauseOnFailure?: boolean;
             paused?: boolean;
             note?: string;
@@ -133,8 +126,8 @@ export function registerReportCommands(program: Command): void {
               scheduleId: opts.id,
               cron: opts.cron,
               timezone: opts.timezone,
-              overlap: overlapOption(opts.overlap),
-              catchupWindowMs: opts.catchupWindow ? windowOption(opts.catchupWindow) : undefined,
+              overlap: opts.overlap,
+              catchupWindowMs: opts.catchupWindow,
               pauseOnFailure: opts.pauseOnFailure,
               paused: opts.paused,
               note: opts.note,
@@ -179,11 +172,11 @@ export function registerReportCommands(program: Command): void {
   schedule
     .command('describe <scheduleId>')
     .description('Settings, next runs, and recent runs with their results')
-    .option('--next <n>', 'next run times to show', '5')
+    .option('--next <n>', 'next run times to show', wholeNumber(0, 100), 5)
     .action(
-      action(async (scheduleId: string, opts: { next: string }) => {
+      action(async (scheduleId: string, opts: { next: number }) => {
         await withSchedules(async (schedules) => {
-          const d = await schedules.describe(scheduleId, { nextRuns: Number(opts.next) });
+          const d = await schedules.describe(scheduleId, { nextRuns: opts.next });
           out(`Schedule   ${d.scheduleId} (${d.workflowType ?? '?'})`);
           out(`Cron       ${d.cron ?? '(set outside ebbflow)'} in ${d.timezone ?? 'UTC'}`);
           out(
@@ -220,11 +213,13 @@ export function registerReportCommands(program: Command): void {
   schedule
     .command('trigger <scheduleId>')
     .description("Run now; the schedule's overlap policy applies unless --overlap is given")
-    .option('--overlap <policy>', OVERLAP_POLICIES.join(', '))
+    .addOption(
+      choiceOption('--overlap <policy>', "overlap policy of this run (default: the schedule's)", OVERLAP_POLICIES),
+    )
     .action(
-      action(async (scheduleId: string, opts: { overlap?: string }) => {
+      action(async (scheduleId: string, opts: { overlap?: OverlapPolicyName }) => {
         await withSchedules(async (schedules) => {
-          const policy = await schedules.trigger(scheduleId, opts.overlap ? overlapOption(opts.overlap) : undefined);
+          const policy = await schedules.trigger(scheduleId, opts.overlap);
           out(`Triggered ${scheduleId} (overlap ${policy}); see: ebbflow schedule describe ${scheduleId}`);
         });
       }),
@@ -233,14 +228,21 @@ export function registerReportCommands(program: Command): void {
   schedule
     .command('backfill <scheduleId>')
     .description('One run per report day from --from to --to (inclusive)')
-    .requiredOption('--from <date>', 'first report date, YYYY-MM-DD')
-    .requiredOption('--to <date>', 'last report date, YYYY-MM-DD')
-    .option('--overlap <policy>', 'ALLOW_ALL runs them in parallel, BUFFER_ALL one after another', 'ALLOW_ALL')
+    .requiredOption('--from <date>', 'first report date, YYYY-MM-DD', isoDate)
+    .requiredOption('--to <date>', 'last report date, YYYY-MM-DD', isoDate)
+    .addOption(
+      choiceOption(
+        '--overlap <policy>',
+        'ALLOW_ALL runs them in parallel, BUFFER_ALL one after another',
+        OVERLAP_POLICIES,
+        'ALLOW_ALL',
+      ),
+    )
     .action(
-      action(async (scheduleId: string, opts: { from: string; to: string; overlap: string }) => {
+      action(async (scheduleId: string, opts: { from: string; to: string; overlap: OverlapPolicyName }) => {
         validateBackfillRange(opts.from, opts.to);
         await withSchedules(async (schedules) => {
-          const { start, end } = await schedules.backfill(scheduleId, opts.from, opts.to, overlapOption(opts.overlap));
+          const { start, end } = await schedules.backfill(scheduleId, opts.from, opts.to, opts.overlap);
           out(`Backfilling ${scheduleId} for ${opts.from} … ${opts.to} (schedule times ${iso(start)} … ${iso(end)})`);
         });
       }),

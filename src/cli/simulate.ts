@@ -4,7 +4,7 @@ import { parseDuration } from '../config';
 import { renderArticleFigures } from '../simulator/article';
 import { FARGATE_PRICES, money, taskHourly, type PricingName } from '../simulator/cost';
 import { POLICY_NAMES, type PolicyName } from '../simulator/policies';
-import { compactDuration, summaryTable } from '../simulator/report';
+import { compactDuration, summaryMarkdown, summaryTable } from '../simulator/report';
 import { runSimulation, type SimulatorInput } from '../simulator/run';
 import { renderChart } from '../simulator/svg';
 import { parseArrivalsCsv, type ServiceDistribution, type WorkloadSpec } from '../simulator/workloads';
@@ -44,6 +44,7 @@ interface SimulateOptions {
   seed: string;
   chart?: string;
   json?: boolean;
+  markdown?: boolean;
   decisions?: boolean;
 }
 
@@ -192,6 +193,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--seed <n>', 'random seed: the same seed gives the same run', '1')
     .option('--chart <file.svg>', 'write a chart of queue depth, desired and running tasks')
     .option('--json', 'print the full results as JSON')
+    .option('--markdown', 'print the summary as a Markdown table (the docs’ tables are made this way)')
     .option('--decisions', 'print every scaling decision with its reason')
     .action(
       action(async (opts: SimulateOptions) => {
@@ -201,6 +203,10 @@ export function registerSimulateCommands(program: Command): void {
         if (opts.chart) writeFileSync(opts.chart, renderChart(out.results, `${out.workload} — ${input.prices.label}`));
         if (opts.json) {
           process.stdout.write(JSON.stringify({ input, ...out }, null, 2) + '\n');
+          return;
+        }
+        if (opts.markdown) {
+          process.stdout.write(summaryMarkdown(out.results) + '\n');
           return;
         }
         const s = input.settings;

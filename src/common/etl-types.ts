@@ -1,6 +1,6 @@
 /**
- * Types and pure helpers of the fan-out ETL shared by workflows, activities and the CLI: the workflow inputs and
- * results, the per-source ledger and its compact form carried across continue-as-new. Pure: safe in workflows/.
+ * Types and constants of the fan-out ETL shared by workflows, activities and the CLI: the workflow inputs and
+ * results, the per-source ledger, failure types and defaults. Pure: safe in workflows/.
  */
 
 /** Where the list of sources comes from: the S3 key of a sources file (YAML or JSON), or the definitions inline. */
@@ -32,6 +32,11 @@ export interface EtlFanOutInput {
   parallelism?: number;
   /** Run fails only when the failed share of sources exceeds this percentage. @defaultValue 0 */
   toleratedFailurePercent?: number;
+  /**
+   * Run fails only when more sources than this fail. With both limits the run fails when either is exceeded; with
+   * only this one, the percentage does not apply. @defaultValue none
+   */
+  toleratedFailureCount?: number;
   /** Attempts per source before it counts as failed. @defaultValue 3 */
   maxAttempts?: number;
   /** Business date (YYYY-MM-DD) loaded by this run; default: the run's start date (UTC). */
@@ -100,12 +105,15 @@ export interface EtlLedger {
   /** The run's settings, so a redrive can repeat them. */
   settings: EtlRunSettings;
   entries: EtlLedgerEntry[];
+  /** Where the final ledger was written as JSON Lines (`s3://<bucket>/etl/<run>/ledger.jsonl`), once the run ended. */
+  ledgerUrl?: string;
 }
 
 export type EtlRunSettings = Pick<
   EtlFanOutInput,
   | 'parallelism'
   | 'toleratedFailurePercent'
+  | 'toleratedFailureCount'
   | 'maxAttempts'
   | 'retryInitialIntervalMs'
   | 'heartbeatTimeoutMs'
@@ -178,6 +186,7 @@ export const ETL_ERROR_TYPES = {
   schemaMismatch: 'EtlSchemaMismatchError',
   missingSource: 'EtlMissingSourceError',
   corruptInput: 'EtlCorruptInputError',
+  inputTooLarge: 'EtlInputTooLargeError',
   invalidSources: 'EtlSourcesConfigError',
   toleranceExceeded: 'EtlToleranceExceededError',
   sourceFailed: 'EtlSourceFailedError',
@@ -195,13 +204,10 @@ export const ETL_DEFAULTS = {
   continueAsNewAfterEvents: 4000,
 } as const;
 
-// ---------------------------------------------------------------------------------------------------------------
-// Compact ledger: one array per source, so thousands of entries fit in a continue-as-new payload.
-
-const STATUS_CODES: Record<EtlSourceStatus, number> = { pending: 0, running: 1, succeeded: 2, failed: 3 };
-const STATUSES: EtlSourceStatus[] = ['pending', 'running', 'succeeded', 'failed'];
-
-/** `[index, name, status, attempts, read, written, rejected, durationMs, error?, retries?, rejectReasons?]` */
+/**
+ * A ledger entry in the compact form carried across continue-as-new (etl-ledger-codec.ts converts):
+ * `[index, name, status, attempts, read, written, rejected, durationMs, error?, retries?, rejectReasons?]`
+ */
 export type CompactLedgerEntry = [
   number,
   string,
@@ -215,70 +221,3 @@ export type CompactLedgerEntry = [
   (string[] | 0)?,
   Record<string, number>?,
 ];
-
-export function compactEntry(e: EtlLedgerEntry): CompactLedgerEntry {
-  const out: CompactLedgerEntry = [
-    e.index,
-    e.name,
-    STATUS_CODES[e.status],
-    e.attempts,
-    e.rowsRead,
-    e.rowsWritten,
-    e.rowsRejected,
-    e.durationMs,
-  ];
-  const hasReasons = e.rejectReasons && Object.keys(e.rejectReasons).length > 0;
-  const hasRetries = e.retries && e.retries.length > 0;
-  if (e.error || hasRetries || hasReasons) out.push(e.error ? [e.error.type, e.error.message] : 0);
-  if (hasRetries || hasReasons) out.push(hasRetries ? e.retries! : 0);
-  if (hasReasons) out.push(e.rejectReasons!);
-  return out;
-}
-
-export function expandEntry(c: CompactLedgerEntry): EtlLedgerEntry {
-  const [index, name, status, attempts, rowsRead, rowsWritten, rowsRejected, durationMs, error, retries, reasons] = c;
-  const entry: EtlLedgerEntry = {
-    index,
-    name,
-    status: STATUSES[status] ?? 'pending',
-    attempts,
-    rowsRead,
-    rowsWritten,
-    rowsRejected,
-    durationMs,
-  };
-  if (error) entry.error = { type: error[0], message: error[1] };
-  if (retries) entry.retries = retries;
-  if (reasons) entry.rejectReasons = reasons;
-  return entry;
-}
-
-export function countStatuses(entries: readonly EtlLedgerEntry[]): Record<EtlSourceStatus, number> {
-  const counts: Record<EtlSourceStatus, number> = { pending: 0, running: 0, succeeded: 0, failed: 0 };
-  for (const e of entries) counts[e.status]++;
-  return counts;
-}
-
-/** Percentage of sources that failed, and whether that is more than tolerated. */
-export function toleranceVerdict(
-  failed: number,
-  total: number,
-  toleratedPercent: number,
-): { failedPercent: number; exceeded: boolean } {
-  const failedPercent = total === 0 ? 0 : (failed / total) * 100;
-  return { failedPercent, exceeded: failedPercent > toleratedPercent + 1e-9 };
-}
-
-/** Keeps the `limit` most frequent reasons. */
-export function topReasons(reasons: Record<string, number>, limit = 5): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(reasons)
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .slice(0, limit),
-  );
-}
-
-/** Shortens an error message for the ledger. */
-export function clip(message: string, max = 300): string {
-  return message.length <= max ? message : `${message.slice(0, max - 1)}…`;
-}

@@ -6,7 +6,7 @@ import type { ActivityOptions, LocalActivityOptions } from '@temporalio/common';
 
 /** One output size: the image is fitted inside `width` × `height`, aspect kept, never enlarged. */
 export interface VariantSpec {
-  /** Folder name under `processed/`: letters, digits, `-` and `_`. */
+  /** Folder name under `processed/` (see variantKey): letters, digits, `-` and `_`. */
   name: string;
   width: number;
   height: number;
@@ -166,9 +166,35 @@ export function fitInside(
   };
 }
 
-/** Key of a variant in the output bucket: `processed/<variant>/<key>`. */
-export function variantKey(variant: string, key: string): string {
-  return `processed/${variant}/${key}`;
+/** Characters escaped in every segment of an output key: `%` itself, `\` and control characters. */
+const UNSAFE_IN_SEGMENT = /[%\\\p{Cc}]/gu;
+
+/**
+ * One segment of an output key, made unable to climb or hide: `%`, `\` and control characters are percent-encoded
+ * (`%25`, `%5C`, `%0A`), and the segments `.` and `..` become `%2E` and `%2E%2E`, an empty one (a leading or doubled
+ * slash) `%2F`. Distinct segments stay distinct.
+ */
+function safeSegment(segment: string): string {
+  if (segment === '') return '%2F';
+  if (segment === '.') return '%2E';
+  if (segment === '..') return '%2E%2E';
+  return segment.replace(UNSAFE_IN_SEGMENT, (c) => encodeURIComponent(c));
+}
+
+/** Largest S3 object key, in UTF-8 bytes. */
+export const MAX_OBJECT_KEY_BYTES = 1024;
+
+/**
+ * Key of a variant in the output bucket: `processed/<variant>/<source bucket>/<source key>`. The source bucket keeps
+ * originals of the same key in different buckets apart. The key is the object key as S3 stores it (already decoded
+ * from the event's URL encoding, never decoded again), its segments made safe so that the result always lies under
+ * `processed/<variant>/<source bucket>/`, whoever reads it as a path: a plain key comes out unchanged, `..` and `.`
+ * segments, leading or doubled slashes, `%`, `\` and control characters come out escaped, and two different
+ * originals never share a variant key.
+ */
+export function variantKey(variant: string, bucket: string, key: string): string {
+  const source = [bucket.split('/').map(safeSegment).join('%2F'), ...key.split('/').map(safeSegment)];
+  return `processed/${safeSegment(variant)}/${source.join('/')}`;
 }
 
 const VARIANT_NAME = /^[A-Za-z0-9_-]{1,64}$/;

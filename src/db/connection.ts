@@ -7,6 +7,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { Pool } from 'pg';
+import { redactUrl } from '../config';
 import { ConfigError } from '../errors';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -17,7 +18,10 @@ export interface DatabaseTarget {
   location: string;
 }
 
-/** Parses EBBFLOW_DATABASE_URL. */
+/**
+ * Parses EBBFLOW_DATABASE_URL. A URL it does not understand is named in the error with its password hidden: the
+ * message travels into workflow histories and notifications.
+ */
 export function parseDatabaseUrl(url: string): DatabaseTarget {
   if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', location: url };
   if (url.startsWith('sqlite:')) {
@@ -25,7 +29,7 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
     if (!file) throw new ConfigError('EBBFLOW_DATABASE_URL: sqlite: needs a file, e.g. sqlite:.ebbflow/ebbflow.db');
     return { kind: 'sqlite', location: file };
   }
-  throw new ConfigError(`EBBFLOW_DATABASE_URL: expected postgres://… or sqlite:<file>, got "${url}"`);
+  throw new ConfigError(`EBBFLOW_DATABASE_URL: expected postgres://… or sqlite:<file>, got "${redactUrl(url)}"`);
 }
 
 export interface Database<DB> {

@@ -5,12 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createAwsClients } from '../aws/clients';
-import { ProgressBar } from '../cli/format';
+import { ProgressBar } from '../terminal/progress-bar';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
-import { countWorkflows } from '../ops/status';
-import { collectUploads, uploadAll } from '../ops/upload';
+import { countWorkflows } from '../pipeline/status';
+import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 
 export interface DemoOptions {
@@ -88,7 +88,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         process.stdout.write(
           `\n${w.completed} photos processed into ${w.completed * 3} variants in ${seconds.toFixed(1)} s` +
             `${w.failed ? `, ${w.failed} failed (ebbflow dlq list)` : ''}.\n` +
-            `Outputs: s3://${state.outputBucket}/processed/{thumbnail,medium,large}/${batch}/\n` +
+            `Outputs: s3://${state.outputBucket}/processed/{thumbnail,medium,large}/${state.inputBucket}/${batch}/\n` +
             (state.temporalUiUrl
               ? `Runs in the UI: ${state.temporalUiUrl}/namespaces/${state.temporalNamespace}/workflows?query=${encodeURIComponent(query)}\n`
               : ''),

@@ -3,25 +3,40 @@
  * emulator. Used by `ebbflow dev` and by the integration tests' global setup, so both run the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, fchmodSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { StackError } from '../errors';
 import { PROJECT_ROOT } from '../paths';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const bootstrap = require(path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js')) as {
+interface Bootstrap {
   temporalCli(): string;
   motoServer(): string;
   testServer(): string;
-};
+}
+
+/**
+ * The project's installer, loaded when a local server is first needed: a checkout has it, the container image (which
+ * runs against servers elsewhere) does not, and every other command must start without it.
+ */
+function bootstrap(): Bootstrap {
+  const script = path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js');
+  if (!existsSync(script)) {
+    throw new StackError(
+      `the local Temporal server and AWS emulator are installed by ${script}, which this installation does not have; ` +
+        'run `ebbflow dev` from a checkout of the project, or point TEMPORAL_ADDRESS and AWS_ENDPOINT_URL at running servers',
+    );
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(script) as Bootstrap;
+}
 
 /** Paths of the tools, installing them into the project venv on first use. */
 export const tools = {
-  temporal: (): string => bootstrap.temporalCli(),
-  moto: (): string => bootstrap.motoServer(),
-  testServer: (): string => bootstrap.testServer(),
+  temporal: (): string => bootstrap().temporalCli(),
+  moto: (): string => bootstrap().motoServer(),
+  testServer: (): string => bootstrap().testServer(),
 };
 
 export interface ManagedProcess {
@@ -115,7 +130,10 @@ export function startProcess(
   });
   if (options.logFile) {
     mkdirSync(path.dirname(options.logFile), { recursive: true });
-    const out = createWriteStream(options.logFile, { flags: 'a' });
+    // Logs can carry keys, URLs and errors with secrets in them: the owner's only, also when an earlier run left the
+    // file behind (an appending open keeps its old mode).
+    const out = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 });
+    out.once('open', (fd) => fchmodSync(fd, 0o600));
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
   } else {

@@ -3,7 +3,7 @@
  * restart), the AWS emulator with the pipeline provisioned, and ebbflow's own processes (bridge, scaler or workers) as
  * child processes of this one. What it started is recorded in `<state dir>/dev.json`, which every other command reads.
  */
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients } from '../aws/clients';
@@ -12,7 +12,7 @@ import { SEARCH_ATTRIBUTE_TYPES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import { StackError } from '../errors';
 import type { Logger } from '../logger';
-import { queueDepth } from '../ops/status';
+import { queueDepth } from '../pipeline/status';
 import { cliCommand } from '../paths';
 import {
   assertPortsFree,
@@ -94,6 +94,9 @@ export async function startDevStack(
   const stateDir = config.general.stateDir;
   const logDir = path.join(stateDir, 'logs');
   assertNoRunningStack(stateDir);
+  // The logs are the owner's only (each file is created 0600); chmod also closes a folder an older stack left open.
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  chmodSync(logDir, 0o700);
   const ports: Record<string, number> = { 'Temporal frontend': options.temporalPort, 'AWS emulator': options.awsPort };
   if (!options.headless) ports['Temporal UI'] = options.uiPort;
   if (options.scalerPort) ports['scaler'] = options.scalerPort;
@@ -154,6 +157,8 @@ export async function startDevStack(
       EBBFLOW_STATE_DIR: stateDir,
       ...(options.scalerPort ? { EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort) } : {}),
       EBBFLOW_BRIDGE_METRICS_PORT: String(options.bridgePort ?? 0),
+      // The endpoints of a development stack are for this machine only.
+      EBBFLOW_METRICS_HOST: '127.0.0.1',
       ...options.processEnv,
     };
     let bridge: ManagedProcess | undefined;

@@ -27,10 +27,19 @@ export class EtlCorruptInputError extends Error {
   }
 }
 
+/**
+ * Thrown when a data file, once decompressed, is larger than EBBFLOW_ETL_MAX_FILE_BYTES (a gzip bomb) or holds a
+ * line longer than EBBFLOW_ETL_MAX_LINE_BYTES (a file without newlines).
+ */
+export class EtlInputTooLargeError extends Error {
+  override readonly name = ETL_ERROR_TYPES.inputTooLarge;
+}
+
 /** Names of the errors that retrying cannot fix. */
 export const PERMANENT_ETL_ERRORS: readonly string[] = [
   ETL_ERROR_TYPES.invalidSources,
   ETL_ERROR_TYPES.schemaMismatch,
   ETL_ERROR_TYPES.missingSource,
   ETL_ERROR_TYPES.corruptInput,
+  ETL_ERROR_TYPES.inputTooLarge,
 ];

@@ -4,10 +4,11 @@
  * Deterministic by seed, so the expected row counts are known and a "repaired" source is byte-for-byte the original.
  */
 import { gzipSync } from 'node:zlib';
-import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify as toYaml } from 'yaml';
 import type { EtlSourceDefinition } from '../common/etl-types';
 import { seededRandom, type Random } from '../common/random';
+import { forEachConcurrently } from '../async';
 
 /** Ways a generated source can be broken on purpose. */
 export type EtlFault = 'bad-schema' | 'missing-prefix' | 'corrupt-gzip';
@@ -165,18 +166,24 @@ function encode(format: 'csv' | 'jsonl', schema: Record<string, string>, rows: R
   return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
+/** Deletes every object under `prefix`, however many pages the listing takes. */
 async function clearPrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
-  if (keys.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-}
-
-async function inBatches<T>(items: T[], concurrency: number, each: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await each(items[next++]!);
-  });
-  await Promise.all(lanes);
+  const keys: { Key: string }[] = [];
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+    for (const object of page.Contents ?? []) if (object.Key) keys.push({ Key: object.Key });
+  }
+  // One DeleteObjects request takes at most 1,000 keys.
+  for (let at = 0; at < keys.length; at += 1000) {
+    const deleted = await s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(at, at + 1000), Quiet: true } }),
+    );
+    const failed = deleted.Errors ?? [];
+    if (failed.length > 0) {
+      throw new Error(
+        `could not delete ${failed.length} objects under s3://${bucket}/${prefix}, e.g. ${failed[0]!.Key}: ${failed[0]!.Code} ${failed[0]!.Message}`,
+      );
+    }
+  }
 }
 
 /** Writes the sample sources (and their sources file) to S3 and returns what a correct load must produce. */
@@ -260,8 +267,8 @@ export async function generateSampleSources(options: GenerateOptions): Promise<G
   const yaml = toYaml({ bucket: options.bucket, sources: definitions }, { lineWidth: 0 });
   writes.push({ key: configKey, body: Buffer.from(yaml) });
   const concurrency = options.concurrency ?? 16;
-  await inBatches(clears, concurrency, (dir) => clearPrefix(options.s3, options.bucket, dir));
-  await inBatches(writes, concurrency, async (w) => {
+  await forEachConcurrently(clears, concurrency, (dir) => clearPrefix(options.s3, options.bucket, dir));
+  await forEachConcurrently(writes, concurrency, async (w) => {
     await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: w.key, Body: w.body }));
   });
   return {

@@ -1,6 +1,7 @@
 /** The ledger as a person reads it: a summary line and a table whose columns line up. */
-import { table, formatDuration, type Cell } from '../cli/format';
-import { clip, type EtlLedger, type EtlLedgerEntry } from '../common/etl-types';
+import { table, formatDuration, type Cell } from '../terminal/format';
+import type { EtlLedger, EtlLedgerEntry } from '../common/etl-types';
+import { clip } from '../common/text';
 
 export interface LedgerViewOptions {
   /** Show every source; otherwise large runs show running and failed sources and the latest finished ones. */
@@ -18,7 +19,7 @@ const GLYPH: Record<EtlLedgerEntry['status'], string> = {
   failed: '✘ failed',
 };
 
-export function summariseLedger(ledger: EtlLedger, outcome?: string): string {
+function summariseLedger(ledger: EtlLedger, outcome?: string): string {
   const c = ledger.counts;
   const done = c.succeeded + c.failed;
   const rows = ledger.entries.reduce(

@@ -4,11 +4,12 @@
  * dies resumes after the last committed batch: no row is loaded twice, none is skipped.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { topReasons, type EtlCheckpoint, type EtlLoadResult, type EtlSourceDefinition } from '../common/etl-types';
+import { topReasons } from '../common/etl-ledger';
+import type { EtlCheckpoint, EtlLoadResult, EtlSourceDefinition } from '../common/etl-types';
 import { EtlSchemaMismatchError } from './errors';
-import { listDataFiles, readLines } from './extract';
-import { csvParser, jsonLinesParser, missingColumns, splitCsvLine, type LineParser, type Row } from './records';
-import { columnsOf, resolveLocation } from './sources';
+import { listDataFiles, readCsvRecords, readLines, type DataFile, type ExtractLimits } from './extract';
+import { csvParser, jsonLinesParser, missingColumns, type Parsed, type Row } from './records';
+import { columnsOf, resolveLocation, type ColumnSpec } from './sources';
 import type { Warehouse } from './warehouse';
 
 export interface SourceEtlOptions {
@@ -21,12 +22,49 @@ export interface SourceEtlOptions {
   scope: string;
   attempt: number;
   batchRows: number;
+  /** Bounds on each data file once decompressed (EBBFLOW_ETL_MAX_LINE_BYTES, EBBFLOW_ETL_MAX_FILE_BYTES). */
+  limits: Omit<ExtractLimits, 'source'>;
   /** Called after every committed batch with the new checkpoint. */
   onProgress?: (checkpoint: EtlCheckpoint) => void;
   /** Checked between batches; throws to stop (cancellation). */
   checkCancelled?: () => void;
   /** Position to resume from when the database has none (the last heartbeat of an interrupted attempt). */
   resumeHint?: EtlCheckpoint;
+}
+
+/**
+ * The data records of one file, each parsed against the schema: JSON Lines one per non-blank line, CSV one per record
+ * after the header (which must name every required column).
+ */
+async function* parsedRecords(
+  s3: S3Client,
+  file: DataFile,
+  source: EtlSourceDefinition,
+  columns: readonly ColumnSpec[],
+  limits: ExtractLimits,
+): AsyncGenerator<Parsed> {
+  if (source.format === 'jsonl') {
+    const parse = jsonLinesParser(columns);
+    for await (const line of readLines(s3, file, limits)) if (line.trim() !== '') yield parse(line);
+    return;
+  }
+  let parse: ((cells: readonly string[]) => Parsed) | undefined;
+  for await (const record of readCsvRecords(s3, file, limits)) {
+    if (parse) {
+      yield parse(record);
+      continue;
+    }
+    const missing = missingColumns(columns, record);
+    if (missing.length > 0) {
+      throw new EtlSchemaMismatchError(
+        `source ${source.name}: s3://${file.bucket}/${file.key} has no column ${missing.join(', ')} (header: ${record.join(', ')}); fix the export or the schema`,
+      );
+    }
+    parse = csvParser(columns, record);
+  }
+  if (!parse) {
+    throw new EtlSchemaMismatchError(`source ${source.name}: s3://${file.bucket}/${file.key} has no header line`);
+  }
 }
 
 /** How many leading JSON records without a required column make the whole source a schema mismatch. */
@@ -53,7 +91,6 @@ export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadRe
   for (let fileIndex = resumedFrom?.fileIndex ?? 0; fileIndex < files.length; fileIndex++) {
     const file = files[fileIndex]!;
     const skip = resumedFrom && fileIndex === resumedFrom.fileIndex ? resumedFrom.offset : 0;
-    let parse: LineParser | undefined = source.format === 'jsonl' ? jsonLinesParser(columns) : undefined;
     let offset = 0;
     let batch: Row[] = [];
     let batchStart = skip;
@@ -79,22 +116,9 @@ export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadRe
       batchStart = offset;
     };
 
-    for await (const line of readLines(s3, file)) {
-      if (!parse) {
-        const header = splitCsvLine(line) ?? [];
-        const missing = missingColumns(columns, header);
-        if (missing.length > 0) {
-          throw new EtlSchemaMismatchError(
-            `source ${source.name}: s3://${file.bucket}/${file.key} has no column ${missing.join(', ')} (header: ${header.join(', ')}); fix the export or the schema`,
-          );
-        }
-        parse = csvParser(columns, header);
-        continue;
-      }
-      if (line.trim() === '') continue;
+    for await (const parsed of parsedRecords(s3, file, source, columns, { ...options.limits, source: source.name })) {
       offset++;
       if (offset <= skip) continue;
-      const parsed = parse(line);
       totals.rowsRead++;
       if (parsed.ok) {
         batch.push(parsed.row);
@@ -118,9 +142,6 @@ export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadRe
         }
       }
       if (batch.length >= options.batchRows) await flush();
-    }
-    if (!parse) {
-      throw new EtlSchemaMismatchError(`source ${source.name}: s3://${file.bucket}/${file.key} has no header line`);
     }
     await flush();
   }

@@ -1,5 +1,5 @@
 /**
- * Transform: turns raw CSV lines or JSON Lines into typed rows checked against a source's schema. Bad rows are
+ * Transform: turns CSV records or JSON Lines into typed rows checked against a source's schema. Bad rows are
  * dropped and counted by reason (the reason names the column and the problem, never the value, so reasons group).
  */
 import type { ColumnSpec } from './sources';
@@ -8,35 +8,6 @@ export type CellValue = string | number | null;
 export type Row = Record<string, CellValue>;
 
 export type Parsed = { ok: true; row: Row } | { ok: false; reason: string };
-
-/** Splits one CSV line (RFC 4180 quoting, no embedded newlines). Returns undefined when a quote is left open. */
-export function splitCsvLine(line: string): string[] | undefined {
-  const out: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  while (i < line.length) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (line[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      out.push(field);
-      field = '';
-    } else field += c;
-    i++;
-  }
-  if (quoted) return undefined;
-  out.push(field);
-  return out;
-}
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -90,14 +61,13 @@ function typed(columns: readonly ColumnSpec[], get: (c: ColumnSpec) => unknown):
   return { ok: true, row };
 }
 
-/** Parses data lines of one format, given the file's header (CSV) — built once per file. */
-export type LineParser = (line: string) => Parsed;
-
-export function csvParser(columns: readonly ColumnSpec[], header: readonly string[]): LineParser {
+/** Parses the data records of a CSV file with this header (built once per file). */
+export function csvParser(
+  columns: readonly ColumnSpec[],
+  header: readonly string[],
+): (cells: readonly string[]) => Parsed {
   const position = new Map(header.map((h, i) => [h.trim(), i]));
-  return (line) => {
-    const cells = splitCsvLine(line);
-    if (!cells) return { ok: false, reason: 'malformed CSV line (unclosed quote)' };
+  return (cells) => {
     if (cells.length !== header.length) return { ok: false, reason: `expected ${header.length} fields` };
     return typed(columns, (c) => {
       const at = position.get(c.name);
@@ -106,7 +76,8 @@ export function csvParser(columns: readonly ColumnSpec[], header: readonly strin
   };
 }
 
-export function jsonLinesParser(columns: readonly ColumnSpec[]): LineParser {
+/** Parses one line of JSON Lines. */
+export function jsonLinesParser(columns: readonly ColumnSpec[]): (line: string) => Parsed {
   return (line) => {
     let value: unknown;
     try {

@@ -10,9 +10,10 @@ import {
   type EtlLedger,
   type EtlSourcesRef,
 } from '../common/etl-types';
+import { ETL_UPDATE_SET, type EtlControls, type EtlSetRequest } from '../common/etl-controls';
 
 /** Workflow type names, as registered by the worker. */
-export const ETL_WORKFLOW = 'etlFanOutWorkflow';
+const ETL_WORKFLOW = 'etlFanOutWorkflow';
 
 export interface StartEtlOptions {
   taskQueue: string;
@@ -20,7 +21,7 @@ export interface StartEtlOptions {
   memo?: Record<string, unknown>;
 }
 
-export function etlWorkflowId(date: string | undefined, suffix: string): string {
+function etlWorkflowId(date: string | undefined, suffix: string): string {
   return `etl-${date ?? new Date().toISOString().slice(0, 10)}-${suffix}`;
 }
 
@@ -116,4 +117,14 @@ export async function redriveFailedSources(
     workflowId: options.workflowId ?? `${originalId}-redrive-${Date.now().toString(36)}`,
   });
   return { workflowId, sources: failed };
+}
+
+/**
+ * Changes a running fan-out's parallelism and failure tolerance through its `etlSet` update; resolves with the
+ * settings it now obeys. Thrown by the server when the run is not running, by the update when a value is invalid.
+ */
+export async function setEtlControls(client: Client, workflowId: string, request: EtlSetRequest): Promise<EtlControls> {
+  return client.workflow.getHandle(workflowId).executeUpdate<EtlControls, [EtlSetRequest]>(ETL_UPDATE_SET, {
+    args: [request],
+  });
 }

@@ -22,7 +22,7 @@ import { EtlSourcesConfigError } from './errors';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const COLUMN_TYPES: EtlColumnType[] = ['string', 'integer', 'number', 'boolean', 'date', 'timestamp'];
 /** Columns every warehouse table has; a schema may not declare them. */
-export const RESERVED_COLUMNS = ['_source', 'etl_date'];
+const RESERVED_COLUMNS = ['_source', 'etl_date'];
 
 const identifier = (what: string) =>
   z

@@ -6,7 +6,12 @@
  * as decoding the JPEG again), so the resize core skips the transform when the profile is sRGB by its colorimetry:
  * an RGB matrix/TRC profile whose primaries and tone curves are sRGB's. The decision reads the numbers, not the
  * profile's name; any profile that is not recognised keeps the full transform.
+ *
+ * The profile comes from the uploaded file, so every read is bounded by the tag it belongs to: an RGB profile whose
+ * tag table or tags run past their end is damaged, and the image fails as a CorruptImageError (permanent), never as
+ * a RangeError that would be retried.
  */
+import { CorruptImageError } from './errors';
 
 /** sRGB's primaries adapted to the D50 connection space (IEC 61966-2-1 as ICC v2 profiles carry them). */
 const SRGB_COLORANTS: Record<'rXYZ' | 'gXYZ' | 'bXYZ', readonly [number, number, number]> = {
@@ -29,27 +34,52 @@ function linearToSrgb(v: number): number {
 }
 
 interface Tag {
+  name: string;
   offset: number;
   size: number;
 }
 
+function damaged(detail: string): CorruptImageError {
+  return new CorruptImageError(`the embedded ICC profile is damaged: ${detail}`);
+}
+
+/** Throws unless `tag` holds at least `bytes` bytes: what its type needs for the fields about to be read. */
+function need(tag: Tag, type: string, bytes: number, what: string): void {
+  if (tag.size < bytes) {
+    throw damaged(
+      `its ${tag.name} tag (${type.trim()}) holds ${tag.size} bytes, too few for its ${what} (${bytes} bytes)`,
+    );
+  }
+}
+
 function readTags(icc: Buffer): Map<string, Tag> | undefined {
-  if (icc.length < 132) return undefined;
   const count = icc.readUInt32BE(128);
-  if (count > 200 || 132 + count * 12 > icc.length) return undefined;
+  if (count > 200) return undefined;
+  if (132 + count * 12 > icc.length) {
+    throw damaged(`its table of ${count} tags runs past the end of its ${icc.length} bytes`);
+  }
   const tags = new Map<string, Tag>();
   for (let i = 0; i < count; i++) {
     const at = 132 + i * 12;
+    const name = icc.toString('latin1', at, at + 4);
     const offset = icc.readUInt32BE(at + 4);
     const size = icc.readUInt32BE(at + 8);
-    if (offset + size > icc.length || size < 8) return undefined;
-    tags.set(icc.toString('latin1', at, at + 4), { offset, size });
+    if (offset + size > icc.length) {
+      throw damaged(`its ${name} tag (${size} bytes at ${offset}) runs past the end of its ${icc.length} bytes`);
+    }
+    tags.set(name, { name, offset, size });
   }
   return tags;
 }
 
+function typeOf(icc: Buffer, tag: Tag): string {
+  need(tag, 'untyped', 8, 'type signature');
+  return icc.toString('latin1', tag.offset, tag.offset + 4);
+}
+
 function readXyz(icc: Buffer, tag: Tag | undefined): [number, number, number] | undefined {
-  if (!tag || tag.size < 20 || icc.toString('latin1', tag.offset, tag.offset + 4) !== 'XYZ ') return undefined;
+  if (!tag || typeOf(icc, tag) !== 'XYZ ') return undefined;
+  need(tag, 'XYZ ', 20, 'three s15Fixed16 values');
   const at = tag.offset + 8;
   return [0, 1, 2].map((k) => icc.readInt32BE(at + 4 * k) / 65536) as [number, number, number];
 }
@@ -57,10 +87,11 @@ function readXyz(icc: Buffer, tag: Tag | undefined): [number, number, number] | 
 /** A tone curve as a function from encoded (0–1) to linear (0–1), or undefined when the tag is not a curve. */
 function readCurve(icc: Buffer, tag: Tag | undefined): ((x: number) => number) | undefined {
   if (!tag) return undefined;
-  const type = icc.toString('latin1', tag.offset, tag.offset + 4);
+  const type = typeOf(icc, tag);
   if (type === 'curv') {
+    need(tag, type, 12, 'entry count');
     const n = icc.readUInt32BE(tag.offset + 8);
-    if (tag.size < 12 + 2 * n) return undefined;
+    need(tag, type, 12 + 2 * n, `${n} entries`);
     if (n === 0) return (x) => x;
     if (n === 1) {
       const gamma = icc.readUInt16BE(tag.offset + 12) / 256;
@@ -74,10 +105,12 @@ function readCurve(icc: Buffer, tag: Tag | undefined): ((x: number) => number) |
     };
   }
   if (type === 'para') {
+    need(tag, type, 12, 'function type');
     const fn = icc.readUInt16BE(tag.offset + 8);
     const counts = [1, 3, 4, 5, 7];
     const count = counts[fn];
-    if (count === undefined || tag.size < 12 + 4 * count) return undefined;
+    if (count === undefined) return undefined;
+    need(tag, type, 12 + 4 * count, `${count} parameters (function type ${fn})`);
     const p = Array.from({ length: count }, (_, i) => icc.readInt32BE(tag.offset + 12 + 4 * i) / 65536);
     const [g, a = 1, b = 0, c = 0, d = 0, e = 0, f = 0] = p as [number, ...number[]];
     switch (fn) {
@@ -98,8 +131,9 @@ function readCurve(icc: Buffer, tag: Tag | undefined): ((x: number) => number) |
 
 /**
  * True when `icc` is an RGB display profile whose colorants and tone curves are sRGB's, so that converting from it
- * to sRGB is the identity (to within half an 8-bit level). False for anything else, including profiles that cannot
- * be read.
+ * to sRGB is the identity (to within half an 8-bit level). False for anything else: other profiles, and bytes that
+ * are no ICC profile at all. Throws a CorruptImageError when an RGB profile's tag table or a tag it reads runs past
+ * its end.
  */
 export function isSrgbProfile(icc: Buffer): boolean {
   if (icc.length < 132 || icc.toString('latin1', 36, 40) !== 'acsp') return false;

@@ -16,7 +16,7 @@ import { CorruptImageError, DecompressionBombError, EmptyImageError, Unsupported
 import { isSrgbProfile } from './icc';
 
 /** Formats read by the activity; anything else fails as UnsupportedImageError. */
-export const READABLE_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+const READABLE_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif']);
 
 export interface RenderOptions {
   /** Largest accepted width × height (EBBFLOW_IMAGE_MAX_PIXELS). */
@@ -42,7 +42,7 @@ export interface RenderedImage {
 }
 
 /** Reads the header only: format, size and orientation, with the permanent failures a header can show. */
-export async function inspectImage(
+async function inspectImage(
   input: Buffer,
   maxPixels: number,
 ): Promise<{ format: string; width: number; height: number; orientation: number; space?: string; icc?: Buffer }> {

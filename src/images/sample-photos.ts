@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { seededRandom } from '../common/random';
+import { forEachConcurrently } from '../async';
 
 export interface SamplePhoto {
   /** File name, e.g. `sample-0007.jpg`. */
@@ -138,19 +139,14 @@ export async function writeSamplePhotos(
 ): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const files: string[] = new Array<string>(count);
-  const lanes = Math.max(1, Math.min(options.concurrency ?? Math.min(4, availableParallelism()), count));
-  let next = 0;
+  const indices = Array.from({ length: count }, (_, index) => index);
   let done = 0;
-  const lane = async (): Promise<void> => {
-    while (next < count) {
-      const index = next++;
-      const photo = await generateSamplePhoto(index, options);
-      const file = path.join(dir, photo.name);
-      writeFileSync(file, photo.data);
-      files[index] = file;
-      options.onPhoto?.(photo, ++done);
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
+  await forEachConcurrently(indices, options.concurrency ?? Math.min(4, availableParallelism()), async (index) => {
+    const photo = await generateSamplePhoto(index, options);
+    const file = path.join(dir, photo.name);
+    writeFileSync(file, photo.data);
+    files[index] = file;
+    options.onPhoto?.(photo, ++done);
+  });
   return files;
 }

@@ -220,12 +220,7 @@ function productsTable(doc: Doc, m: DailySalesMetrics, top: number): void {
     true,
     false,
   );
-  doc
-    .moveTo(PAGE.margin, y - 6)
-    .lineTo(PAGE.width - PAGE.margin, y - 6)
-    .lineWidth(0.8)
-    .strokeColor(MUTED)
-    .stroke();
+  horizontalRule(doc, y - 6, 0.8, MUTED);
   if (m.topProducts.length === 0) {
     doc
       .font('Helvetica')
@@ -240,6 +235,16 @@ function productsTable(doc: Doc, m: DailySalesMetrics, top: number): void {
   });
 }
 
+/** A line across the page between the margins, at height `y`. */
+function horizontalRule(doc: Doc, y: number, width: number, color: string): void {
+  doc
+    .moveTo(PAGE.margin, y)
+    .lineTo(PAGE.width - PAGE.margin, y)
+    .lineWidth(width)
+    .strokeColor(color)
+    .stroke();
+}
+
 function footers(doc: Doc, generatedAt: Date): void {
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i++) {
@@ -248,12 +253,7 @@ function footers(doc: Doc, generatedAt: Date): void {
     const bottomMargin = doc.page.margins.bottom;
     doc.page.margins.bottom = 0;
     const y = PAGE.height - 35;
-    doc
-      .moveTo(PAGE.margin, y - 8)
-      .lineTo(PAGE.width - PAGE.margin, y - 8)
-      .lineWidth(0.5)
-      .strokeColor(RULE)
-      .stroke();
+    horizontalRule(doc, y - 8, 0.5, RULE);
     doc.font('Helvetica').fontSize(8).fillColor(MUTED);
     doc.text(`Generated ${generatedAt.toISOString()} by ebbflow`, PAGE.margin, y, { lineBreak: false });
     doc.text(`Page ${i - range.start + 1} of ${range.count}`, PAGE.width - PAGE.margin - 100, y, {

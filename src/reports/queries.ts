@@ -9,7 +9,7 @@ import { toNumber, type SalesDatabase } from './schema';
 
 const HOUR_MS = 3_600_000;
 
-export async function queryDaySummary(db: Kysely<SalesDatabase>, date: string, timezone: string): Promise<DaySummary> {
+async function queryDaySummary(db: Kysely<SalesDatabase>, date: string, timezone: string): Promise<DaySummary> {
   const { start, end } = localDayBounds(date, timezone);
   const row = await db
     .selectFrom('sales_orders')
@@ -21,27 +21,28 @@ export async function queryDaySummary(db: Kysely<SalesDatabase>, date: string, t
 }
 
 /** Everything the report needs about one local day, in one read-only pass. */
-export async function querySalesDayRows(
-  db: Kysely<SalesDatabase>,
-  date: string,
-  timezone: string,
-): Promise<SalesDayRows> {
+async function querySalesDayRows(db: Kysely<SalesDatabase>, date: string, timezone: string): Promise<SalesDayRows> {
   const { start, end } = localDayBounds(date, timezone);
-  const inDay = db
-    .selectFrom('sales_orders as o')
-    .innerJoin('sales_order_items as i', 'i.order_id', 'o.id')
-    .where('o.placed_at', '>=', start)
-    .where('o.placed_at', '<', end);
-
   // Literals, not parameters: PostgreSQL matches the GROUP BY expression to the selected one by its text.
   const bucket = sql<number>`(placed_at - ${sql.lit(start)}) / ${sql.lit(HOUR_MS)}`;
   const lineRevenue = sql<number>`sum(i.quantity * i.unit_price_cents)`;
-  const [summary, units, top, hourly, previousDay, weekEarlier] = await Promise.all([
+  const dayUnits = sql<number>`sum(sum(i.quantity)) over ()`;
+  const [summary, top, hourly, previousDay, weekEarlier] = await Promise.all([
     queryDaySummary(db, date, timezone),
-    inDay.select((eb) => eb.fn.sum('i.quantity').as('units')).executeTakeFirstOrThrow(),
-    inDay
-      .innerJoin('sales_products as p', 'p.id', 'i.product_id')
-      .select((eb) => ['p.sku', 'p.name', eb.fn.sum('i.quantity').as('units'), lineRevenue.as('revenue')])
+    // Per product, one index range of the day's lines; the window adds up the units of every product, not only of
+    // the ten returned.
+    db
+      .selectFrom('sales_products as p')
+      .innerJoin('sales_order_items as i', 'i.product_id', 'p.id')
+      .where('i.placed_at', '>=', start)
+      .where('i.placed_at', '<', end)
+      .select((eb) => [
+        'p.sku',
+        'p.name',
+        eb.fn.sum('i.quantity').as('units'),
+        lineRevenue.as('revenue'),
+        dayUnits.as('day_units'),
+      ])
       .groupBy(['p.id', 'p.sku', 'p.name'])
       .orderBy('revenue', 'desc')
       .orderBy('p.sku', 'asc')
@@ -66,7 +67,7 @@ export async function querySalesDayRows(
     end,
     orders: summary.orders,
     revenueCents: summary.revenueCents,
-    units: toNumber(units.units),
+    units: toNumber(top[0]?.day_units),
     topProducts: top.map((p) => ({
       sku: p.sku,
       name: p.name,

@@ -3,7 +3,7 @@
  * epoch milliseconds (UTC) so that SQLite and PostgreSQL store, compare and sum them the same way; local days and
  * hours are computed from the report's time zone, never stored.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, SqliteAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export interface SalesProductTable {
   id: number;
@@ -24,6 +24,8 @@ export interface SalesOrderTable {
 export interface SalesOrderItemTable {
   order_id: string;
   line: number;
+  /** The order's `placed_at`, repeated on each line so that a day's lines are one index range. */
+  placed_at: number;
   product_id: number;
   quantity: number;
   unit_price_cents: number;
@@ -83,6 +85,41 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable('sales_order_items').ifExists().execute();
       await db.schema.dropTable('sales_orders').ifExists().execute();
       await db.schema.dropTable('sales_products').ifExists().execute();
+    },
+  },
+  /**
+   * A day's aggregates read indexes only, and the order lines of a day are one index range per product. Before this,
+   * every order of the day cost a lookup of its lines by order id and every line a lookup of its row: random reads
+   * that grew faster than the day once it outgrew the page cache (×16 from 10,000 to 100,000 orders on SQLite).
+   * So each line carries its order's `placed_at`, and two covering indexes serve the report.
+   */
+  '0002-report-day-indexes': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sales_order_items').addColumn('placed_at', 'bigint').execute();
+      await sql`UPDATE sales_order_items SET placed_at = (SELECT o.placed_at FROM sales_orders o WHERE o.id = sales_order_items.order_id)`.execute(
+        db,
+      );
+      // SQLite cannot add a NOT NULL column without a default; PostgreSQL can enforce it once the lines are filled.
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
+        await sql`ALTER TABLE sales_order_items ALTER COLUMN placed_at SET NOT NULL`.execute(db);
+      }
+      await db.schema
+        .createIndex('sales_order_items_day')
+        .on('sales_order_items')
+        .columns(['product_id', 'placed_at', 'quantity', 'unit_price_cents'])
+        .execute();
+      await db.schema
+        .createIndex('sales_orders_day')
+        .on('sales_orders')
+        .columns(['placed_at', 'total_cents'])
+        .execute();
+      await db.schema.dropIndex('sales_orders_placed_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.createIndex('sales_orders_placed_at').on('sales_orders').column('placed_at').execute();
+      await db.schema.dropIndex('sales_orders_day').execute();
+      await db.schema.dropIndex('sales_order_items_day').execute();
+      await db.schema.alterTable('sales_order_items').dropColumn('placed_at').execute();
     },
   },
 };

@@ -15,7 +15,7 @@ export const HOUR_PROFILE = [
 ];
 
 /** Relative order volume by weekday, Sunday first. */
-export const WEEKDAY_PROFILE = [1.25, 0.85, 0.9, 0.95, 1.0, 1.15, 1.35];
+const WEEKDAY_PROFILE = [1.25, 0.85, 0.9, 0.95, 1.0, 1.15, 1.35];
 
 const CATALOGUE: [string, string, number][] = [
   ['Espresso beans 1 kg', 'Coffee', 2490],
@@ -89,7 +89,7 @@ export interface GeneratedDay {
 }
 
 /** Expected orders on a date: base volume × weekday factor × a trend of +0.2 % a day from 2020-01-01. */
-export function expectedOrders(date: string, baseOrdersPerDay: number): number {
+function expectedOrders(date: string, baseOrdersPerDay: number): number {
   const days = (Date.parse(`${date}T00:00:00Z`) - Date.parse('2020-01-01T00:00:00Z')) / 86_400_000;
   return baseOrdersPerDay * WEEKDAY_PROFILE[weekday(date)]! * (1 + 0.002 * Math.max(0, days % 730));
 }
@@ -124,6 +124,7 @@ export function generateDay(
       items.push({
         order_id: id,
         line,
+        placed_at: placedAt,
         product_id: product.id,
         quantity,
         unit_price_cents: product.unit_price_cents,
@@ -152,7 +153,7 @@ async function insertChunked<T extends keyof SalesDatabase>(
   }
 }
 
-export async function ensureProducts(db: Kysely<SalesDatabase>): Promise<void> {
+async function ensureProducts(db: Kysely<SalesDatabase>): Promise<void> {
   await db
     .insertInto('sales_products')
     .values(PRODUCTS)
@@ -161,12 +162,7 @@ export async function ensureProducts(db: Kysely<SalesDatabase>): Promise<void> {
 }
 
 /** Deletes the orders (and their lines) of the local days `from`–`to` in `timezone`. */
-export async function deleteOrders(
-  db: Kysely<SalesDatabase>,
-  from: string,
-  to: string,
-  timezone = 'UTC',
-): Promise<void> {
+async function deleteOrders(db: Kysely<SalesDatabase>, from: string, to: string, timezone = 'UTC'): Promise<void> {
   const start = localDayBounds(from, timezone).start;
   const end = localDayBounds(to, timezone).end;
   const ids = db.selectFrom('sales_orders').select('id').where('placed_at', '>=', start).where('placed_at', '<', end);
@@ -191,7 +187,7 @@ export async function writeDays(db: Kysely<SalesDatabase>, days: GeneratedDay[],
       trx,
       'sales_order_items',
       days.flatMap((d) => d.items),
-      5,
+      6,
     );
   });
 }

@@ -5,6 +5,10 @@ export interface Capacity {
   desired: number;
   /** Tasks running (ECS runningCount, ready replicas, live processes not draining). */
   running: number;
+  /** Running tasks with at least one activity in progress (or whose load could not be read); undefined: not known. */
+  busyTasks?: number;
+  /** Activities in progress on the running tasks; undefined: not known. */
+  runningActivities?: number;
 }
 
 export interface CapacityDriver {

@@ -6,10 +6,11 @@ import type { Logger } from '../logger';
 import { connectClient } from '../temporal/connection';
 import type { CapacityDriver } from './driver';
 import { createEcsDriver } from './ecs';
+import { EXIT_MARGIN, gracesFor } from './grace';
 import { createKubernetesDriver } from './kubernetes';
 import { createLocalDriver } from './local';
 import { cloudWatchPublisher, createScalerMetrics, serveScalerEndpoints, type ScalerMetrics } from './metrics';
-import { policyFromConfig } from './policy';
+import { policyFromConfig } from '../scaling/policy';
 import { createScaler, type Scaler } from './scaler';
 import { createSignalReader } from './signals';
 
@@ -23,13 +24,28 @@ export async function createDriver(
     case 'ecs':
       return createEcsDriver({ ecs: createAwsClients(config.aws).ecs, cluster: s.ecsCluster, service: s.ecsService });
     case 'kubernetes':
-      return createKubernetesDriver({ namespace: s.k8sNamespace, deployment: s.k8sDeployment, apiUrl: s.k8sApiUrl });
-    case 'local':
+      return createKubernetesDriver({
+        namespace: s.k8sNamespace,
+        deployment: s.k8sDeployment,
+        apiUrl: s.k8sApiUrl,
+        metricsPort: config.worker.metricsPort,
+        requiredGrace: gracesFor(config).workerShutdownGrace + EXIT_MARGIN,
+        logger,
+      });
+    case 'local': {
+      const graces = gracesFor(config);
+      if (graces.drainGrace > s.drainGrace) {
+        logger.info('drain grace raised to cover the activity timeout', {
+          activityTimeoutMs: config.image.activityTimeout,
+          ...graces,
+        });
+      }
       return createLocalDriver({
         logger,
-        drainGrace: s.drainGrace,
+        drainGrace: graces.drainGrace,
         onExit: (outcome) => metrics?.workerExits.inc({ outcome }),
       });
+    }
   }
 }
 
@@ -68,7 +84,7 @@ export async function startScaler(
       : undefined,
   });
   const { server, url }: { server: Server; url: string } = await serveScalerEndpoints(
-    config.scaler.metricsPort,
+    { port: config.scaler.metricsPort, host: config.general.metricsHost },
     metrics,
     () => scaler.decisions,
   );

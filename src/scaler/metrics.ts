@@ -5,9 +5,9 @@
 import type { Server } from 'node:http';
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { serveEndpoints } from '../ops/endpoints';
-import type { ScalingDecision, ScalingSignals } from './policy';
-import type { LoggedDecision } from './scaler';
+import { serveEndpoints, type ListenAddress } from '../http/endpoints';
+import type { ScalingDecision, ScalingSignals } from '../scaling/policy';
+import type { LoggedDecision } from './types';
 
 export interface ScalerMetrics {
   registry: Registry;
@@ -70,7 +70,7 @@ export function createScalerMetrics(): ScalerMetrics {
 
 /** Serves GET /metrics (Prometheus), /decisions (JSON, newest first; ?changes=1 for changes only) and /healthz. */
 export function serveScalerEndpoints(
-  port: number,
+  port: ListenAddress,
   metrics: ScalerMetrics,
   decisions: () => readonly LoggedDecision[],
 ): Promise<{ server: Server; url: string }> {

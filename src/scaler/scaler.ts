@@ -4,26 +4,18 @@
  * and counted; the next one tries again.
  */
 import type { Logger } from '../logger';
-import { decideAwsTargetTracking, initialAwsState } from './aws-target-tracking';
+import type { ScalingPolicyName } from '../scaling/names';
+import { createScalingPolicy } from '../scaling/policies';
+import type { PolicySettings, ScalingDecision, ScalingSignals } from '../scaling/policy';
 import type { CapacityDriver } from './driver';
 import type { ScalerMetrics } from './metrics';
-import {
-  backlogOf,
-  decide,
-  initialPolicyState,
-  type PolicySettings,
-  type ScalingDecision,
-  type ScalingSignals,
-} from './policy';
 import type { SignalReader } from './signals';
-
-/** Which rules decide: ebbflow's own, or AWS target-tracking semantics (to compare the two on a live fleet). */
-export type ScalerPolicyName = 'ebbflow' | 'aws-target-tracking';
+import type { LoggedDecision } from './types';
 
 export interface ScalerOptions {
   policy: PolicySettings;
   /** @defaultValue 'ebbflow' */
-  policyName?: ScalerPolicyName;
+  policyName?: ScalingPolicyName;
   driver: CapacityDriver;
   readSignals: SignalReader;
   logger: Logger;
@@ -35,11 +27,6 @@ export interface ScalerOptions {
   clock?: () => number;
 }
 
-export interface LoggedDecision extends ScalingDecision {
-  time: string;
-  signals: ScalingSignals;
-}
-
 export interface Scaler {
   /** One poll: read, decide, apply. */
   tick(): Promise<LoggedDecision>;
@@ -49,58 +36,19 @@ export interface Scaler {
   readonly decisions: readonly LoggedDecision[];
 }
 
-/** One decision, and what to remember once it has been applied. */
-type PolicyStep = (signals: ScalingSignals) => { decision: ScalingDecision; commit(): void };
-
-function policyStep(name: ScalerPolicyName, settings: PolicySettings, startedAt: number): PolicyStep {
-  if (name === 'aws-target-tracking') {
-    let state = initialAwsState();
-    return (signals) => {
-      const backlog = backlogOf(signals);
-      const out = decideAwsTargetTracking(
-        { now: signals.now, backlog, desired: signals.desired, running: signals.running },
-        settings,
-        state,
-      );
-      return {
-        decision: {
-          ...out.decision,
-          at: signals.now,
-          previous: signals.desired,
-          backlog,
-          backlogPerTask: signals.running > 0 ? backlog / signals.running : backlog,
-        },
-        commit: () => {
-          state = out.state;
-        },
-      };
-    };
-  }
-  let state = initialPolicyState(startedAt);
-  return (signals) => {
-    const out = decide(signals, settings, state);
-    return {
-      decision: out.decision,
-      commit: () => {
-        state = out.state;
-      },
-    };
-  };
-}
-
 export function createScaler(options: ScalerOptions): Scaler {
   const clock = options.clock ?? Date.now;
   const logger = options.logger.child({ component: 'scaler' });
   const history: LoggedDecision[] = [];
   const historySize = options.historySize ?? 500;
   const policyName = options.policyName ?? 'ebbflow';
-  const step = policyStep(policyName, options.policy, clock());
+  const policy = createScalingPolicy(policyName, options.policy, { startedAt: clock() });
   let lastReason = '';
 
   const tick = async (): Promise<LoggedDecision> => {
     const [capacity, queues] = await Promise.all([options.driver.describe(), options.readSignals()]);
     const signals: ScalingSignals = { now: clock(), ...queues, ...capacity };
-    const out = step(signals);
+    const out = policy.decide(signals);
     const decision = out.decision;
     if (decision.desired !== capacity.desired) await options.driver.setDesired(decision.desired);
     // Only a decision that was applied starts a cooldown: a failed call is retried at the next poll.

@@ -1,16 +1,22 @@
 /**
  * The scaler's inputs: the ingress queue's visible and in-flight messages (SQS GetQueueAttributes) and the Temporal
- * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up).
+ * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up). An answer without
+ * statistics is flagged, not read as an empty queue.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { ScalingSignals } from './policy';
+import type { ScalingSignals } from '../scaling/policy';
 
 /** The signals that come from the queues; capacity and time are added by the scaler. */
 export type QueueSignals = Pick<
   ScalingSignals,
-  'queueVisible' | 'queueInFlight' | 'taskQueueBacklog' | 'taskQueueBacklogAge' | 'taskQueueAddRate'
+  | 'queueVisible'
+  | 'queueInFlight'
+  | 'taskQueueBacklog'
+  | 'taskQueueBacklogAge'
+  | 'taskQueueAddRate'
+  | 'taskQueueStatsMissing'
 >;
 
 export type SignalReader = () => Promise<QueueSignals>;
@@ -38,7 +44,7 @@ export async function readTaskQueue(
   client: Client,
   namespace: string,
   taskQueue: string,
-): Promise<{ backlog: number; backlogAge: number; addRate: number }> {
+): Promise<{ backlog: number; backlogAge: number; addRate: number; statsMissing: boolean }> {
   const types = [
     temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
@@ -56,12 +62,14 @@ export async function readTaskQueue(
   let backlog = 0;
   let backlogAge = 0;
   let addRate = 0;
+  // A server that does not report statistics (before 1.25, or with them turned off) answers without them.
+  const statsMissing = answers.some(({ stats }) => !stats);
   for (const { stats } of answers) {
     backlog += Number(stats?.approximateBacklogCount ?? 0);
     backlogAge = Math.max(backlogAge, durationMs(stats?.approximateBacklogAge));
     addRate += stats?.tasksAddRate ?? 0;
   }
-  return { backlog, backlogAge, addRate };
+  return { backlog, backlogAge, addRate, statsMissing };
 }
 
 export interface SignalSources {
@@ -85,6 +93,7 @@ export function createSignalReader(sources: SignalSources): SignalReader {
       taskQueueBacklog: tq.backlog,
       taskQueueBacklogAge: tq.backlogAge,
       taskQueueAddRate: tq.addRate,
+      ...(tq.statsMissing ? { taskQueueStatsMissing: true } : {}),
     };
   };
 }

@@ -38,14 +38,15 @@ export interface Ec2Baseline {
   hourly: number;
 }
 
-/** The article's opening setup: two t3.medium instances always on for "about $73 per month" (730-hour month). */
+/** The month AWS prices by: 730 hours. */
+const HOURS_PER_MONTH = 730;
+
+/** The article's opening setup: two t3.medium instances always on for "about $73 per month". */
 export const ARTICLE_EC2_BASELINE: Ec2Baseline = {
   label: '2 × t3.medium always on',
   instances: 2,
-  hourly: 73 / 2 / 730,
+  hourly: 73 / 2 / HOURS_PER_MONTH,
 };
-
-export const HOURS_PER_MONTH = 730;
 const HOUR_MS = 3_600_000;
 
 /** $ per task-hour. */

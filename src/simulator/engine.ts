@@ -6,6 +6,7 @@
  * first job (Fargate: about a minute) and are billed from launch. A task removed while busy drains: it takes no new
  * job and stops when its current ones finish, as ebbflow's workers do with scale-in protection or SIGTERM and a grace.
  */
+import { percentile } from '../common/stats';
 import { baselineCost, taskCost, type Ec2Baseline, type FargatePrices, type TaskSize } from './cost';
 import type { PolicyName, SimPolicy } from './policies';
 import type { Workload } from './workloads';
@@ -127,13 +128,6 @@ interface Task {
   stoppedAt?: number;
   active: number;
   draining: boolean;
-}
-
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
 }
 
 export function simulate(options: SimulationOptions): SimulationResult {
@@ -275,6 +269,8 @@ export function simulate(options: SimulationOptions): SimulationResult {
           oldestWait: now - oldest,
           desired,
           running,
+          inService,
+          busy: counted().filter((t) => t.active > 0).length,
         });
         if (out.desired !== desired) {
           decisions.push({ at: now, from: desired, to: out.desired, reason: out.reason });

@@ -1,9 +1,10 @@
 /**
- * The policies the simulator can run: ebbflow's own scaler (the same module the live scaler uses), AWS Application
- * Auto Scaling target tracking as it behaves on ECS, and a fixed fleet.
+ * The policies the simulator can run: every live scaling policy (the same objects the live scaler drives, see
+ * ../scaling/policies) and a fixed fleet.
  */
-import { AWS_DATAPOINT_PERIOD, decideAwsTargetTracking, initialAwsState } from '../scaler/aws-target-tracking';
-import { decide, initialPolicyState, type PolicySettings, type PolicyState } from '../scaler/policy';
+import { SCALING_POLICY_NAMES, type ScalingPolicyName } from '../scaling/names';
+import { createScalingPolicy } from '../scaling/policies';
+import type { PolicySettings } from '../scaling/policy';
 
 /** What a policy sees at an evaluation. */
 export interface SimObservation {
@@ -15,6 +16,10 @@ export interface SimObservation {
   desired: number;
   /** Tasks started and able to work. */
   running: number;
+  /** Items being worked on. */
+  inService: number;
+  /** Running tasks working on at least one item. */
+  busy: number;
 }
 
 export interface SimPolicy {
@@ -28,8 +33,8 @@ export interface SimPolicy {
   evaluate(observation: SimObservation): { desired: number; reason: string };
 }
 
-export type PolicyName = 'ebbflow' | 'aws-target-tracking' | 'fixed';
-export const POLICY_NAMES: PolicyName[] = ['ebbflow', 'aws-target-tracking', 'fixed'];
+export type PolicyName = ScalingPolicyName | 'fixed';
+export const POLICY_NAMES: PolicyName[] = [...SCALING_POLICY_NAMES, 'fixed'];
 
 export interface PolicyOptions {
   settings: PolicySettings;
@@ -39,54 +44,34 @@ export interface PolicyOptions {
   fixedTasks?: number;
 }
 
-export function ebbflowPolicy(options: PolicyOptions): SimPolicy {
-  let state: PolicyState = initialPolicyState();
-  const { settings } = options;
-  return {
-    name: 'ebbflow',
-    interval: options.pollInterval,
-    initialTasks: settings.minTasks,
-    floor: settings.minTasks,
-    evaluate(o) {
-      const out = decide(
-        {
-          now: o.now,
-          queueVisible: o.waiting,
-          queueInFlight: 0,
-          taskQueueBacklog: 0,
-          taskQueueBacklogAge: o.oldestWait,
-          taskQueueAddRate: 0,
-          desired: o.desired,
-          running: o.running,
-        },
-        settings,
-        state,
-      );
-      state = out.state;
-      return { desired: out.decision.desired, reason: out.decision.reason };
-    },
-  };
-}
-
 /**
- * AWS target tracking on "backlog per task" as the article configures it (see ../scaler/aws-target-tracking): one
- * datapoint a minute, 3 above the target to scale out, 15 below 90 % of it to scale in, nothing at 0 running tasks.
+ * A live policy in the simulator, every decision applied. Waiting items are the Temporal task queue's backlog and items
+ * in service are running activities, as ebbflow's workers see them; for `keda-sqs` the workers consume the SQS queue
+ * themselves, so waiting items are visible messages and items in service are in flight.
  */
-export function awsTargetTrackingPolicy(options: PolicyOptions): SimPolicy {
+export function scalingPolicy(name: ScalingPolicyName, options: PolicyOptions): SimPolicy {
   const { settings } = options;
-  let state = initialAwsState();
+  const policy = createScalingPolicy(name, settings);
   return {
-    name: 'aws-target-tracking',
-    interval: AWS_DATAPOINT_PERIOD,
+    name,
+    interval: policy.interval ?? options.pollInterval,
     initialTasks: settings.minTasks,
     floor: settings.minTasks,
     evaluate(o) {
-      const out = decideAwsTargetTracking(
-        { now: o.now, backlog: o.waiting, desired: o.desired, running: o.running },
-        settings,
-        state,
-      );
-      state = out.state;
+      const sqs = name === 'keda-sqs';
+      const out = policy.decide({
+        now: o.now,
+        queueVisible: sqs ? o.waiting : 0,
+        queueInFlight: sqs ? o.inService : 0,
+        taskQueueBacklog: sqs ? 0 : o.waiting,
+        taskQueueBacklogAge: o.oldestWait,
+        taskQueueAddRate: 0,
+        desired: o.desired,
+        running: o.running,
+        busyTasks: o.busy,
+        runningActivities: o.inService,
+      });
+      out.commit();
       return { desired: out.decision.desired, reason: out.decision.reason };
     },
   };
@@ -104,12 +89,5 @@ export function fixedPolicy(options: PolicyOptions): SimPolicy {
 }
 
 export function createPolicy(name: PolicyName, options: PolicyOptions): SimPolicy {
-  switch (name) {
-    case 'ebbflow':
-      return ebbflowPolicy(options);
-    case 'aws-target-tracking':
-      return awsTargetTrackingPolicy(options);
-    case 'fixed':
-      return fixedPolicy(options);
-  }
+  return name === 'fixed' ? fixedPolicy(options) : scalingPolicy(name, options);
 }

@@ -1,5 +1,5 @@
 /** What a person reads after a simulation: a summary table that lines up, and durations written as people say them. */
-import { table } from '../cli/format';
+import { table } from '../terminal/format';
 import { money } from './cost';
 import type { SimulationResult } from './engine';
 

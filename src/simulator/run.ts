@@ -1,5 +1,5 @@
 /** One entry point for the CLI, the benchmark and the docs: a workload, some policies, their results. */
-import { DEFAULT_POLICY, validatePolicy, type PolicySettings } from '../scaler/policy';
+import { DEFAULT_POLICY, validatePolicy, type PolicySettings } from '../scaling/policy';
 import {
   ARTICLE_EC2_BASELINE,
   ARTICLE_TASK,

@@ -2,14 +2,23 @@
 import { Runtime } from '@temporalio/worker';
 import type { EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
-import { NODE_FLAGS } from '../paths';
+import { NODE_FLAGS } from '../node-flags';
+
+/** host:port for the SDK's Prometheus endpoint: all IPv4 interfaces unless a host is configured. */
+function bindAddress(host: string | undefined, port: number): string {
+  if (!host) return `0.0.0.0:${port}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
 
 /** Installs the SDK runtime once per process, with the Prometheus endpoint when a port is configured. */
 export function installRuntime(config: EbbflowConfig, logger: Logger): void {
   const port = config.worker.metricsPort;
   Runtime.install({
     telemetryOptions: {
-      metrics: port > 0 ? { prometheus: { bindAddress: `0.0.0.0:${port}`, useSecondsForDurations: true } } : undefined,
+      metrics:
+        port > 0
+          ? { prometheus: { bindAddress: bindAddress(config.general.metricsHost, port), useSecondsForDurations: true } }
+          : undefined,
     },
     logger: {
       log: (level, message, meta) => {
@@ -33,9 +42,12 @@ export function installRuntime(config: EbbflowConfig, logger: Logger): void {
 export function noteMissingNodeFlags(logger: Logger): void {
   const missing = NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
   if (missing.length > 0) {
-    logger.info('node runs without the flags ebbflow starts it with (NODE_FLAGS, src/paths.ts); images cost more CPU', {
-      missing,
-      run: `node ${NODE_FLAGS.join(' ')} bin/ebbflow.js worker`,
-    });
+    logger.info(
+      'node runs without the flags ebbflow starts it with (NODE_FLAGS, src/node-flags.ts); images cost more CPU',
+      {
+        missing,
+        run: `node ${NODE_FLAGS.join(' ')} bin/ebbflow.js worker`,
+      },
+    );
   }
 }

@@ -11,6 +11,7 @@ import { openDatabase, type Database } from '../db/connection';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
 import { BUILT_WORKFLOW_BUNDLE } from '../paths';
+import { gracesFor } from '../scaler/grace';
 import { taskProtectionWorkerOptions } from '../scaler/task-protection';
 import { connectWorker } from '../temporal/connection';
 
@@ -66,7 +67,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     // Small images are resized as local activities (processImageWorkflow): as many at once as regular ones.
     maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
-    shutdownGraceTime: config.worker.shutdownGrace,
+    // Never shorter than an activity may run: a scale-in must not cancel work in progress.
+    shutdownGraceTime: gracesFor(config).workerShutdownGrace,
     ...taskProtectionWorkerOptions(config, logger),
     ...options.workerOptions,
   });

@@ -2,12 +2,12 @@ import { sql } from 'kysely';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, parseDatabaseUrl } from '../../src/db/connection';
-import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { startScratchPostgres, type ScratchPostgres } from '../../src/db/scratch-postgres';
 
 describe('the query layer', () => {
-  let pg: TestPostgres;
+  let pg: ScratchPostgres;
   beforeAll(async () => {
-    pg = await startTestPostgres();
+    pg = await startScratchPostgres();
   });
   afterAll(async () => {
     await pg?.stop();

@@ -1,6 +1,6 @@
 /**
  * Starts one Temporal dev server and one AWS emulator for the whole integration run, on free ports, and exports
- * their addresses to the test workers through the environment. Skipped when only the unit project runs.
+ * their addresses to the test workers through the environment. Skipped when only the unit or container projects run.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -16,10 +16,17 @@ declare global {
 export default async function globalSetup(globalConfig: Config.GlobalConfig): Promise<void> {
   const argv = process.argv;
   const selectAt = argv.indexOf('--selectProjects');
-  const onlyUnit = selectAt >= 0 && argv[selectAt + 1] === 'unit' && !argv.includes('integration');
+  // The container tests bring up their own servers with docker compose.
+  const withoutServers = ['unit', 'containers'];
+  const after = selectAt >= 0 ? argv.slice(selectAt + 1) : [];
+  const end = after.findIndex((a) => a.startsWith('-') || a.includes('/'));
+  const selected = end < 0 ? after : after.slice(0, end);
+  const onlyServerless = selected.length > 0 && selected.every((p) => withoutServers.includes(p));
   const explicitFiles = globalConfig.nonFlagArgs ?? [];
-  const onlyUnitFiles = explicitFiles.length > 0 && explicitFiles.every((f: string) => f.includes('test/unit'));
-  if (onlyUnit || onlyUnitFiles) return;
+  const onlyServerlessFiles =
+    explicitFiles.length > 0 &&
+    explicitFiles.every((f: string) => f.includes('test/unit') || f.includes('test/containers'));
+  if (onlyServerless || onlyServerlessFiles) return;
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-test-'));
   // One after the other: the dev server opens ports of its own choosing besides its frontend, and one of them could

@@ -26,6 +26,27 @@ describe('loadConfig', () => {
     expect(config.database.url).toBe(`sqlite:${path.join(config.general.stateDir, 'ebbflow.db')}`);
   });
 
+  it('resolves one value per setting, of its parser’s type; optional exactly when the setting has no default', () => {
+    const config = loadConfig(
+      { EBBFLOW_STATE_DIR: emptyStateDir(), EBBFLOW_SCALER_MAX_STEP: '3' },
+      { useDevState: false },
+    );
+    for (const [group, settings] of Object.entries(SETTINGS)) {
+      const values = config[group as keyof typeof SETTINGS] as Record<string, unknown>;
+      for (const [key, setting] of Object.entries(settings)) {
+        if (setting.default !== undefined)
+          expect([`${group}.${key}`, values[key]]).not.toEqual([`${group}.${key}`, undefined]);
+      }
+    }
+    const maxStep: number | undefined = config.scaler.maxStep;
+    expect(maxStep).toBe(3);
+    // @ts-expect-error a setting without a default may be missing, so its type says so
+    const notOptional: number = loadConfig({ EBBFLOW_STATE_DIR: emptyStateDir() }).scaler.maxBacklogAge;
+    expect(notOptional).toBeUndefined();
+    const level: 'debug' | 'info' | 'warn' | 'error' = config.general.logLevel;
+    expect(level).toBe('info');
+  });
+
   it('layers the environment over dev.json over the defaults', () => {
     const dir = emptyStateDir();
     writeFileSync(

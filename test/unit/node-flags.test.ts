@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI_PATH, cliCommand, NODE_FLAGS, PROJECT_ROOT } from '../../src/paths';
+import { NODE_FLAGS } from '../../src/node-flags';
+import { CLI_PATH, cliCommand, PROJECT_ROOT } from '../../src/paths';
 
 describe('node flags', () => {
   it('are on the first line of the ebbflow executable', () => {

@@ -4,6 +4,7 @@ import { buildProgram } from '../../src/cli/index';
 import { settingsMarkdown } from '../../src/config';
 
 const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const configurationDoc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
 const scalingDoc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'scaling.md'), 'utf8');
 const configTable = (markdown: string): string | undefined =>
   markdown.split('<!-- config-table:begin -->')[1]?.split('<!-- config-table:end -->')[0]?.trim();
@@ -16,8 +17,12 @@ const cells = (markdown: string): string[][] =>
     .map((row) => row.split('|').map((cell) => cell.trim().replace(/^-+$/, '---')));
 
 describe('README and docs', () => {
-  it('has the configuration table of every setting as the config module declares it (node scripts/readme-config.js)', () => {
-    expect(cells(configTable(readme) ?? '')).toEqual(cells(settingsMarkdown()));
+  it('docs/configuration.md has every setting as the config module declares it (node scripts/readme-config.js)', () => {
+    expect(cells(configTable(configurationDoc) ?? '')).toEqual(cells(settingsMarkdown()));
+  });
+
+  it('the README links the configuration reference', () => {
+    expect(readme).toContain('(docs/configuration.md)');
   });
 
   it('docs/scaling.md has the scaler settings as the config module declares them', () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { collectUploads } from '../../src/ops/upload';
+import { collectUploads } from '../../src/pipeline/upload';
 
 describe('collectUploads', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-upload-'));

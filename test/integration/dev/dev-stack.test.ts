@@ -3,7 +3,7 @@
  * it in dev.json for other terminals, and takes everything down on Ctrl-C.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,19 @@ function devEnv(stateDir: string): NodeJS.ProcessEnv {
   delete env.TEMPORAL_ADDRESS;
   delete env.AWS_ENDPOINT_URL;
   return env;
+}
+
+/** Local addresses of the TCP sockets listening on `port`, as /proc/net/tcp and tcp6 write them (127.0.0.1: 0100007F). */
+function listeningOn(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`))
+      .map((fields) => fields[1]!.split(':')[0]!),
+  );
 }
 
 describe('ebbflow dev', () => {
@@ -85,7 +98,12 @@ describe('ebbflow dev', () => {
   it('brings the stack up, runs the demo, serves other commands through dev.json, stops everything on Ctrl-C', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
     const [temporalPort, awsPort, bridgePort] = [await freePort(), await freePort(), await freePort()];
-    const env = devEnv(stateDir);
+    const workerMetricsPort = await freePort();
+    const env = { ...devEnv(stateDir), EBBFLOW_METRICS_PORT: String(workerMetricsPort) };
+    // Logs left world-readable by an older stack are closed when the stack starts.
+    const logDir = path.join(stateDir, 'logs');
+    mkdirSync(logDir, { mode: 0o755 });
+    writeFileSync(path.join(logDir, 'bridge.log'), 'an older run\n', { mode: 0o644 });
     const dev = spawn(
       process.execPath,
       [
@@ -115,6 +133,16 @@ describe('ebbflow dev', () => {
       const devJson = path.join(stateDir, 'dev.json');
       await eventually('dev.json', async () => existsSync(devJson) && output.includes('Press Ctrl-C'), 90_000);
       expect(statSync(devJson).mode & 0o777).toBe(0o600); // it may hold the database password
+      expect(statSync(logDir).mode & 0o777).toBe(0o700);
+      // The endpoints of ebbflow's own processes answer on this machine only.
+      for (const port of [workerMetricsPort, bridgePort]) {
+        await eventually(`an endpoint on port ${port}`, async () => listeningOn(port).length > 0);
+      }
+      const logs = readdirSync(logDir);
+      expect(logs).toEqual(expect.arrayContaining(['temporal.log', 'aws-emulator.log', 'bridge.log', 'worker.log']));
+      for (const log of logs) expect([log, statSync(path.join(logDir, log)).mode & 0o777]).toEqual([log, 0o600]);
+      expect(listeningOn(workerMetricsPort)).toEqual(['0100007F']);
+      expect(listeningOn(bridgePort)).toEqual(['0100007F']);
       const state = JSON.parse(readFileSync(devJson, 'utf8')) as Record<string, string>;
       expect(state.temporalAddress).toBe(`127.0.0.1:${temporalPort}`);
       expect(state.awsEndpoint).toBe(`http://127.0.0.1:${awsPort}`);
@@ -122,7 +150,7 @@ describe('ebbflow dev', () => {
       // The demo: photos drawn here, uploaded, followed to completion; the stack stays up afterwards.
       await eventually('the demo batch', async () => output.includes('The demo is done'), 180_000, 500);
       expect(output).toMatch(/4 photos processed into 12 variants in [\d.]+ s\./);
-      const batch = /processed\/\{thumbnail,medium,large\}\/(demo\/\d{8}T\d{6})\//.exec(output)?.[1];
+      const batch = /processed\/\{thumbnail,medium,large\}\/[^/\s]+\/(demo\/\d{8}T\d{6})\//.exec(output)?.[1];
       expect(batch).toBeDefined();
       const aws = createAwsClients({
         region: state.awsRegion!,
@@ -131,7 +159,10 @@ describe('ebbflow dev', () => {
       });
       for (const variant of ['thumbnail', 'medium', 'large']) {
         const listed = await aws.s3.send(
-          new ListObjectsV2Command({ Bucket: state.outputBucket, Prefix: `processed/${variant}/${batch}/` }),
+          new ListObjectsV2Command({
+            Bucket: state.outputBucket,
+            Prefix: `processed/${variant}/${state.inputBucket}/${batch}/`,
+          }),
         );
         expect(listed.KeyCount).toBe(4);
       }

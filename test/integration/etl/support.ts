@@ -20,8 +20,8 @@ export interface EtlHarness {
   warehouse: Warehouse;
   database: Database<unknown>;
   databaseUrl: string;
-  /** Starts a worker in this process; `fault` may throw to fail an attempt of a source. */
-  startWorker(fault?: (input: LoadEtlSourceInput) => void): Promise<Worker>;
+  /** Starts a worker in this process; `fault` may throw to fail an attempt of a source, or wait to hold it. */
+  startWorker(fault?: (input: LoadEtlSourceInput) => void | Promise<void>): Promise<Worker>;
   close(): Promise<void>;
 }
 
@@ -45,7 +45,7 @@ export async function createEtlHarness(prefix: string, env: Record<string, strin
       const activities = {
         ...real,
         async loadEtlSource(input: LoadEtlSourceInput) {
-          fault?.(input);
+          await fault?.(input);
           return real.loadEtlSource(input);
         },
       };

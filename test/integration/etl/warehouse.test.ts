@@ -3,7 +3,7 @@ import path from 'node:path';
 import { openDatabase } from '../../../src/db/connection';
 import { columnsOf } from '../../../src/etl/sources';
 import { Warehouse } from '../../../src/etl/warehouse';
-import { startTestPostgres, type TestPostgres } from '../../support/postgres';
+import { startScratchPostgres, type ScratchPostgres } from '../../../src/db/scratch-postgres';
 
 const source = {
   name: 'shop-orders',
@@ -15,9 +15,9 @@ const source = {
 };
 
 describe('the warehouse', () => {
-  let pg: TestPostgres;
+  let pg: ScratchPostgres;
   beforeAll(async () => {
-    pg = await startTestPostgres();
+    pg = await startScratchPostgres();
   });
   afterAll(async () => pg?.stop());
 

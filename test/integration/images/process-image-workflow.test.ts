@@ -88,7 +88,7 @@ describe('processImageWorkflow on good images', () => {
       expect(result.variants.map((v) => v.variant)).toEqual(DEFAULT_VARIANTS.map((v) => v.name));
       for (const v of result.variants) {
         expect(v.bucket).toBe(pipeline.resources.outputBucket);
-        expect(v.key).toBe(`processed/${v.variant}/${image.key}`);
+        expect(v.key).toBe(`processed/${v.variant}/${pipeline.resources.inputBucket}/${image.key}`);
         const stored = await read(v.bucket, v.key);
         expect(stored.length).toBe(v.bytes);
         const meta = await sharp(stored).metadata();

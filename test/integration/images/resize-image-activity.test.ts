@@ -1,5 +1,5 @@
 /** The resizeImage activity alone (MockActivityEnvironment) against the AWS emulator: S3 edges and heartbeats. */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { MetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import sharp from 'sharp';
@@ -71,7 +71,10 @@ describe('resizeImage', () => {
       ['large', pipeline.resources.outputBucket, 1920, 320],
     ]);
     const large = await pipeline.aws.s3.send(
-      new GetObjectCommand({ Bucket: pipeline.resources.outputBucket, Key: `processed/large/${image.key}` }),
+      new GetObjectCommand({
+        Bucket: pipeline.resources.outputBucket,
+        Key: `processed/large/${pipeline.resources.inputBucket}/${image.key}`,
+      }),
     );
     expect(large.ContentType).toBe('image/jpeg');
     expect((await sharp(Buffer.from(await large.Body!.transformToByteArray())).metadata()).width).toBe(1920);
@@ -82,6 +85,33 @@ describe('resizeImage', () => {
       ['ebbflow_images_processed', 1],
     ]);
     expect(beats).toEqual(expect.arrayContaining(['decode', 'thumbnail', 'upload thumbnail', 'large', 'upload large']));
+  });
+
+  it('writes the variants of a key that tries to climb out under its own prefix, escaped', async () => {
+    const image = (await goodImages('act')).find((g) => g.kind === 'tiny')!;
+    const key = 'act/../../escape\t/./tiny.jpg';
+    await put(key, image.data);
+    const input = { bucket: pipeline.resources.inputBucket, key, variants: [...DEFAULT_VARIANTS] };
+    const result = (await new MockActivityEnvironment().run(activity().resizeImage, input)) as ProcessImageResult;
+    const prefix = `processed/thumbnail/${pipeline.resources.inputBucket}/`;
+    expect(result.variants[0]!.key).toBe(`${prefix}act/%2E%2E/%2E%2E/escape%09/%2E/tiny.jpg`);
+    const listed = await pipeline.aws.s3.send(
+      new ListObjectsV2Command({ Bucket: pipeline.resources.outputBucket, Prefix: `${prefix}act/%2E%2E/` }),
+    );
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([result.variants[0]!.key]);
+  });
+
+  it('refuses an original whose output keys would be too long for S3 as non-retryable, before reading it', async () => {
+    const input = {
+      bucket: pipeline.resources.inputBucket,
+      key: `act/${'%'.repeat(400)}.jpg`,
+      variants: [...DEFAULT_VARIANTS],
+    };
+    await expect(new MockActivityEnvironment().run(activity().resizeImage, input)).rejects.toMatchObject({
+      type: 'InvalidImageInputError',
+      nonRetryable: true,
+      message: expect.stringMatching(/would be \d+ bytes, above S3's limit of 1024/),
+    });
   });
 
   it('sends no heartbeat for an attempt that finishes quickly', async () => {

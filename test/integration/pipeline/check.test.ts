@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { temporal } from '@temporalio/proto';
 import { freePort } from '../../../src/dev/processes';
 import { connectClient } from '../../../src/temporal/connection';
-import type { CheckResult } from '../../../src/ops/check';
+import type { CheckResult } from '../../../src/pipeline/check';
 import { createTestPipeline, eventually } from '../../support/stack';
 import { startTestWorker, type RunningWorker } from '../bridge/support';
 

@@ -20,8 +20,8 @@ import { startBridge, type SqsBridge } from '../../../src/bridge/bridge';
 import { DEFAULT_VARIANTS, fitInside, variantKey } from '../../../src/common/image-variants';
 import { writeSamplePhotos } from '../../../src/images/sample-photos';
 import { silentLogger } from '../../../src/logger';
-import { countWorkflows, queueDepth } from '../../../src/ops/status';
-import { collectUploads, uploadAll, type UploadItem } from '../../../src/ops/upload';
+import { countWorkflows, queueDepth } from '../../../src/pipeline/status';
+import { collectUploads, uploadAll, type UploadItem } from '../../../src/pipeline/upload';
 import { cliCommand } from '../../../src/paths';
 import { connectClient } from '../../../src/temporal/connection';
 import { createWorker } from '../../../src/worker/worker';
@@ -118,7 +118,10 @@ describe('uploads to processed variants, end to end', () => {
       const [width, height] = sizes.get(path.basename(item.file))!;
       for (const variant of DEFAULT_VARIANTS) {
         const object = await pipeline.aws.s3.send(
-          new GetObjectCommand({ Bucket: pipeline.resources.outputBucket, Key: variantKey(variant.name, item.key) }),
+          new GetObjectCommand({
+            Bucket: pipeline.resources.outputBucket,
+            Key: variantKey(variant.name, pipeline.resources.inputBucket, item.key),
+          }),
         );
         const meta = await sharp(Buffer.from(await object.Body!.transformToByteArray())).metadata();
         expect([meta.format, meta.width, meta.height]).toEqual([

@@ -1,7 +1,7 @@
 /** `ebbflow status --watch --json` as a script reads it: one line per reading, following the queue, until Ctrl-C. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { PipelineStatus } from '../../../src/ops/status';
+import type { PipelineStatus } from '../../../src/pipeline/status';
 import { createTestPipeline, eventually } from '../../support/stack';
 import { send } from '../bridge/support';
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients } from '../../../src/aws/clients';
-import { collectUploads, uploadAll } from '../../../src/ops/upload';
+import { collectUploads, uploadAll } from '../../../src/pipeline/upload';
 import { createTestPipeline } from '../../support/stack';
 
 /** Forwards to the emulator, except that the first PUT of each path gets S3's throttling answer. */

@@ -10,7 +10,7 @@ import type { DailySalesMetrics } from '../../../src/reports/metrics';
 import { querySalesMetrics } from '../../../src/reports/queries';
 import { migrateSalesDatabase, type SalesDatabase } from '../../../src/reports/schema';
 import { seedSalesData } from '../../../src/reports/seed';
-import { startTestPostgres, type TestPostgres } from '../../support/postgres';
+import { startScratchPostgres, type ScratchPostgres } from '../../../src/db/scratch-postgres';
 
 const DATES = ['2026-03-08', '2026-03-04', '2026-02-01'];
 const DAY_MS = 86_400_000;
@@ -40,18 +40,18 @@ async function independent(db: Kysely<SalesDatabase>, date: string) {
 }
 
 describe.each(['sqlite', 'postgres'])('sales queries on %s', (kind) => {
-  let pg: TestPostgres | undefined;
+  let pg: ScratchPostgres | undefined;
   let database: Database<SalesDatabase>;
   const results: Record<string, DailySalesMetrics> = {};
 
   beforeAll(async () => {
     let url = `sqlite:${path.join(os.tmpdir(), `ebbflow-sales-${process.pid}-${Date.now()}.db`)}`;
     if (kind === 'postgres') {
-      pg = await startTestPostgres();
+      pg = await startScratchPostgres();
       url = pg.url;
     }
     database = openDatabase<SalesDatabase>(url);
-    expect(await migrateSalesDatabase(database.db)).toEqual(['0001-sales-tables']);
+    expect(await migrateSalesDatabase(database.db)).toEqual(['0001-sales-tables', '0002-report-day-indexes']);
     expect(await migrateSalesDatabase(database.db)).toEqual([]);
     await seedSalesData(database.db, { days: 14, endDate: '2026-03-10', baseOrdersPerDay: 150, seed: 3 });
   });

@@ -11,7 +11,7 @@ import { createAwsClients } from '../../../src/aws/clients';
 import { silentLogger } from '../../../src/logger';
 import { createEcsDriver } from '../../../src/scaler/ecs';
 import { cloudWatchPublisher, createScalerMetrics, serveScalerEndpoints } from '../../../src/scaler/metrics';
-import { DEFAULT_POLICY } from '../../../src/scaler/policy';
+import { DEFAULT_POLICY } from '../../../src/scaling/policy';
 import { createScaler } from '../../../src/scaler/scaler';
 import { createSignalReader } from '../../../src/scaler/signals';
 import { connectClient } from '../../../src/temporal/connection';

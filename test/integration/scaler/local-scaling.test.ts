@@ -14,7 +14,7 @@ import { createAwsClients } from '../../../src/aws/clients';
 import { temporal } from '@temporalio/proto';
 import { freePort } from '../../../src/dev/processes';
 import { CLI_PATH } from '../../../src/paths';
-import type { LoggedDecision } from '../../../src/scaler/scaler';
+import type { LoggedDecision } from '../../../src/scaler/types';
 import { eventually } from '../../support/stack';
 
 const MAX_WORKERS = 3;

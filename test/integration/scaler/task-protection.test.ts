@@ -36,7 +36,7 @@ test('protection is on while an activity runs and off once it ends', async () =>
     logger: silentLogger,
     activities: { holdWork: () => gate },
     bundleFromSource: true,
-    workerOptions: { workflowsPath: require.resolve('./protected-workflow') },
+    workerOptions: { workflowsPath: require.resolve('../../fixtures/workflows/protected-work') },
   });
   const client: Client = await connectClient(config.temporal);
   try {

@@ -13,8 +13,8 @@ import { peekDeadLetters } from '../../../src/aws/dead-letter';
 import { DEFAULT_VARIANTS, variantKey } from '../../../src/common/image-variants';
 import { freePort } from '../../../src/dev/processes';
 import { writeSamplePhotos } from '../../../src/images/sample-photos';
-import { countWorkflows, queueDepth } from '../../../src/ops/status';
-import { collectUploads, uploadAll } from '../../../src/ops/upload';
+import { countWorkflows, queueDepth } from '../../../src/pipeline/status';
+import { collectUploads, uploadAll } from '../../../src/pipeline/upload';
 import { cliCommand } from '../../../src/paths';
 import { connectClient } from '../../../src/temporal/connection';
 import { createTestPipeline, eventually } from '../../support/stack';
@@ -76,7 +76,7 @@ describe('ebbflow worker with the bridge inside', () => {
           await pipeline.aws.s3.send(
             new HeadObjectCommand({
               Bucket: pipeline.resources.outputBucket,
-              Key: variantKey(variant.name, item.key),
+              Key: variantKey(variant.name, pipeline.resources.inputBucket, item.key),
             }),
           );
         }

@@ -40,13 +40,18 @@ describe('workflow ids', () => {
     expect(id).toMatch(/^image-ebbflow-input\/photos\/my_cat\+1\.jpg-[0-9a-f]{32}$/);
   });
 
-  it('are the same for the same S3 upload and differ for another upload of the same key', () => {
-    const a = { kind: 's3' as const, bucket: 'b', key: 'k.jpg', sequencer: '01', eTag: 'x' };
+  it('are the same for the same object content, however it was seen, and differ when the content changes', () => {
+    const a = { bucket: 'b', key: 'k.jpg', sequencer: '01', eTag: 'x' };
     expect(s3WorkflowId({ ...a })).toBe(s3WorkflowId(a));
-    expect(s3WorkflowId({ ...a, sequencer: '02' })).not.toBe(s3WorkflowId(a));
-    expect(s3WorkflowId({ ...a, versionId: 'v2' })).not.toBe(s3WorkflowId({ ...a, versionId: 'v1' }));
-    const noSequencer = { kind: 's3' as const, bucket: 'b', key: 'k.jpg', eTag: 'x', eventTime: 't1' };
-    expect(s3WorkflowId({ ...noSequencer, eventTime: 't2' })).not.toBe(s3WorkflowId(noSequencer));
+    // A listing (quoted ETag, no sequencer or event time) and a notification of the same object agree.
+    expect(s3WorkflowId({ bucket: 'b', key: 'k.jpg', eTag: '"x"' })).toBe(s3WorkflowId(a));
+    expect(s3WorkflowId({ ...a, sequencer: '02', eventTime: 't2' })).toBe(s3WorkflowId(a));
+    expect(s3WorkflowId({ ...a, eTag: 'y' })).not.toBe(s3WorkflowId(a));
+    // Without an ETag, what distinguishes one upload from the next.
+    const noETag = { bucket: 'b', key: 'k.jpg' };
+    expect(s3WorkflowId({ ...noETag, versionId: 'v2' })).not.toBe(s3WorkflowId({ ...noETag, versionId: 'v1' }));
+    expect(s3WorkflowId({ ...noETag, sequencer: '02' })).not.toBe(s3WorkflowId({ ...noETag, sequencer: '01' }));
+    expect(s3WorkflowId({ ...noETag, eventTime: 't2' })).not.toBe(s3WorkflowId({ ...noETag, eventTime: 't1' }));
   });
 
   it('stay unique when sanitising makes two keys look alike', () => {

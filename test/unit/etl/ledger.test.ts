@@ -1,12 +1,6 @@
-import {
-  compactEntry,
-  countStatuses,
-  expandEntry,
-  toleranceVerdict,
-  topReasons,
-  type EtlLedger,
-  type EtlLedgerEntry,
-} from '../../../src/common/etl-types';
+import { countStatuses, toleranceVerdict, topReasons } from '../../../src/common/etl-ledger';
+import { compactEntry, expandEntry } from '../../../src/common/etl-ledger-codec';
+import type { EtlLedger, EtlLedgerEntry } from '../../../src/common/etl-types';
 import { renderLedger } from '../../../src/etl/ledger-view';
 
 const entry = (index: number, over: Partial<EtlLedgerEntry> = {}): EtlLedgerEntry => ({

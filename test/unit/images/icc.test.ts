@@ -1,5 +1,6 @@
-import sharp from 'sharp';
 import { isSrgbProfile } from '../../../src/images/icc';
+import { CorruptImageError } from '../../../src/images/errors';
+import { embeddedProfile } from '../../fixtures/images';
 
 /** sRGB's transfer function, encoded (0–1) to linear. */
 const srgbToLinear = (v: number) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
@@ -9,8 +10,17 @@ const ADOBE_RGB = { r: [0.6097, 0.3111, 0.0195], g: [0.2053, 0.6257, 0.0609], b:
 
 type Curve = { kind: 'table'; points: number } | { kind: 'gamma'; gamma: number } | { kind: 'srgb-para' };
 
-/** A minimal ICC v2 display profile: header, tag table, colorants and one curve for all three channels. */
-function profile(options: { colorants?: typeof SRGB; curve?: Curve; space?: string; extraTags?: string[] }): Buffer {
+/**
+ * A minimal ICC v2 display profile: header, tag table, colorants and one curve for all three channels. `blueTrc`
+ * replaces the bTRC tag, the last one in the file, with bytes of the caller's choosing.
+ */
+function profile(options: {
+  colorants?: typeof SRGB;
+  curve?: Curve;
+  space?: string;
+  extraTags?: string[];
+  blueTrc?: Buffer;
+}): Buffer {
   const colorants = options.colorants ?? SRGB;
   const curve = options.curve ?? { kind: 'table', points: 1024 };
   const xyz = (v: number[]) => {
@@ -46,9 +56,9 @@ function profile(options: { colorants?: typeof SRGB; curve?: Curve; space?: stri
     ['bXYZ', xyz(colorants.b)],
     ['rTRC', trc],
     ['gTRC', trc],
-    ['bTRC', trc],
     ...(options.extraTags ?? []).map((name): [string, Buffer] => [name, Buffer.from('mft2\0\0\0\0', 'latin1')]),
   ];
+  tags.push(['bTRC', options.blueTrc ?? trc]);
   const header = Buffer.alloc(128);
   header.write('mntr', 12, 'latin1');
   header.write(options.space ?? 'RGB ', 16, 'latin1');
@@ -68,14 +78,6 @@ function profile(options: { colorants?: typeof SRGB; curve?: Curve; space?: stri
   const icc = Buffer.concat([header, table, ...bodies]);
   icc.writeUInt32BE(icc.length, 0);
   return icc;
-}
-
-async function embeddedProfile(name: string): Promise<Buffer> {
-  const jpeg = await sharp(Buffer.alloc(8 * 8 * 3, 128), { raw: { width: 8, height: 8, channels: 3 } })
-    .withIccProfile(name)
-    .jpeg()
-    .toBuffer();
-  return (await sharp(jpeg).metadata()).icc!;
 }
 
 describe('isSrgbProfile', () => {
@@ -98,12 +100,48 @@ describe('isSrgbProfile', () => {
     expect(isSrgbProfile(profile({ space: 'GRAY' }))).toBe(false);
   });
 
-  it('rejects what it cannot read', () => {
-    const good = profile({});
+  it('rejects what is no ICC profile at all', () => {
     expect(isSrgbProfile(Buffer.alloc(0))).toBe(false);
-    expect(isSrgbProfile(good.subarray(0, 200))).toBe(false);
     expect(isSrgbProfile(Buffer.from('not a profile at all, just some text that is long enough'.repeat(5)))).toBe(
       false,
     );
+  });
+
+  /** The error `isSrgbProfile` throws on `icc`; fails the test when it returns instead. */
+  function thrownBy(icc: Buffer): Error {
+    try {
+      isSrgbProfile(icc);
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('isSrgbProfile returned instead of throwing');
+  }
+
+  const tagBody = (type: string, ...fields: Buffer[]) => Buffer.concat([Buffer.from(`${type}\0\0\0\0`), ...fields]);
+  const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+
+  it.each([
+    ['a curv tag with no room for its entry count', tagBody('curv'), /bTRC tag \(curv\) holds 8 bytes/],
+    [
+      'a curv tag whose one gamma entry is missing',
+      tagBody('curv', u32(1)),
+      /bTRC tag \(curv\) holds 12 bytes.*1 entries/,
+    ],
+    ['a curv tag declaring 4 billion entries', tagBody('curv', u32(0xffffffff)), /4294967295 entries/],
+    ['a para tag with no room for its function type', tagBody('para'), /bTRC tag \(para\) holds 8 bytes/],
+    ['a para tag missing its parameters', tagBody('para', u32(4 << 16)), /7 parameters \(function type 4\)/],
+    ['a tag shorter than its type signature', Buffer.from('cu'), /bTRC tag \(untyped\) holds 2 bytes/],
+  ])('fails %s, at the end of the profile, as a corrupt image', (_, blueTrc, reason) => {
+    const err = thrownBy(profile({ blueTrc }));
+    expect(err.name).toBe('CorruptImageError');
+    expect(err).toBeInstanceOf(CorruptImageError);
+    expect(err.message).toMatch(/^the embedded ICC profile is damaged: /);
+    expect(err.message).toMatch(reason);
+  });
+
+  it('fails a truncated profile, whose tags run past its end, as a corrupt image', () => {
+    const good = profile({});
+    expect(thrownBy(good.subarray(0, 200)).message).toMatch(/table of 6 tags runs past the end of its 200 bytes/);
+    expect(thrownBy(good.subarray(0, good.length - 1)).message).toMatch(/bTRC tag \(2060 bytes at \d+\) runs past/);
   });
 });

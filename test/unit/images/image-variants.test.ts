@@ -49,8 +49,76 @@ describe('fitInside', () => {
 });
 
 describe('variantKey', () => {
-  it('writes under processed/<variant>/<key>, keeping the key as it is', () => {
-    expect(variantKey('medium', 'photos/my cat+1.jpg')).toBe('processed/medium/photos/my cat+1.jpg');
+  it('writes under processed/<variant>/<source bucket>/<key>, keeping a plain key as it is', () => {
+    expect(variantKey('medium', 'photos-in', 'photos/my cat+1.jpg')).toBe(
+      'processed/medium/photos-in/photos/my cat+1.jpg',
+    );
+    expect(variantKey('large', 'a.b-c', 'ünïcødé/写真 (1).JPG')).toBe('processed/large/a.b-c/ünïcødé/写真 (1).JPG');
+  });
+
+  it('keeps originals of the same key in different buckets apart', () => {
+    expect(variantKey('thumbnail', 'team-a', 'cat.jpg')).not.toBe(variantKey('thumbnail', 'team-b', 'cat.jpg'));
+  });
+
+  it.each([
+    ['../../etc/passwd', '%2E%2E/%2E%2E/etc/passwd'],
+    ['a/./b/../../c.jpg', 'a/%2E/b/%2E%2E/%2E%2E/c.jpg'],
+    ['/absolute.jpg', '%2F/absolute.jpg'],
+    ['//x//y.jpg', '%2F/%2F/x/%2F/y.jpg'],
+    ['..', '%2E%2E'],
+    ['dir/', 'dir/%2F'],
+    ['new\nline\r\t\u0000\u007f\u0085.jpg', 'new%0Aline%0D%09%00%7F%C2%85.jpg'],
+    ['..\\..\\windows.jpg', '..%5C..%5Cwindows.jpg'],
+    ['100%25 literal %2E%2E.jpg', '100%2525 literal %252E%252E.jpg'],
+    ['...', '...'],
+    ['..jpg', '..jpg'],
+  ])('makes %j safe under its prefix: %s', (key, safe) => {
+    const out = variantKey('medium', 'in', key);
+    expect(out).toBe(`processed/medium/in/${safe}`);
+    const segments = out.split('/');
+    expect(segments.slice(0, 3)).toEqual(['processed', 'medium', 'in']);
+    for (const segment of segments) {
+      expect(['', '.', '..']).not.toContain(segment);
+      expect(segment).not.toMatch(/[\p{Cc}\\]/u);
+    }
+  });
+
+  it('makes the bucket one safe segment', () => {
+    expect(variantKey('medium', '..', 'x.jpg')).toBe('processed/medium/%2E%2E/x.jpg');
+    expect(variantKey('medium', 'a/../b', 'x.jpg')).toBe('processed/medium/a%2F%2E%2E%2Fb/x.jpg');
+  });
+
+  it('never gives two different originals the same key', () => {
+    const keys = [
+      'a/b',
+      'a//b',
+      '/a/b',
+      'a/b/',
+      'a/%2F/b',
+      'a/./b',
+      'a/%2E/b',
+      'a/../b',
+      'a/%2E%2E/b',
+      'a\\b',
+      'a%5Cb',
+    ];
+    const outputs = new Set(keys.map((key) => variantKey('medium', 'in', key)));
+    expect(outputs.size).toBe(keys.length);
+  });
+
+  it('takes keys as the bridge decodes them from S3 notifications, and never decodes them again', () => {
+    // S3 URL-encodes the key in its event, space as `+`: what the bridge hands over is the key as stored.
+    const fromEvent = (encoded: string) => decodeURIComponent(encoded.replace(/\+/g, ' '));
+    expect(variantKey('thumbnail', 'in', fromEvent('photos%2Fmy+cat%2B1.jpg'))).toBe(
+      'processed/thumbnail/in/photos/my cat+1.jpg',
+    );
+    expect(variantKey('thumbnail', 'in', fromEvent('%2E%2E%2F%2E%2E%2Fescape.jpg'))).toBe(
+      'processed/thumbnail/in/%2E%2E/%2E%2E/escape.jpg',
+    );
+    // A key that really holds `%2E%2E` is not a climb, and keeps its percent signs apart from escapes.
+    expect(variantKey('thumbnail', 'in', fromEvent('%252E%252E%2Fx.jpg'))).toBe(
+      'processed/thumbnail/in/%252E%252E/x.jpg',
+    );
   });
 });
 

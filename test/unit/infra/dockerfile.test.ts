@@ -1,45 +1,20 @@
 /**
- * infra/Dockerfile cannot be built here (no Docker engine): its instructions are read and the promises the compose file,
- * ECS and Kubernetes rely on are checked — multi-stage, production dependencies only, non-root, the CLI entrypoint.
+ * infra/Dockerfile read as text, quickly, on every run: the promises the compose file, ECS and Kubernetes rely on —
+ * multi-stage, production dependencies only, non-root, the CLI entrypoint. test/containers builds and runs it.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { NODE_FLAGS } from '../../../src/paths';
+import { NODE_FLAGS } from '../../../src/node-flags';
+import { argsOf, readDockerfile } from '../../support/dockerfile';
 
 const root = path.resolve(__dirname, '../../..');
-
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-
-/** Instructions of a Dockerfile, with continuation lines joined and comments dropped. */
-function instructions(text: string): Instruction[] {
-  return text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const [keyword, ...rest] = line.split(/\s+/);
-      return { keyword: keyword!.toUpperCase(), args: rest.join(' ') };
-    });
-}
-
-const all = instructions(readFileSync(path.join(root, 'infra/Dockerfile'), 'utf8'));
-const stages = all.reduce<Instruction[][]>((acc, instruction) => {
-  if (instruction.keyword === 'FROM') acc.push([]);
-  acc.at(-1)?.push(instruction);
-  return acc;
-}, []);
-const runtime = stages.at(-1)!;
-const args = (stage: Instruction[], keyword: string): string[] =>
-  stage.filter((i) => i.keyword === keyword).map((i) => i.args);
+const { all, stages, runtime } = readDockerfile();
+const args = argsOf;
 
 describe('infra/Dockerfile', () => {
-  it('builds in separate stages and runs on node:20-bookworm-slim', () => {
+  it('builds in separate stages and runs on Node 22 LTS (node:22-bookworm-slim)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
-    expect(args(all, 'ARG')).toContain('NODE_IMAGE=node:20-bookworm-slim');
+    expect(args(all, 'ARG')).toContain('NODE_IMAGE=node:22-bookworm-slim');
     expect(runtime[0]!.args).toBe('${NODE_IMAGE} AS runtime');
   });
 

@@ -2,6 +2,7 @@
  * The EKS option, checked without a cluster: every manifest parses and has the kind we mean, the kustomization lists
  * files that exist, and the settings agree with each other and with ebbflow's config (grace periods, names, RBAC).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -73,6 +74,11 @@ describe('infra/k8s', () => {
         'apps/v1 Deployment ebbflow-worker',
         'apps/v1 Deployment ebbflow-bridge',
         'apps/v1 Deployment ebbflow-scaler',
+        'policy/v1 PodDisruptionBudget ebbflow-worker',
+        'policy/v1 PodDisruptionBudget ebbflow-bridge',
+        'policy/v1 PodDisruptionBudget ebbflow-scaler',
+        'networking.k8s.io/v1 NetworkPolicy ebbflow',
+        'networking.k8s.io/v1 NetworkPolicy ebbflow-worker-from-scaler',
       ].sort(),
     );
   });
@@ -134,5 +140,72 @@ describe('infra/k8s', () => {
     expect(overlayKustomization.images.map((i) => i.name)).toEqual(['ebbflow']);
     const [namespace] = parseAllDocuments(readFileSync(path.join(overlay, 'namespace.yaml'), 'utf8'));
     expect(namespace!.toJS()).toMatchObject({ kind: 'Namespace', metadata: { name: 'ebbflow' } });
+  });
+
+  it('binds the scaler Role to the service account of the namespace an overlay deploys to', () => {
+    for (const [dir, namespace] of [
+      ['overlays/example', 'ebbflow'],
+      ['overlays/other-namespace', 'batch-jobs'],
+    ] as const) {
+      const rendered = spawnSync('kubectl', ['kustomize', path.join(root, 'infra/k8s', dir)], { encoding: 'utf8' });
+      expect(rendered.status).toBe(0);
+      const docs = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as Manifest & { subjects?: unknown[] });
+      const binding = docs.find((d) => d.kind === 'RoleBinding' && d.metadata.name === 'ebbflow-scaler')!;
+      expect(binding.metadata.namespace).toBe(namespace);
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ebbflow-scaler', namespace }]);
+    }
+  });
+
+  it('mounts a service-account token only in the scaler, and gives workers at least the longest activity timeout', () => {
+    for (const deployment of [worker, bridge]) {
+      expect(
+        (deployment.spec.template.spec as { automountServiceAccountToken?: boolean }).automountServiceAccountToken,
+      ).toBe(false);
+    }
+    const accounts = manifests.filter((m) => m.kind === 'ServiceAccount') as (Manifest & {
+      automountServiceAccountToken?: boolean;
+    })[];
+    expect(accounts.filter((a) => a.automountServiceAccountToken !== false).map((a) => a.metadata.name)).toEqual([
+      'ebbflow-scaler',
+    ]);
+    // The daily report's steps may take 5 minutes (the longest activity timeout); image resizes 2.
+    expect(parseDuration(config.EBBFLOW_WORKER_SHUTDOWN_GRACE ?? '')).toBeGreaterThanOrEqual(5 * 60_000);
+    expect(worker.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(300);
+  });
+
+  it('has a KEDA overlay that sizes the workers from the ingress queue and the task queue, without the scaler', () => {
+    const rendered = spawnSync('kubectl', ['kustomize', path.join(root, 'infra/k8s/overlays/keda')], {
+      encoding: 'utf8',
+    });
+    expect(rendered.status).toBe(0);
+    const docs = parseAllDocuments(rendered.stdout).map(
+      (d) => d.toJS() as Manifest & { spec?: Record<string, unknown> },
+    );
+    expect(docs.filter((d) => d.metadata.name === 'ebbflow-scaler')).toEqual([]);
+    const scaled = docs.find((d) => d.kind === 'ScaledObject')!;
+    expect(scaled.apiVersion).toBe('keda.sh/v1alpha1');
+    expect(scaled.spec).toMatchObject({
+      scaleTargetRef: { name: worker.metadata.name },
+      minReplicaCount: 0,
+      maxReplicaCount: Number(config.EBBFLOW_SCALER_MAX_TASKS),
+    });
+    const triggers = scaled.spec!.triggers as {
+      type: string;
+      metadata: Record<string, string>;
+      authenticationRef: { name: string };
+    }[];
+    expect(triggers.map((t) => t.type)).toEqual(['aws-sqs-queue', 'temporal']);
+    const [sqs, temporal] = triggers;
+    expect(sqs!.metadata).toMatchObject({
+      queueURL: config.EBBFLOW_INGRESS_QUEUE_URL,
+      queueLength: config.EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK,
+    });
+    expect(temporal!.metadata).toMatchObject({
+      taskQueue: config.EBBFLOW_TASK_QUEUE,
+      targetQueueSize: config.EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK,
+    });
+    const auth = docs.find((d) => d.kind === 'TriggerAuthentication')!;
+    expect(triggers.every((t) => t.authenticationRef.name === auth.metadata.name)).toBe(true);
+    expect(auth.spec).toMatchObject({ podIdentity: { provider: 'aws' } });
   });
 });

@@ -88,7 +88,14 @@ describe('infra/terraform', () => {
   it('has the root module, the three nested modules and the complete example', () => {
     const dirs = moduleDirs(terraformDir).map((d) => path.relative(terraformDir, d) || '.');
     expect(dirs.sort()).toEqual(
-      ['.', 'examples/complete', 'modules/ecs-service', 'modules/pipeline', 'modules/schedule'].sort(),
+      [
+        '.',
+        'examples/complete',
+        'modules/ecs-service',
+        'modules/eks-roles',
+        'modules/pipeline',
+        'modules/schedule',
+      ].sort(),
     );
   });
 
@@ -146,7 +153,9 @@ describe('infra/terraform', () => {
 
   it('creates the worker service at zero tasks and sends the daily report envelope to the ingress queue', async () => {
     const main = await parseFile(path.join(terraformDir, 'main.tf'));
-    expect(main.module?.worker?.[0]?.desired_count).toBe(0);
+    const locals = (main as { locals?: Record<string, string>[] }).locals?.[0];
+    expect(locals?.worker_desired_count).toMatch(/ebbflow\s*=\s*0\b/);
+    expect(main.module?.worker?.[0]?.desired_count).toBe('${local.worker_desired_count}');
     expect(main.module?.worker?.[0]?.command).toEqual(['worker']);
     expect(main.module?.bridge?.[0]?.command).toEqual(['bridge']);
     expect(main.module?.daily_report_schedule?.[0]).toMatchObject({
@@ -166,5 +175,33 @@ describe('infra/terraform', () => {
     }
     expect(names.size).toBeGreaterThan(10);
     expect(unknownVariables(names)).toEqual([]);
+  });
+
+  it('notifies the queue of images under uploads/ only, one rule per suffix', async () => {
+    const main = await parseFile(path.join(terraformDir, 'modules/pipeline/main.tf'));
+    const notification = main.resource?.aws_s3_bucket_notification?.this?.[0] as {
+      dynamic: { queue: { for_each: string; content: Record<string, string>[] }[] };
+    };
+    expect(notification.dynamic.queue[0]!.for_each).toBe('${local.notification_rules}');
+    expect(notification.dynamic.queue[0]!.content[0]).toMatchObject({
+      filter_prefix: '${var.notification.filter_prefix}',
+      filter_suffix: '${queue.value}',
+    });
+    const variables = await parseFile(path.join(terraformDir, 'modules/pipeline/variables.tf'));
+    const type = String(variables.variable?.notification?.[0]?.type);
+    expect(type).toMatch(/filter_prefix\s*=\s*optional\(string,\s*"uploads\/"\)/);
+    expect(type).toMatch(/filter_suffixes\s*=\s*optional\(list\(string\),\s*\["\.jpg", "\.jpeg", "\.png"/);
+  });
+
+  it('writes no partition into ARNs (GovCloud and China have their own)', () => {
+    for (const dir of moduleDirs(terraformDir)) {
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf'))) {
+        const text = readFileSync(path.join(dir, file), 'utf8').replace(/^\s*#.*$/gm, '');
+        expect({ file: path.relative(terraformDir, path.join(dir, file)), arn: /"arn:aws:/.test(text) }).toEqual({
+          file: path.relative(terraformDir, path.join(dir, file)),
+          arn: false,
+        });
+      }
+    }
   });
 });

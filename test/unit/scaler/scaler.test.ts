@@ -1,9 +1,11 @@
 import { silentLogger } from '../../../src/logger';
 import type { CapacityDriver } from '../../../src/scaler/driver';
 import { createScalerMetrics } from '../../../src/scaler/metrics';
-import { DEFAULT_POLICY, type PolicySettings } from '../../../src/scaler/policy';
+import { DEFAULT_POLICY, type PolicySettings } from '../../../src/scaling/policy';
 import { createScaler } from '../../../src/scaler/scaler';
-import type { QueueSignals } from '../../../src/scaler/signals';
+import type { Client } from '@temporalio/client';
+import { createSignalReader, type QueueSignals } from '../../../src/scaler/signals';
+import { runningActivitiesFromMetrics } from '../../../src/scaler/worker-load';
 
 function fakeDriver(failures = 0, desired = 0): CapacityDriver & { desired: number; calls: number[] } {
   let left = failures;
@@ -177,5 +179,81 @@ describe('live scaler with AWS target-tracking semantics', () => {
     expect(retried.direction).toBe('out');
     expect(driver.calls).toEqual([6, 6]);
     expect(driver.desired).toBe(6);
+  });
+});
+
+describe('keda in the live scaler', () => {
+  test('EBBFLOW_SCALER_POLICY=keda activates on the task-queue backlog, then the HPA steps up every 15 s', async () => {
+    const driver = fakeDriver();
+    let now = 0;
+    const scaler = createScaler({
+      policy: { ...DEFAULT_POLICY, maxTasks: 20 },
+      policyName: 'keda',
+      driver,
+      logger: silentLogger,
+      clock: () => now,
+      readSignals: async () => ({ ...queues(0), taskQueueBacklog: 100 }),
+    });
+    for (; now <= 20_000; now += 5_000) await scaler.tick();
+    // Activation to 1, the HPA's first sync to 5 (4 pods), 15 s later to 10 (100 %).
+    expect(driver.calls).toEqual([1, 5, 10]);
+    expect(scaler.decisions.at(-1)!.reason).toMatch(/temporal metric 100/);
+  });
+});
+
+describe('busy workers', () => {
+  test('the driver’s busy count reaches the policy: a fleet running activities is not cut on an empty queue', async () => {
+    const driver = fakeDriver(0, 3);
+    let busy = 3;
+    driver.describe = async () => ({ desired: driver.desired, running: driver.desired, busyTasks: busy });
+    let now = 0;
+    const scaler = createScaler({
+      policy: DEFAULT_POLICY,
+      driver,
+      logger: silentLogger,
+      clock: () => now,
+      readSignals: async () => queues(0),
+    });
+    now = 301_000;
+    const held = await scaler.tick();
+    expect(held.desired).toBe(3);
+    expect(held.signals.busyTasks).toBe(3);
+    busy = 1;
+    now = 306_000;
+    expect((await scaler.tick()).desired).toBe(1);
+    expect(driver.calls).toEqual([1]);
+  });
+});
+
+describe('signals', () => {
+  const client = (stats: unknown) =>
+    ({ workflowService: { describeTaskQueue: async () => ({ stats }) } }) as unknown as Client;
+
+  test('a task queue answered without statistics is flagged, not read as empty', async () => {
+    const read = createSignalReader({ temporal: client(null), namespace: 'default', taskQueue: 'q' });
+    expect(await read()).toMatchObject({ taskQueueBacklog: 0, taskQueueStatsMissing: true });
+  });
+
+  test('with statistics the backlog of both queue types is added up', async () => {
+    const read = createSignalReader({
+      temporal: client({ approximateBacklogCount: 4, approximateBacklogAge: { seconds: 3 }, tasksAddRate: 1.5 }),
+      namespace: 'default',
+      taskQueue: 'q',
+    });
+    const signals = await read();
+    expect(signals).toMatchObject({ taskQueueBacklog: 8, taskQueueBacklogAge: 3000, taskQueueAddRate: 3 });
+    expect(signals.taskQueueStatsMissing).toBeUndefined();
+  });
+
+  test('running activities are read from the SDK slot gauges, activity and local activity workers only', () => {
+    const text = [
+      '# HELP temporal_worker_task_slots_used Current number of task slots in use',
+      'temporal_worker_task_slots_used{namespace="default",task_queue="q",worker_type="WorkflowWorker"} 5',
+      'temporal_worker_task_slots_used{namespace="default",task_queue="q",worker_type="ActivityWorker"} 2',
+      'temporal_worker_task_slots_used{namespace="default",task_queue="q",worker_type="LocalActivityWorker"} 1',
+      'temporal_worker_task_slots_available{namespace="default",task_queue="q",worker_type="ActivityWorker"} 2',
+    ].join('\n');
+    expect(runningActivitiesFromMetrics(text)).toBe(3);
+    expect(runningActivitiesFromMetrics('')).toBe(0);
   });
 });

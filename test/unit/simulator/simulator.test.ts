@@ -1,4 +1,5 @@
-import { DEFAULT_POLICY } from '../../../src/scaler/policy';
+import { percentile } from '../../../src/common/stats';
+import { DEFAULT_POLICY } from '../../../src/scaling/policy';
 import { ARTICLE_BURST, runSimulation } from '../../../src/simulator/run';
 import { generateWorkload, parseArrivalsCsv } from '../../../src/simulator/workloads';
 import { summaryTable } from '../../../src/simulator/report';
@@ -21,6 +22,25 @@ describe('simulator', () => {
     expect(renderChart(a.results, a.workload)).toBe(renderChart(b.results, b.workload));
     const c = runSimulation({ ...input, seed: 43 });
     expect(JSON.stringify(c)).not.toBe(JSON.stringify(a));
+  });
+
+  test('short items that drain between polls: a backlog-only KEDA waits longer than ebbflow and costs more', () => {
+    // The workload of docs/scaling.md: 24 items a minute, 10 s each, 0–10 tasks.
+    const { results } = runSimulation({
+      ...ARTICLE_BURST,
+      workload: { kind: 'steady', perMinute: 24, duration: 120 * MIN },
+      service: { mean: 10_000, distribution: 'exponential' },
+      settings: { ...DEFAULT_POLICY, minTasks: 0, maxTasks: 10 },
+      policies: ['ebbflow', 'keda', 'keda-sqs'],
+    });
+    const [ebbflow, keda, kedaSqs] = results;
+    for (const r of results) expect(r.completed).toBe(r.jobs);
+    expect(keda!.timeToFirstScaleOut).toBeGreaterThanOrEqual(15_000); // the HPA syncs every 15 s, KEDA polls every 30 s
+    expect(keda!.waitP50).toBeGreaterThan(2 * ebbflow!.waitP50);
+    expect(keda!.cost).toBeGreaterThan(ebbflow!.cost);
+    // Counting items in flight helps KEDA, but its windows still keep more tasks than the work needs.
+    expect(kedaSqs!.waitP50).toBeLessThan(keda!.waitP50);
+    expect(kedaSqs!.taskHours).toBeGreaterThan(ebbflow!.taskHours);
   });
 
   test('the article’s burst: ebbflow decides within 10 s, AWS target tracking waits for 3 datapoints', () => {
@@ -99,5 +119,15 @@ describe('simulator', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/stroke-dasharray="6 3"\/>/g)?.length).toBeGreaterThanOrEqual(2);
     expect(svg).toContain('aws-target-tracking');
+  });
+});
+
+describe('percentile', () => {
+  test('nearest rank, 0 for no values', () => {
+    const sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(percentile(sorted, 50)).toBe(5);
+    expect(percentile(sorted, 95)).toBe(10);
+    expect(percentile(sorted, 0)).toBe(1);
+    expect(percentile([], 95)).toBe(0);
   });
 });

@@ -11,6 +11,7 @@ provider "aws" {
 }
 
 data "aws_availability_zones" "available" {
+  # checkov:skip=CKV_AWS_394:The example takes the first two zones of the region, whichever they are.
   state = "available"
 }
 
@@ -28,10 +29,17 @@ locals {
 ################################################################################
 
 resource "aws_vpc" "this" {
+  # checkov:skip=CKV2_AWS_11:A throwaway example network; flow logs cost more than everything else it runs at rest.
   cidr_block           = var.vpc_cidr
   enable_dns_support   = true
   enable_dns_hostnames = true
   tags                 = merge(local.tags, { Name = var.name })
+}
+
+# No rules: nothing uses the VPC's default security group.
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+  tags   = local.tags
 }
 
 resource "aws_internet_gateway" "this" {
@@ -78,10 +86,12 @@ module "ebbflow" {
   image = var.image
 
   temporal = {
-    address            = var.temporal_address
-    namespace          = var.temporal_namespace
-    api_key_secret_arn = var.temporal_api_key_secret_arn
+    address   = var.temporal_address
+    namespace = var.temporal_namespace
   }
+
+  # The key's ARN may be unknown until apply: the name alone decides what is created.
+  secrets = var.temporal_api_key_secret_arn == null ? {} : { TEMPORAL_API_KEY = var.temporal_api_key_secret_arn }
 
   vpc_id           = aws_vpc.this.id
   subnet_ids       = aws_subnet.this[*].id

@@ -17,9 +17,9 @@ variable "image" {
 }
 
 variable "temporal_address" {
-  description = "Temporal frontend, e.g. <namespace>.<account>.tmprl.cloud:7233 for Temporal Cloud."
+  description = "Temporal frontend the tasks reach, e.g. <namespace>.<account>.tmprl.cloud:7233 for Temporal Cloud."
   type        = string
-  default     = "localhost:7233"
+  default     = null
 }
 
 variable "temporal_namespace" {

@@ -4,12 +4,12 @@
 
 output "service_name" {
   description = "Name of the ECS service (EBBFLOW_ECS_SERVICE for the scaler)."
-  value       = aws_ecs_service.this.name
+  value       = local.service_name
 }
 
 output "service_arn" {
   description = "ARN of the ECS service."
-  value       = aws_ecs_service.this.id
+  value       = local.service_arn
 }
 
 output "task_definition_arn" {

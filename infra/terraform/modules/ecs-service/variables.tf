@@ -29,6 +29,11 @@ variable "subnet_ids" {
   description = "Subnets of the tasks. They need a route to Temporal and to AWS APIs (NAT, VPC endpoints or a public IP)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "Set subnet_ids: an awsvpc service without subnets is refused when it is created."
+  }
 }
 
 variable "security_group_ids" {
@@ -54,9 +59,15 @@ variable "capacity_provider_strategy" {
 }
 
 variable "desired_count" {
-  description = "Tasks at creation. Later changes are ignored: the ebbflow scaler (or an operator) owns the running count."
+  description = "Tasks to run; with desired_count_managed_externally, at creation only."
   type        = number
-  default     = 0
+  default     = 1
+}
+
+variable "desired_count_managed_externally" {
+  description = "A scaler (ebbflow's or Application Auto Scaling) owns the task count: Terraform sets desired_count at creation and ignores later changes."
+  type        = bool
+  default     = false
 }
 
 ################################################################################
@@ -132,6 +143,16 @@ variable "stop_timeout" {
   }
 }
 
+variable "health_check" {
+  description = "Container health check: an HTTP GET of path on port inside the container must answer 2xx (null: none). start_period is the grace after start, seconds."
+  type = object({
+    port         = number
+    path         = string
+    start_period = optional(number, 30)
+  })
+  default = null
+}
+
 variable "enable_execute_command" {
   description = "Allow `aws ecs execute-command` into the tasks."
   type        = bool
@@ -161,4 +182,10 @@ variable "log_retention_days" {
   description = "Days CloudWatch keeps the container logs."
   type        = number
   default     = 30
+}
+
+variable "log_kms_key_id" {
+  description = "KMS key ARN that encrypts the log group (null: CloudWatch's own encryption). Its key policy must admit logs.<region>.amazonaws.com."
+  type        = string
+  default     = null
 }

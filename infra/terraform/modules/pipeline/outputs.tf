@@ -59,3 +59,18 @@ output "topic_arn" {
   description = "ARN of the notification topic (EBBFLOW_NOTIFICATION_TOPIC_ARN), or null without one."
   value       = try(aws_sns_topic.this[0].arn, null)
 }
+
+output "topic_kms_key_arn" {
+  description = "KMS key of the notification topic; publishers need kms:GenerateDataKey* and kms:Decrypt on it."
+  value       = var.create_topic ? local.topic_kms_key_id : null
+}
+
+output "dlq_name" {
+  description = "Name of the dead-letter queue, or null without one."
+  value       = try(aws_sqs_queue.dlq[0].name, null)
+}
+
+output "queue_name" {
+  description = "Name of the ingress queue (the CloudWatch QueueName dimension)."
+  value       = aws_sqs_queue.this.name
+}

@@ -60,8 +60,16 @@ resource "aws_iam_role_policy" "this" {
 # Schedule
 ################################################################################
 
+# A group of its own, so that Scheduler's metrics (per group) are this schedule's.
+resource "aws_scheduler_schedule_group" "this" {
+  name = var.name
+  tags = var.tags
+}
+
 resource "aws_scheduler_schedule" "this" {
+  # checkov:skip=CKV_AWS_297:The envelope holds a workflow name and a time, nothing secret; Scheduler encrypts it with an AWS-owned key.
   name                         = var.name
+  group_name                   = aws_scheduler_schedule_group.this.name
   state                        = var.enabled ? "ENABLED" : "DISABLED"
   schedule_expression          = var.schedule_expression
   schedule_expression_timezone = var.schedule_expression_timezone
@@ -89,4 +97,27 @@ resource "aws_scheduler_schedule" "this" {
       }
     }
   }
+}
+
+################################################################################
+# Alarm
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  count = var.alarm_actions == null ? 0 : 1
+
+  alarm_name          = "${var.name}-target-errors"
+  alarm_description   = "Scheduler could not send the ${var.workflow} envelope to the ingress queue. Runbook: check the schedule role's sqs:SendMessage and the queue's encryption key; invocations it gave up on are in the dead-letter queue (`ebbflow dlq list`), and `ebbflow dlq redrive` sends them again once fixed."
+  namespace           = "AWS/Scheduler"
+  metric_name         = "TargetErrorCount"
+  dimensions          = { ScheduleGroup = aws_scheduler_schedule_group.this.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
 }

@@ -85,3 +85,9 @@ variable "dead_letter_arn" {
   type        = string
   default     = null
 }
+
+variable "alarm_actions" {
+  description = "Where the alarm on failed sends notifies (null: no alarm; [] an alarm that notifies no one)."
+  type        = list(string)
+  default     = null
+}

@@ -1,0 +1,41 @@
+/** A small HTTP server for a process's operational endpoints (/metrics, /healthz, …), one handler per path. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface EndpointReply {
+  status: number;
+  type: string;
+  body: string;
+}
+
+export type Endpoint = (url: URL) => EndpointReply | Promise<EndpointReply>;
+
+/** A port (0: any free one), alone or with the address to listen on (all interfaces when absent). */
+export type ListenAddress = number | { port: number; host?: string };
+
+/** Listens on `address` and answers GET on each path; anything else is a 404 listing the paths. */
+export async function serveEndpoints(
+  address: ListenAddress,
+  endpoints: Record<string, Endpoint>,
+): Promise<{ server: Server; url: string }> {
+  const { port, host } = typeof address === 'number' ? { port: address, host: undefined } : address;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const endpoint = endpoints[url.pathname];
+    const answer = endpoint
+      ? Promise.resolve()
+          .then(() => endpoint(url))
+          .catch((err: unknown) => ({ status: 500, type: 'text/plain', body: `${String(err)}\n` }))
+      : Promise.resolve({ status: 404, type: 'text/plain', body: `try ${Object.keys(endpoints).join(', ')}\n` });
+    void answer.then(({ status, type, body }) => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const shown = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return { server, url: `http://${shown}:${(server.address() as AddressInfo).port}` };
+}

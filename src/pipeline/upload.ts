@@ -1,0 +1,84 @@
+/** Uploads local files to the input bucket, a few at a time; each upload fires the bucket's notification. */
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { UsageError } from '../errors';
+import { forEachConcurrently } from '../async';
+
+/** File name endings taken for images: by `submit` from folders, by `backfill` from a bucket by default. */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic']);
+const CONTENT_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
+  '.heic': 'image/heic',
+};
+
+/**
+ * Files up to this size are sent from memory, so the SDK can retry a throttled or dropped PUT (S3's 503 SlowDown, a
+ * reset connection); a stream can be sent once only. Larger files stream, with the one attempt that allows.
+ */
+const RETRYABLE_UPLOAD_BYTES = 64 * 1024 * 1024;
+
+export interface UploadItem {
+  file: string;
+  key: string;
+  bytes: number;
+}
+
+/**
+ * Expands files and folders into upload items. Folders contribute their image files (recursively), keyed by their
+ * path below the folder; files named explicitly are uploaded whatever their extension.
+ */
+export function collectUploads(paths: string[], prefix = ''): UploadItem[] {
+  const items: UploadItem[] = [];
+  const normalisedPrefix = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
+  const walk = (dir: string, root: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full, root);
+      else if (entry.isFile() && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
+        const rel = path.relative(root, full).split(path.sep).join('/');
+        items.push({ file: full, key: normalisedPrefix + rel, bytes: statSync(full).size });
+      }
+    }
+  };
+  for (const p of paths) {
+    let stat;
+    try {
+      stat = statSync(p);
+    } catch {
+      throw new UsageError(`no such file or folder: ${p}`);
+    }
+    if (stat.isDirectory()) walk(p, p);
+    else items.push({ file: p, key: normalisedPrefix + path.basename(p), bytes: stat.size });
+  }
+  return items;
+}
+
+export async function uploadAll(
+  s3: S3Client,
+  bucket: string,
+  items: UploadItem[],
+  options: { concurrency?: number; onUploaded?: (item: UploadItem) => void } = {},
+): Promise<void> {
+  await forEachConcurrently(items, options.concurrency ?? 8, async (item) => {
+    const body = item.bytes <= RETRYABLE_UPLOAD_BYTES ? await readFile(item.file) : createReadStream(item.file);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: item.key,
+        Body: body,
+        ContentLength: Buffer.isBuffer(body) ? body.length : item.bytes,
+        ContentType: CONTENT_TYPES[path.extname(item.file).toLowerCase()] ?? 'application/octet-stream',
+      }),
+    );
+    options.onUploaded?.(item);
+  });
+}

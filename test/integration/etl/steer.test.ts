@@ -1,0 +1,134 @@
+/**
+ * Steering a running fan-out with `ebbflow etl set`: a lower parallelism is obeyed, judged from the child start and
+ * close times in the run's own history.
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { temporal } from '@temporalio/proto';
+import { stringify as toYaml } from 'yaml';
+import { ETL_QUERY_LEDGER, type EtlLedger } from '../../../src/common/etl-types';
+import { setEtlControls, startEtlRun } from '../../../src/etl/runs';
+import { runCli } from '../../support/cli';
+import { eventually } from '../../support/stack';
+import { createEtlHarness, type EtlHarness } from './support';
+
+const EventType = temporal.api.enums.v1.EventType;
+type Event = temporal.api.history.v1.IHistoryEvent;
+
+const millis = (e: Event): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+
+/** Each child's [start, close) as the parent's history records them. */
+function childIntervals(events: Event[]): { start: number; close: number }[] {
+  const starts = new Map<number, number>();
+  const intervals: { start: number; close: number }[] = [];
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED) {
+      starts.set(Number(e.childWorkflowExecutionStartedEventAttributes!.initiatedEventId), millis(e));
+    }
+    const closed =
+      e.childWorkflowExecutionCompletedEventAttributes?.initiatedEventId ??
+      e.childWorkflowExecutionFailedEventAttributes?.initiatedEventId;
+    if (closed !== undefined && closed !== null)
+      intervals.push({ start: starts.get(Number(closed))!, close: millis(e) });
+  }
+  return intervals;
+}
+
+const overlapAt = (t: number, intervals: { start: number; close: number }[]): number =>
+  intervals.filter((i) => i.start <= t && t < i.close).length;
+
+describe('etl set', () => {
+  let h: EtlHarness;
+
+  beforeAll(async () => {
+    h = await createEtlHarness('etl-steer');
+  });
+  afterAll(async () => h?.close());
+
+  it('lowers the parallelism of a running fan-out, validated, and the run obeys it', async () => {
+    const bucket = h.pipeline.config.pipeline.inputBucket;
+    await h.pipeline.aws.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'steer/p/data.csv', Body: 'id,value\n1,1\n2,2\n' }),
+    );
+    const sources = Array.from({ length: 12 }, (_, i) => ({
+      name: `steer-${String(i).padStart(2, '0')}`,
+      location: 'steer/p/',
+      format: 'csv',
+      table: 'steer',
+      key: ['id'],
+      schema: { id: 'integer', value: 'number' },
+    }));
+    await h.pipeline.aws.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'steer/sources.yaml', Body: toYaml({ sources }) }),
+    );
+    // Every source waits at the gate, so four are in flight when the update arrives.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    await h.startWorker(() => gate);
+    const id = await startEtlRun(
+      h.client,
+      { sources: 'steer/sources.yaml', date: '2025-03-17', parallelism: 4 },
+      { taskQueue: h.pipeline.config.temporal.taskQueue },
+    );
+    const handle = h.client.workflow.getHandle(id);
+    await eventually(
+      'four sources in flight',
+      async () => (await handle.query<EtlLedger>(ETL_QUERY_LEDGER)).inFlight === 4,
+    );
+
+    // Bad values are refused by the CLI, and by the update's validator when sent straight to the run.
+    const refused = await runCli(h.pipeline.env, 'etl', 'set', id, '--parallelism', '0');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/parallelism must be a whole number from 1 to 1000, got 0/);
+    await expect(setEtlControls(h.client, id, { toleratedFailurePercent: 120 })).rejects.toThrow();
+
+    const set = await runCli(
+      h.pipeline.env,
+      'etl',
+      'set',
+      id,
+      '--parallelism',
+      '1',
+      '--tolerated-failure-count',
+      '2',
+      '--json',
+    );
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual({ parallelism: 1, toleratedFailurePercent: 100, toleratedFailureCount: 2 });
+    const during = await handle.query<EtlLedger>(ETL_QUERY_LEDGER);
+    expect(during.parallelism).toBe(1);
+    expect(during.settings).toMatchObject({ parallelism: 1, toleratedFailureCount: 2 });
+    open();
+    const result = (await handle.result()) as { status: string; counts: { succeeded: number } };
+    expect(result).toMatchObject({ status: 'succeeded', counts: { succeeded: 12 } });
+
+    // The final ledger is in S3 as JSON Lines, one line per source, and etl status links it.
+    const ledgerKey = `etl/${id}/ledger.jsonl`;
+    const object = await h.pipeline.aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: ledgerKey }));
+    const lines = (await object.Body!.transformToString())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(12);
+    expect(lines.map((l) => l.name)).toEqual(sources.map((s) => s.name));
+    expect(
+      lines.every(
+        (l) => l.run === id && l.status === 'succeeded' && l.runStatus === 'succeeded' && l.rowsWritten === 2,
+      ),
+    ).toBe(true);
+    const status = await runCli(h.pipeline.env, 'etl', 'status', id, '--once');
+    expect(status.stdout).toContain(`ledger: s3://${bucket}/${ledgerKey}`);
+
+    const events = (await handle.fetchHistory()).events ?? [];
+    const accepted = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
+    expect(accepted).toHaveLength(1); // the refused one left no trace
+    const acceptedAt = millis(accepted[0]!);
+    const intervals = childIntervals(events);
+    expect(intervals).toHaveLength(12);
+    const before = intervals.filter((i) => i.start < acceptedAt);
+    const after = intervals.filter((i) => i.start >= acceptedAt);
+    expect(Math.max(...before.map((i) => overlapAt(i.start, intervals)))).toBe(4);
+    expect(after).toHaveLength(8);
+    // Once the update was accepted, every child started alone: the four in flight had closed first.
+    expect(after.map((i) => overlapAt(i.start, intervals))).toEqual(Array(8).fill(1));
+  }, 240_000);
+});
