@@ -3,14 +3,16 @@ import { required, type EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { connectClient } from '../temporal/connection';
 import { checkSearchAttributes } from '../temporal/search-attributes';
-import { startBridge } from './bridge';
+import { refuseFifoQueues, startBridge } from './bridge';
 import { closeEndpoints, serveBridge } from './endpoints';
 import type { BridgeStats } from './stats';
 
-/** The queues a bridge cannot run without; a ConfigError naming the first one missing. */
+/** The queues a bridge cannot run without; a ConfigError naming the first one missing, or one that is FIFO. */
 export function requireQueues(config: EbbflowConfig): void {
-  required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
-  required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
+  refuseFifoQueues({
+    EBBFLOW_INGRESS_QUEUE_URL: required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL'),
+    EBBFLOW_DLQ_URL: required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL'),
+  });
 }
 
 /**
