@@ -28,7 +28,7 @@ import {
 import { Client, Connection, type WorkflowIdReusePolicy } from '@temporalio/client';
 import * as workflows from '../../workflows';
 import { createAwsClients } from '../aws/clients';
-import { sendDeadLetter } from '../aws/dead-letter';
+import { sendDeadLetter, type DeadLetterBodyStore } from '../aws/dead-letter';
 import { processImageInput } from '../images/workflow-input';
 import { required, type EbbflowConfig } from '../config';
 import { ConfigError } from '../errors';
@@ -165,6 +165,8 @@ export class SqsBridge implements BridgeObservable {
   private readonly client: Client;
   private readonly ownsClient: boolean;
   private readonly sqs: SQSClient;
+  /** Where dead letters too large for the DLQ keep their body. */
+  private readonly bodyStore: DeadLetterBodyStore;
   private readonly queueUrl: string;
   private readonly dlqUrl: string;
   private readonly taskQueue: string;
@@ -196,6 +198,7 @@ export class SqsBridge implements BridgeObservable {
         namespace: config.temporal.namespace,
       });
     this.sqs = options.sqs ?? createAwsClients(config.aws).sqs;
+    this.bodyStore = { s3: createAwsClients(config.aws).s3, bucket: config.pipeline.outputBucket };
     this.queueUrl = options.queueUrl ?? required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
     this.dlqUrl = options.dlqUrl ?? required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
     refuseFifoQueues({ EBBFLOW_INGRESS_QUEUE_URL: this.queueUrl, EBBFLOW_DLQ_URL: this.dlqUrl });
@@ -342,14 +345,19 @@ export class SqsBridge implements BridgeObservable {
     workflowId?: string,
   ): Promise<Outcome> {
     try {
-      await sendDeadLetter(this.sqs, this.dlqUrl, {
-        body: message.Body ?? '',
-        reason,
-        errorType,
-        workflowId,
-        source: 'bridge',
-        attempts: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-      });
+      await sendDeadLetter(
+        this.sqs,
+        this.dlqUrl,
+        {
+          body: message.Body ?? '',
+          reason,
+          errorType,
+          workflowId,
+          source: 'bridge',
+          attempts: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+        },
+        this.bodyStore,
+      );
       this.stats.deadLettered++;
       this.deadLetteredByType.set(errorType, (this.deadLetteredByType.get(errorType) ?? 0) + 1);
       log.warn('message sent to the dead-letter queue', { errorType, reason });

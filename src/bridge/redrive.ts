@@ -4,16 +4,21 @@
  * workflow ids, so items that already completed are absorbed as duplicates and only failed ones run again (a message
  * that is not marked never reruns a failed id).
  *
+ * A letter whose body was too large for the DLQ points to it in S3: a redrive sends the original body from there, and
+ * a redrive or a purge deletes the object after the letter (a crash in between leaves an object nothing refers to;
+ * a lifecycle rule on `dead-letters/` longer than the DLQ's retention removes those).
+ *
  * Letters are moved a batch at a time as they are received, so each is invisible from its receive to its delete; each
  * is handled at most once per command (by message id), however long the command runs and however many there are.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { peekDeadLetters, type ReceivedDeadLetter } from '../aws/dead-letter';
+import { deleteStoredBody, originalBody, peekDeadLetters, type ReceivedDeadLetter } from '../aws/dead-letter';
 import { parseMessage } from './messages';
 import { describeItem } from './plan';
 
@@ -36,6 +41,8 @@ export interface DeadLetterView {
   /** The item the original message was about: `s3://bucket/key`, `workflow id`, or what was wrong with it. */
   item: string;
   body: string;
+  /** `s3://bucket/key` of the original body when it was too large for the queue (`body` is then a pointer). */
+  bodyLocation?: string;
 }
 
 /** What a message body is about, in one line. */
@@ -57,8 +64,9 @@ export function viewDeadLetter(letter: ReceivedDeadLetter, now = Date.now()): De
     workflowId: letter.workflowId,
     attempts: letter.attempts,
     source: letter.source,
-    item: describeBody(letter.body),
+    item: letter.bodyLocation ? `(original body at ${letter.bodyLocation})` : describeBody(letter.body),
     body: letter.body,
+    bodyLocation: letter.bodyLocation,
   };
 }
 
@@ -147,6 +155,8 @@ export interface DeadLetterActionOptions extends DeadLetterSelection {
   dryRun?: boolean;
   /** Called after each message is handled. */
   onDone?: (letter: DeadLetterView) => void;
+  /** Reads and deletes the bodies of letters too large for the queue; needed only when there are some. */
+  s3?: S3Client;
 }
 
 /** Applies `act` to the selected dead letters as they are received, then deletes each from the DLQ. */
@@ -163,6 +173,7 @@ async function eachDeadLetter(
   await walkDeadLetters(sqs, options.dlqUrl, options, 120, async (letter) => {
     await act(letter);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: letter.receiptHandle }));
+    await deleteStoredBody(options.s3, letter);
     const view = viewDeadLetter(letter, now);
     done.push(view);
     options.onDone?.(view);
@@ -179,7 +190,7 @@ export function redriveDeadLetters(
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: options.ingressQueueUrl,
-        MessageBody: letter.body,
+        MessageBody: await originalBody(options.s3, letter),
         MessageAttributes: { [REDRIVE_ATTRIBUTE]: { DataType: 'String', StringValue: letter.messageId } },
       }),
     );
