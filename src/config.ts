@@ -571,6 +571,11 @@ export function loadConfig(
       `invalid configuration:\n  EBBFLOW_SCALER_MIN_TASKS (${config.scaler.minTasks}) is above EBBFLOW_SCALER_MAX_TASKS (${config.scaler.maxTasks})`,
     );
   }
+  if (config.pipeline.inputBucket === config.pipeline.outputBucket) {
+    throw new ConfigError(
+      `invalid configuration:\n  EBBFLOW_INPUT_BUCKET and EBBFLOW_OUTPUT_BUCKET are both "${config.pipeline.inputBucket}": variants written to the input bucket would be processed again; use two buckets`,
+    );
+  }
   const t = config.temporal;
   if (Boolean(t.tlsCertPath || t.tlsCertData) !== Boolean(t.tlsKeyPath || t.tlsKeyData)) {
     throw new ConfigError(

@@ -440,7 +440,8 @@ export class SqsBridge implements BridgeObservable {
   private async startWorkflow(request: StartRequest, log: Logger, redrive: boolean): Promise<StartedWorkflow> {
     let failuresWhileHealthy = 0;
     for (;;) {
-      await this.ready;
+      // Another held start may have found a new outage since this one woke: wait that one out too, holding on.
+      while (!this.healthy && !this.stopping) await this.ready;
       if (!this.healthy) throw new BridgeStoppedError('bridge stopped while Temporal was unreachable');
       try {
         const handle = await this.client.withDeadline(Date.now() + this.startTimeoutMs, () =>

@@ -4,6 +4,7 @@
  * and nothing reaches the DLQ; only INVALID_ARGUMENT dead-letters the message, with its reason; a start the server
  * accepted but whose answer was lost is absorbed; a slow message never holds back its batch-mates' deletes.
  */
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { Client } from '@temporalio/client';
 import { startBridge, type SqsBridge } from '../../../src/bridge/bridge';
 import { envelopeWorkflowId } from '../../../src/bridge/workflow-id';
@@ -61,14 +62,18 @@ function faultyClient(connection: Client['connection'], namespace: string): Clie
   return new Client({ connection: faultyConnection, namespace });
 }
 
+/** A fresh pipeline whose queue holds only what each test sends (S3's test event, sent on setup, is purged). */
 async function pipeline(): Promise<TestPipeline> {
-  return createTestPipeline('flt', {
+  const p = await createTestPipeline('flt', {
     EBBFLOW_TASK_QUEUE: taskQueue,
     EBBFLOW_BRIDGE_WAIT_SECONDS: '1',
     EBBFLOW_BRIDGE_MAX_BACKOFF: '300ms',
     EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT: '2s',
     EBBFLOW_BRIDGE_RECEIVERS: '1',
   });
+  await p.aws.sqs.send(new PurgeQueueCommand({ QueueUrl: p.resources.ingressQueueUrl }));
+  await eventually('the queue empty', async () => (await queueDepth(p.aws.sqs, p.resources.ingressQueueUrl)) === 0);
+  return p;
 }
 
 function bridge(p: TestPipeline): SqsBridge {
