@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createImageActivities } from '../activities/images';
-import { searchAttributePairs, startBridge, WORKFLOW_ID_REUSE_POLICY, type SqsBridge } from '../src/bridge/bridge';
+import { startBridge, WORKFLOW_ID_REUSE_POLICY, type SqsBridge } from '../src/bridge/bridge';
+import { searchAttributePairs } from '../src/temporal/search-attributes';
 import { pipelineEnvironment, pipelineNames, provisionPipeline } from '../src/aws/provision';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import { forEachConcurrently, sleep } from '../src/async';
@@ -97,7 +98,7 @@ export async function run(): Promise<BenchSection> {
     children.push(worker);
     const bridgeOptions = { config, logger: silentLogger, client, sqs: aws.sqs, statsIntervalMs: 0 };
     const warmup = startBridge(bridgeOptions);
-    await uploadAll(aws.s3, res.inputBucket, [{ ...items[0]!, key: 'warmup/first.jpg' }]);
+    await uploadAll(aws.s3, res.inputBucket, [{ ...items[0]!, key: `${config.image.keyPrefix}warmup/first.jpg` }]);
     await waitForCompleted(1);
     await warmup.stop();
 
@@ -117,7 +118,7 @@ export async function run(): Promise<BenchSection> {
       stdio: 'ignore',
     });
     children.push(bridgedWorker);
-    await uploadAll(aws.s3, bridgedRes.inputBucket, [{ ...items[0]!, key: 'warmup/first.jpg' }]);
+    await uploadAll(aws.s3, bridgedRes.inputBucket, [{ ...items[0]!, key: `${config.image.keyPrefix}warmup/first.jpg` }]);
     await waitForCompleted(1, bridgedQueue);
 
     // Temporal's own floor: bare workflows (one activity that does nothing, scheduled as the image workflow schedules
@@ -211,7 +212,7 @@ export async function run(): Promise<BenchSection> {
 
     /** One burst: every notification is queued before the bridge starts draining them. */
     const burst = async (round: number): Promise<Burst> => {
-      const batch = items.map((item) => ({ ...item, key: `round-${round}/${item.key}` }));
+      const batch = items.map((item) => ({ ...item, key: `${config.image.keyPrefix}round-${round}/${item.key}` }));
       await uploadAll(aws.s3, res.inputBucket, batch);
       while ((await queueDepth(aws.sqs, res.ingressQueueUrl)).visible < batch.length) {
         await sleep(100);
@@ -232,7 +233,7 @@ export async function run(): Promise<BenchSection> {
      * above.
      */
     const bridgedBurst = async (round: number): Promise<Burst> => {
-      const batch = items.map((item) => ({ ...item, key: `round-${round}/${item.key}` }));
+      const batch = items.map((item) => ({ ...item, key: `${config.image.keyPrefix}round-${round}/${item.key}` }));
       signal(bridgedWorker, 'SIGSTOP');
       try {
         await uploadAll(aws.s3, bridgedRes.inputBucket, batch);

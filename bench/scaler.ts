@@ -130,7 +130,7 @@ async function liveBurst(policy: ScalingPolicyName, photos: string): Promise<Liv
     if (rest > 0) await new Promise((r) => setTimeout(r, rest));
 
     const uploadStarted = Date.now();
-    const items = collectUploads([photos], 'burst');
+    const items = collectUploads([photos], 'uploads/burst');
     await uploadAll(aws.s3, res.inputBucket, items, { concurrency: 20 });
     const t0 = Date.now();
     let completion: number | undefined;

@@ -55,6 +55,12 @@ const oneOf =
     if (!(values as string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
     return raw as T;
   };
+/** A comma-separated list: `a, b,c` → ['a', 'b', 'c']; empty items are dropped. */
+const list: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 /** Durations as Temporal writes them: `500ms`, `30s`, `5m`, `1h`, or a bare number of milliseconds. */
 export const parseDuration: Parser<number> = (raw) => {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw.trim());
@@ -259,6 +265,18 @@ export const SETTINGS = {
       'true',
       'Tag image runs with EbbflowSourceBucket/EbbflowSourceKey; the namespace must have them (`ebbflow setup`).',
     ),
+    keyPrefix: setting(
+      'EBBFLOW_IMAGE_KEY_PREFIX',
+      str,
+      'uploads/',
+      'Images to process arrive under this prefix of the input bucket: the S3 notification covers only it, and the bridge ignores other keys.',
+    ),
+    keySuffixes: setting(
+      'EBBFLOW_IMAGE_KEY_SUFFIXES',
+      list,
+      '.jpg,.jpeg,.png,.webp,.tif,.tiff,.gif,.avif,.heic',
+      'Image file endings (any case), comma-separated: one notification rule each; the bridge ignores other keys.',
+    ),
   },
   worker: {
     maxConcurrentActivities: setting(
@@ -319,6 +337,24 @@ export const SETTINGS = {
       int(0, 65535),
       '9466',
       'Port of the bridge’s Prometheus /metrics and /healthz endpoints (0 = none).',
+    ),
+    envelopeWorkflows: setting(
+      'EBBFLOW_BRIDGE_ENVELOPE_WORKFLOWS',
+      list,
+      'processImageWorkflow,dailySalesReportWorkflow,etlFanOutWorkflow',
+      'Workflows an envelope on the ingress queue may start, comma-separated; others are dead-lettered. S3 events start only processImageWorkflow.',
+    ),
+    allowedBuckets: setting(
+      'EBBFLOW_BRIDGE_ALLOWED_BUCKETS',
+      list,
+      undefined,
+      'Buckets a message may name besides EBBFLOW_INPUT_BUCKET (to read) and EBBFLOW_OUTPUT_BUCKET (to write), comma-separated; others are refused.',
+    ),
+    allowedTopics: setting(
+      'EBBFLOW_BRIDGE_ALLOWED_TOPICS',
+      list,
+      undefined,
+      'SNS topics an envelope may name besides EBBFLOW_NOTIFICATION_TOPIC_ARN, comma-separated; others are refused.',
     ),
   },
   database: {
@@ -533,6 +569,11 @@ export function loadConfig(
   if (config.scaler.minTasks > config.scaler.maxTasks) {
     throw new ConfigError(
       `invalid configuration:\n  EBBFLOW_SCALER_MIN_TASKS (${config.scaler.minTasks}) is above EBBFLOW_SCALER_MAX_TASKS (${config.scaler.maxTasks})`,
+    );
+  }
+  if (config.pipeline.inputBucket === config.pipeline.outputBucket) {
+    throw new ConfigError(
+      `invalid configuration:\n  EBBFLOW_INPUT_BUCKET and EBBFLOW_OUTPUT_BUCKET are both "${config.pipeline.inputBucket}": variants written to the input bucket would be processed again; use two buckets`,
     );
   }
   const t = config.temporal;

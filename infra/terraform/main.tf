@@ -79,8 +79,9 @@ locals {
     },
     local.put_metric_data_statement,
     ], local.create_dlq ? [{
+      # The queue's size limit is read before sending; a larger body goes to the output bucket (WriteOutputs).
       sid        = "SendFailuresToDlq"
-      actions    = ["sqs:SendMessage"]
+      actions    = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
       resources  = local.dlq_arns
       conditions = []
   }] : [], var.worker.runs_bridge ? [local.consume_ingress_statement] : [])
@@ -92,12 +93,21 @@ locals {
     conditions = []
   }
 
-  bridge_statements = concat([local.consume_ingress_statement], local.create_dlq ? [{
-    sid        = "SendUnreadableToDlq"
-    actions    = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
-    resources  = local.dlq_arns
-    conditions = []
-  }] : [])
+  bridge_statements = concat([local.consume_ingress_statement], local.create_dlq ? [
+    {
+      sid        = "SendUnreadableToDlq"
+      actions    = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+      resources  = local.dlq_arns
+      conditions = []
+    },
+    {
+      # A message too large for the DLQ with its reason attached: its body is kept here and the letter points to it.
+      sid        = "StoreLargeDeadLetters"
+      actions    = ["s3:PutObject"]
+      resources  = ["${module.pipeline.output_bucket_arn}/dead-letters/*"]
+      conditions = []
+    },
+  ] : [])
 
   scaler_statements = [
     {

@@ -17,16 +17,23 @@ export interface AwsClients {
   cloudwatch: CloudWatchClient;
 }
 
+const CONNECT_TIMEOUT_MS = 5_000;
+const IDLE_TIMEOUT_MS = 30_000;
+
 function awsClientOptions(config: EbbflowConfig['aws']): {
   region: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   maxAttempts: number;
+  requestHandler: { connectionTimeout: number; socketTimeout: number };
 } {
   return {
     region: config.region,
     endpoint: config.endpoint,
     maxAttempts: 3,
+    // A connection that stops answering (a dropped NAT entry, a proxy gone away) fails and is retried instead of
+    // hanging its caller for ever: the longest silence a healthy answer has is an SQS long poll's 20 s.
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
     // The emulator accepts any key; supplying one keeps a laptop without AWS credentials working.
     credentials: config.emulatorCredentials ? { accessKeyId: 'test', secretAccessKey: 'test' } : undefined,
   };

@@ -1,6 +1,7 @@
 /**
  * Creates what the pipeline needs on AWS or the emulator, idempotently: input and output buckets, the ingress queue
- * with its dead-letter queue (redrive after 3 receives), the S3 → SQS event notification and the notification topic.
+ * with its dead-letter queue (redrive after 3 receives), the S3 → SQS event notification (images only: one rule per image
+ * ending under the image prefix, so ETL data and other objects in the bucket start nothing) and the notification topic.
  * In production Terraform (infra/terraform) owns these; `ebbflow dev` and `ebbflow setup` use this for local stacks.
  */
 import {
@@ -11,6 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { SETTINGS } from '../config';
+import { ConfigError } from '../errors';
 import type { AwsClients } from './clients';
 
 export interface PipelineNames {
@@ -23,6 +26,33 @@ export interface PipelineNames {
   maxReceiveCount?: number;
   /** Visibility timeout of the ingress queue, in seconds. */
   visibilityTimeoutSeconds?: number;
+  /** Prefix images arrive under. @defaultValue `uploads/` (EBBFLOW_IMAGE_KEY_PREFIX) */
+  imagePrefix?: string;
+  /** Image endings, one notification rule each (lower and upper case). @defaultValue EBBFLOW_IMAGE_KEY_SUFFIXES */
+  imageSuffixes?: readonly string[];
+}
+
+const { keyPrefix, keySuffixes } = SETTINGS.image;
+const DEFAULT_IMAGE_PREFIX = keyPrefix.parse(keyPrefix.default ?? '');
+const DEFAULT_IMAGE_SUFFIXES = keySuffixes.parse(keySuffixes.default ?? '');
+
+/** One S3 → SQS rule per image ending (S3 filters are case-sensitive: both cases), all under the image prefix. */
+export function imageNotificationRules(
+  queueArn: string,
+  prefix = DEFAULT_IMAGE_PREFIX,
+  suffixes: readonly string[] = DEFAULT_IMAGE_SUFFIXES,
+): { Id: string; QueueArn: string; Events: ['s3:ObjectCreated:*']; Filter: object }[] {
+  const endings = [...new Set(suffixes.flatMap((s) => [s.toLowerCase(), s.toUpperCase()]))];
+  return endings.map((suffix) => ({
+    Id: `ebbflow-ingress${suffix.replace(/[^A-Za-z0-9]/g, '-')}`,
+    QueueArn: queueArn,
+    Events: ['s3:ObjectCreated:*'],
+    Filter: {
+      Key: {
+        FilterRules: [...(prefix ? [{ Name: 'prefix', Value: prefix }] : []), { Name: 'suffix', Value: suffix }],
+      },
+    },
+  }));
 }
 
 export interface PipelineResources {
@@ -74,6 +104,12 @@ async function queueArn(clients: AwsClients, url: string): Promise<string> {
 }
 
 export async function provisionPipeline(clients: AwsClients, names: PipelineNames): Promise<PipelineResources> {
+  if (names.inputBucket === names.outputBucket) {
+    throw new ConfigError(
+      `EBBFLOW_INPUT_BUCKET and EBBFLOW_OUTPUT_BUCKET are both "${names.inputBucket}": variants written to the input ` +
+        'bucket would be processed again. Use two buckets.',
+    );
+  }
   await ensureBucket(clients.s3, names.inputBucket);
   await ensureBucket(clients.s3, names.outputBucket);
 
@@ -117,7 +153,7 @@ export async function provisionPipeline(clients: AwsClients, names: PipelineName
     new PutBucketNotificationConfigurationCommand({
       Bucket: names.inputBucket,
       NotificationConfiguration: {
-        QueueConfigurations: [{ Id: 'ebbflow-ingress', QueueArn: ingressQueueArn, Events: ['s3:ObjectCreated:*'] }],
+        QueueConfigurations: imageNotificationRules(ingressQueueArn, names.imagePrefix, names.imageSuffixes),
       },
     }),
   );

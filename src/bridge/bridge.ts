@@ -3,49 +3,74 @@
  * item's idempotency key, so that a duplicated or redelivered message never starts a second execution.
  *
  * Delivery rules:
- * - a message is deleted only after Temporal accepted every workflow in it (started, or already started);
- * - a message it cannot understand, or that names a workflow the worker does not serve, goes to the DLQ at once with
- *   the reason, and is deleted from ingress;
- * - while Temporal is unreachable the bridge stops receiving (the ingress queue moves a message to the DLQ after a few
- *   receives, so receiving during an outage would dead-letter good messages), keeps the messages it holds invisible,
- *   probes Temporal with exponential backoff and resumes by itself;
+ * - each message is deleted as soon as Temporal accepted every workflow in it (started, or already started), whatever
+ *   its batch-mates do: a slow one never holds back the others' deletes;
+ * - a message it cannot understand, that names a workflow the worker does not serve or that the admission rules refuse
+ *   (admission.ts), or whose start Temporal refuses as invalid (INVALID_ARGUMENT), goes to the DLQ at once with the
+ *   reason, and is deleted from ingress;
+ * - a redelivered message never reruns a run that failed: only a redrive (`ebbflow dlq redrive`, which marks the
+ *   messages it sends) may start a failed workflow id again;
+ * - while Temporal is unreachable, or refuses every start for a reason that is not the message's (credentials,
+ *   permissions, namespace, throttling: an outage), the bridge stops receiving (the ingress queue moves a message to
+ *   the DLQ after a few receives, so receiving during an outage would dead-letter good messages), keeps the messages it
+ *   holds invisible, logs an error and counts the outage by reason, probes Temporal with exponential backoff and
+ *   resumes by itself;
  * - on stop (SIGTERM) it stops receiving, lets the starts in flight finish, releases what it cannot start
  *   (visibility 0) and returns. A long poll cut short by stop may hide up to one batch until its visibility timeout.
  */
-import type { Server } from 'node:http';
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   ReceiveMessageCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { Client, Connection, type WorkflowIdReusePolicy } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import * as workflows from '../../workflows';
 import { createAwsClients } from '../aws/clients';
-import { sendDeadLetter } from '../aws/dead-letter';
+import { sendDeadLetter, type DeadLetterBodyStore } from '../aws/dead-letter';
 import { processImageInput } from '../images/workflow-input';
 import { required, type EbbflowConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
-import { connectClient, connectionOptions, grpcCode } from '../temporal/connection';
-import { checkSearchAttributes } from '../temporal/search-attributes';
+import { connectionOptions, grpcCode } from '../temporal/connection';
+import { searchAttributePairs } from '../temporal/search-attributes';
+import { admissionRules, type AdmissionRules } from './admission';
 import { backoffDelay } from './backoff';
-import { serveBridgeEndpoints } from './metrics';
 import { parseMessage } from './messages';
 import { planMessage, type PlanOptions, type StartRequest } from './plan';
+import { REDRIVE_ATTRIBUTE } from './redrive';
+import { emptyBridgeStats, type BridgeObservable, type BridgeStats } from './stats';
 
 /**
- * A workflow id that closed successfully is never reused (a duplicate is a no-op); one whose run failed may start again,
- * so that `ebbflow dlq redrive` retries work that failed for good. A running id is never started twice (conflict: fail).
+ * A workflow id that ran is never started again by a message (a duplicate or a redelivery is a no-op, even when the
+ * run failed: the DLQ has it). A running id is never started twice (conflict: fail).
  */
-export const WORKFLOW_ID_REUSE_POLICY: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE_FAILED_ONLY';
+export const WORKFLOW_ID_REUSE_POLICY: WorkflowIdReusePolicy = 'REJECT_DUPLICATE';
 
-/** gRPC status codes that mean the request itself is wrong; anything else is treated as Temporal being unreachable. */
-const PERMANENT_GRPC_CODES = new Set([
-  3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 7 /* PERMISSION_DENIED */, 9, 12, 16,
+/**
+ * For what an operator asks to run again (messages a redrive sent, `ebbflow runs rerun`): an id whose run failed may
+ * start again; one that completed stays a no-op.
+ */
+export const REDRIVE_REUSE_POLICY: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE_FAILED_ONLY';
+
+/** gRPC codes of a start that say nothing about the message: every start would fail alike, so they are outages. */
+export const OUTAGE_GRPC_CODES: ReadonlyMap<number, string> = new Map([
+  [4, 'DEADLINE_EXCEEDED'],
+  [5, 'NOT_FOUND'], // the namespace: a start does not look anything else up
+  [7, 'PERMISSION_DENIED'],
+  [8, 'RESOURCE_EXHAUSTED'],
+  [9, 'FAILED_PRECONDITION'],
+  [12, 'UNIMPLEMENTED'],
+  [14, 'UNAVAILABLE'],
+  [16, 'UNAUTHENTICATED'],
 ]);
+
+/** What the SDK throws for NOT_FOUND at start: the namespace (or, by its reading, the workflow) does not exist. */
+const NOT_FOUND_ERRORS = new Set(['NamespaceNotFoundError', 'WorkflowNotFoundError']);
+
+/** The one gRPC code of a start that is about the message itself: it goes to the DLQ with the server's reason. */
+const INVALID_ARGUMENT = 3;
 
 /** Retries of a start that fails while Temporal answers health probes, before the message is left to redelivery. */
 const MAX_ATTEMPTS_WHILE_HEALTHY = 5;
@@ -63,8 +88,10 @@ export interface BridgeOptions {
   dlqUrl?: string;
   /** @defaultValue config.temporal.taskQueue */
   taskQueue?: string;
-  /** Workflow types envelopes may name. @defaultValue the exports of workflows/index.ts */
+  /** Workflow types the worker serves. @defaultValue the exports of workflows/index.ts */
   knownWorkflows?: Iterable<string>;
+  /** Workflow types envelopes may start. @defaultValue config.bridge.envelopeWorkflows */
+  envelopeWorkflows?: Iterable<string>;
   /** Visibility timeout asked for on receive; extended while a message is being started. @defaultValue config.bridge.visibilityTimeout */
   visibilityTimeoutSeconds?: number;
   /** @defaultValue config.bridge.waitTimeSeconds */
@@ -94,51 +121,28 @@ export interface StartedWorkflow {
   started: boolean;
 }
 
-/** Counters since the bridge started. */
-export interface BridgeStats {
-  /** Messages received from the ingress queue. */
-  received: number;
-  /** Workflows started. */
-  started: number;
-  /** Of those, started with their first task handed straight to this process's worker (eager start). */
-  eagerlyStarted: number;
-  /** Starts refused because the workflow id already ran or runs: duplicates absorbed. */
-  duplicates: number;
-  /** Messages sent to the DLQ by the bridge. */
-  deadLettered: number;
-  /** Messages acknowledged without starting anything (s3:TestEvent, non-create events). */
-  ignored: number;
-  /** Messages deleted from the ingress queue. */
-  deleted: number;
-  /** Messages left for redelivery after an error. */
-  failed: number;
-  /** Messages made visible again because the bridge stopped while Temporal was unreachable. */
-  released: number;
-  /** Times Temporal became unreachable. */
-  outages: number;
-}
-
-/** Stats of a bridge that has done nothing yet. */
-export function emptyBridgeStats(): BridgeStats {
-  return {
-    received: 0,
-    started: 0,
-    eagerlyStarted: 0,
-    duplicates: 0,
-    deadLettered: 0,
-    ignored: 0,
-    deleted: 0,
-    failed: 0,
-    released: 0,
-    outages: 0,
-  };
-}
-
 type Outcome = 'delete' | 'keep' | 'released';
 
 /** Thrown inside the bridge when it stops while a start waits for Temporal to come back. */
 class BridgeStoppedError extends Error {
   override readonly name = 'BridgeStoppedError';
+}
+
+/** Thrown inside the bridge when Temporal refuses a start as invalid (INVALID_ARGUMENT): the message goes to the DLQ. */
+class StartRejectedError extends Error {
+  override readonly name = 'StartRejected';
+}
+
+/** A ConfigError for a FIFO queue: the bridge neither sends with message groups nor keeps their order. */
+export function refuseFifoQueues(queues: Record<string, string>): void {
+  for (const [setting, url] of Object.entries(queues)) {
+    if (url.endsWith('.fifo')) {
+      throw new ConfigError(
+        `${setting}: ${url} is a FIFO queue; the bridge needs standard queues (it starts messages out of order and ` +
+          'dead-letters without message groups). Create a standard queue and point the setting at it.',
+      );
+    }
+  }
 }
 
 /** The default list of workflow types: every function exported by workflows/index.ts. */
@@ -148,10 +152,12 @@ export function defaultKnownWorkflows(): string[] {
     .map(([name]) => name);
 }
 
-export class SqsBridge {
+export class SqsBridge implements BridgeObservable {
   readonly stats: BridgeStats = emptyBridgeStats();
   /** Messages this bridge sent to the DLQ, by error type. */
   readonly deadLetteredByType = new Map<string, number>();
+  /** Outages by reason: the gRPC code of the failed start, or `unreachable`. */
+  readonly outagesByReason = new Map<string, number>();
   /** Resolves when every receiver has returned after stop(). */
   readonly finished: Promise<void>;
 
@@ -159,10 +165,13 @@ export class SqsBridge {
   private readonly client: Client;
   private readonly ownsClient: boolean;
   private readonly sqs: SQSClient;
+  /** Where dead letters too large for the DLQ keep their body. */
+  private readonly bodyStore: DeadLetterBodyStore;
   private readonly queueUrl: string;
   private readonly dlqUrl: string;
   private readonly taskQueue: string;
   private readonly known: ReadonlySet<string>;
+  private readonly rules: AdmissionRules;
   private readonly visibility: number;
   private readonly waitTimeSeconds: number;
   private readonly backoff: { initialMs: number; maxMs: number };
@@ -171,6 +180,8 @@ export class SqsBridge {
   private readonly abort = new AbortController();
   private stopping = false;
   private healthy = true;
+  /** Outages since the last accepted start: the backoff keeps growing while each recovery fails again at once. */
+  private outageStreak = 0;
   private ready: Promise<void> = Promise.resolve();
   private markReady: () => void = () => undefined;
   private readonly sleepers = new Set<() => void>();
@@ -187,10 +198,16 @@ export class SqsBridge {
         namespace: config.temporal.namespace,
       });
     this.sqs = options.sqs ?? createAwsClients(config.aws).sqs;
+    this.bodyStore = { s3: createAwsClients(config.aws).s3, bucket: config.pipeline.outputBucket };
     this.queueUrl = options.queueUrl ?? required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
     this.dlqUrl = options.dlqUrl ?? required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
+    refuseFifoQueues({ EBBFLOW_INGRESS_QUEUE_URL: this.queueUrl, EBBFLOW_DLQ_URL: this.dlqUrl });
     this.taskQueue = options.taskQueue ?? config.temporal.taskQueue;
     this.known = new Set(options.knownWorkflows ?? defaultKnownWorkflows());
+    const rules = admissionRules(config);
+    this.rules = options.envelopeWorkflows
+      ? { ...rules, envelopeWorkflows: new Set(options.envelopeWorkflows) }
+      : rules;
     this.visibility =
       options.visibilityTimeoutSeconds ?? Math.max(1, Math.ceil(config.bridge.visibilityTimeout / 1000));
     this.waitTimeSeconds = options.waitTimeSeconds ?? config.bridge.waitTimeSeconds;
@@ -220,6 +237,7 @@ export class SqsBridge {
       batchSize: config.bridge.batchSize,
       waitTimeSeconds: this.waitTimeSeconds,
       workflows: [...this.known],
+      envelopeWorkflows: [...this.rules.envelopeWorkflows],
     });
   }
 
@@ -274,6 +292,7 @@ export class SqsBridge {
             WaitTimeSeconds: this.waitTimeSeconds,
             VisibilityTimeout: this.visibility,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            MessageAttributeNames: [REDRIVE_ATTRIBUTE],
           }),
           { abortSignal: this.abort.signal },
         );
@@ -292,36 +311,72 @@ export class SqsBridge {
 
   private async handleBatch(messages: Message[]): Promise<void> {
     this.stats.received += messages.length;
-    const outcomes = await Promise.all(messages.map((m) => this.handleMessage(m)));
-    const toDelete = messages.filter((_, i) => outcomes[i] === 'delete');
-    if (toDelete.length === 0) return;
+    await Promise.all(messages.map((m) => this.handleMessage(m)));
+  }
+
+  /** Handles one message to the end, its delete included; never throws, so one message cannot stop a receiver. */
+  private async handleMessage(message: Message): Promise<void> {
+    const log = this.logger.child({
+      messageId: message.MessageId ?? '',
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount),
+    });
     try {
-      const result = await this.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-      this.stats.deleted += result.Successful?.length ?? 0;
-      for (const failure of result.Failed ?? []) {
-        this.logger.warn('delete failed; the message will come back and be absorbed as a duplicate', {
-          messageId: toDelete[Number(failure.Id)]?.MessageId,
-          error: failure.Message,
-        });
-      }
+      if ((await this.process(message, log)) === 'delete') await this.deleteMessage(message, log);
     } catch (err) {
-      this.logger.warn('delete failed; the messages will come back and be absorbed as duplicates', { error: err });
+      this.stats.failed++;
+      log.error('unexpected error while handling a message; it stays queued for redelivery', { error: err });
     }
   }
 
-  private async handleMessage(message: Message): Promise<Outcome> {
+  private async deleteMessage(message: Message, log: Logger): Promise<void> {
+    try {
+      await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      this.stats.deleted++;
+    } catch (err) {
+      log.warn('delete failed; the message will come back and be absorbed as a duplicate', { error: err });
+    }
+  }
+
+  private async deadLetter(
+    message: Message,
+    log: Logger,
+    errorType: string,
+    reason: string,
+    workflowId?: string,
+  ): Promise<Outcome> {
+    try {
+      await sendDeadLetter(
+        this.sqs,
+        this.dlqUrl,
+        {
+          body: message.Body ?? '',
+          reason,
+          errorType,
+          workflowId,
+          source: 'bridge',
+          attempts: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+        },
+        this.bodyStore,
+      );
+      this.stats.deadLettered++;
+      this.deadLetteredByType.set(errorType, (this.deadLetteredByType.get(errorType) ?? 0) + 1);
+      log.warn('message sent to the dead-letter queue', { errorType, reason });
+      return 'delete';
+    } catch (err) {
+      this.stats.failed++;
+      log.error('could not write to the dead-letter queue; the message stays queued', { error: err });
+      return 'keep';
+    }
+  }
+
+  private async process(message: Message, log: Logger): Promise<Outcome> {
     const messageId = message.MessageId ?? '';
     const body = message.Body ?? '';
-    const log = this.logger.child({ messageId, receiveCount: Number(message.Attributes?.ApproximateReceiveCount) });
     const plan = planMessage(parseMessage(body), {
       messageId,
       body,
       knownWorkflows: this.known,
+      rules: this.rules,
       imageInput: this.imageInput,
     });
     if (plan.kind === 'ignored') {
@@ -329,35 +384,23 @@ export class SqsBridge {
       log.debug('message acknowledged without a workflow', { reason: plan.reason });
       return 'delete';
     }
-    if (plan.kind === 'reject') {
-      try {
-        await sendDeadLetter(this.sqs, this.dlqUrl, {
-          body,
-          reason: plan.reason,
-          errorType: plan.errorType,
-          source: 'bridge',
-          attempts: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-        });
-        this.stats.deadLettered++;
-        this.deadLetteredByType.set(plan.errorType, (this.deadLetteredByType.get(plan.errorType) ?? 0) + 1);
-        log.warn('message sent to the dead-letter queue', { errorType: plan.errorType, reason: plan.reason });
-        return 'delete';
-      } catch (err) {
-        this.stats.failed++;
-        log.error('could not write to the dead-letter queue; the message stays queued', { error: err });
-        return 'keep';
-      }
-    }
+    if (plan.kind === 'reject') return this.deadLetter(message, log, plan.errorType, plan.reason);
 
+    const redrive = message.MessageAttributes?.[REDRIVE_ATTRIBUTE] !== undefined;
     const extender = setInterval(() => void this.extendVisibility(message, log), (this.visibility * 1000) / 2);
     try {
-      const results = await Promise.all(plan.starts.map((s) => this.startWorkflow(s, log)));
+      const results = await Promise.all(plan.starts.map((s) => this.startWorkflow(s, log, redrive)));
       await this.options.afterStart?.(message, results);
       return 'delete';
     } catch (err) {
-      if ((err as Error).name === 'BridgeStoppedError') {
+      const name = (err as Error).name;
+      if (name === 'BridgeStoppedError') {
         await this.release(message, log);
         return 'released';
+      }
+      if (name === 'StartRejected') {
+        const workflowId = plan.starts.length === 1 ? plan.starts[0]?.workflowId : undefined;
+        return this.deadLetter(message, log, 'StartRejected', (err as Error).message, workflowId);
       }
       this.stats.failed++;
       log.error('could not start the workflows of a message; it stays queued for redelivery', { error: err });
@@ -394,10 +437,11 @@ export class SqsBridge {
   }
 
   /** Starts one workflow; waits out Temporal outages; resolves once Temporal accepted it (or already had it). */
-  private async startWorkflow(request: StartRequest, log: Logger): Promise<StartedWorkflow> {
+  private async startWorkflow(request: StartRequest, log: Logger, redrive: boolean): Promise<StartedWorkflow> {
     let failuresWhileHealthy = 0;
     for (;;) {
-      await this.ready;
+      // Another held start may have found a new outage since this one woke: wait that one out too, holding on.
+      while (!this.healthy && !this.stopping) await this.ready;
       if (!this.healthy) throw new BridgeStoppedError('bridge stopped while Temporal was unreachable');
       try {
         const handle = await this.client.withDeadline(Date.now() + this.startTimeoutMs, () =>
@@ -405,13 +449,14 @@ export class SqsBridge {
             taskQueue: this.taskQueue,
             workflowId: request.workflowId,
             args: [request.input],
-            workflowIdReusePolicy: WORKFLOW_ID_REUSE_POLICY,
+            workflowIdReusePolicy: redrive ? REDRIVE_REUSE_POLICY : WORKFLOW_ID_REUSE_POLICY,
             workflowIdConflictPolicy: 'FAIL',
             typedSearchAttributes: searchAttributePairs(request.searchAttributes),
             requestEagerStart: this.options.eagerStart === true,
           }),
         );
         this.stats.started++;
+        this.outageStreak = 0;
         if (handle.eagerlyStarted) this.stats.eagerlyStarted++;
         log.debug('workflow started', { workflowId: request.workflowId, workflowType: request.workflowType });
         return { workflowId: request.workflowId, workflowType: request.workflowType, started: true };
@@ -421,41 +466,57 @@ export class SqsBridge {
           log.info('duplicate absorbed: workflow id already started', { workflowId: request.workflowId });
           return { workflowId: request.workflowId, workflowType: request.workflowType, started: false };
         }
-        const code = grpcCode(err);
-        if (code !== undefined && PERMANENT_GRPC_CODES.has(code)) throw err;
-        if (await this.probe()) {
+        // The SDK turns NOT_FOUND into its own errors, without the gRPC error as cause.
+        const code = grpcCode(err) ?? (NOT_FOUND_ERRORS.has((err as Error).name) ? 5 : undefined);
+        if (code === INVALID_ARGUMENT) {
+          throw new StartRejectedError(`Temporal refused to start ${request.workflowType}: ${(err as Error).message}`);
+        }
+        const outage = code === undefined ? undefined : OUTAGE_GRPC_CODES.get(code);
+        if (outage) {
+          if (this.stopping) throw new BridgeStoppedError('bridge stopped during a Temporal outage');
+          this.markOutage(outage, err);
+        } else if (await this.probe()) {
           if (++failuresWhileHealthy >= MAX_ATTEMPTS_WHILE_HEALTHY) throw err;
           await this.sleep(backoffDelay(failuresWhileHealthy, this.backoff));
         } else if (this.stopping) {
           throw new BridgeStoppedError('bridge stopped while Temporal was unreachable');
         } else {
-          this.markUnreachable(err);
+          this.markOutage('unreachable', err);
         }
       }
     }
   }
 
+  /** True when Temporal answers for this namespace with these credentials. */
   private async probe(): Promise<boolean> {
     try {
-      await this.client.withDeadline(Date.now() + 3000, () => this.client.workflowService.getSystemInfo({}));
+      await this.client.withDeadline(Date.now() + 3000, () =>
+        this.client.workflowService.describeNamespace({ namespace: this.client.options.namespace }),
+      );
       return true;
     } catch {
       return false;
     }
   }
 
-  private markUnreachable(err: unknown): void {
+  /** Pauses receives until Temporal takes starts again; `reason` is the gRPC code's name, or `unreachable`. */
+  private markOutage(reason: string, err: unknown): void {
     if (!this.healthy || this.stopping) return;
     this.healthy = false;
     this.stats.outages++;
+    this.outagesByReason.set(reason, (this.outagesByReason.get(reason) ?? 0) + 1);
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    this.logger.warn('Temporal unreachable: receives paused, held messages kept invisible', { error: err });
-    void this.probeUntilReachable();
+    this.logger.error('Temporal outage: receives paused, held messages kept invisible until it takes starts again', {
+      reason,
+      outagesInARow: this.outageStreak + 1,
+      error: err,
+    });
+    void this.probeUntilReachable(this.outageStreak++);
   }
 
-  private async probeUntilReachable(): Promise<void> {
+  private async probeUntilReachable(firstAttempt: number): Promise<void> {
     const since = Date.now();
-    for (let attempt = 0; !this.stopping; attempt++) {
+    for (let attempt = firstAttempt; !this.stopping; attempt++) {
       await this.sleep(backoffDelay(attempt, this.backoff));
       if (this.stopping) break;
       if (await this.probe()) {
@@ -469,94 +530,7 @@ export class SqsBridge {
   }
 }
 
-/** Keyword search attributes, name → value, as the SDK takes them at start. */
-export function searchAttributePairs(
-  attributes: Record<string, string> | undefined,
-): SearchAttributePair[] | undefined {
-  if (!attributes) return undefined;
-  return Object.entries(attributes).map(([name, value]) => ({
-    key: defineSearchAttributeKey(name, SearchAttributeType.KEYWORD),
-    value,
-  }));
-}
-
 /** Starts the bridge in this process; stop it with `await bridge.stop()`. */
 export function startBridge(options: BridgeOptions): SqsBridge {
   return new SqsBridge(options);
-}
-
-/**
- * Before the first receive: a namespace without the search attributes the bridge starts image runs with would
- * reject every start, so that is an error now rather than every message in the DLQ. An unreachable Temporal is not:
- * the bridge waits for it as during any outage.
- */
-async function checkNamespace(config: EbbflowConfig, logger: Logger): Promise<void> {
-  if (!config.image.searchAttributes) return;
-  let client: Client;
-  try {
-    client = await connectClient(config.temporal);
-  } catch (err) {
-    logger.warn('Temporal unreachable at start: search attributes not checked', { error: err });
-    return;
-  }
-  try {
-    await checkSearchAttributes(client.connection, config.temporal.namespace, logger);
-  } finally {
-    await client.connection.close();
-  }
-}
-
-/**
- * Serves the bridge's /metrics and /healthz on EBBFLOW_BRIDGE_METRICS_PORT; nothing when it is 0. A port that cannot be
- * listened on stops the bridge and is a configuration error.
- */
-export async function serveBridge(
-  bridge: SqsBridge,
-  config: EbbflowConfig,
-  logger: Logger,
-): Promise<Server | undefined> {
-  if (config.bridge.metricsPort === 0) return undefined;
-  try {
-    const { server, url } = await serveBridgeEndpoints(
-      { port: config.bridge.metricsPort, host: config.general.metricsHost },
-      bridge,
-    );
-    logger.info('bridge endpoints listening', { metrics: `${url}/metrics`, health: `${url}/healthz` });
-    return server;
-  } catch (err) {
-    await bridge.stop();
-    throw new ConfigError(
-      `EBBFLOW_BRIDGE_METRICS_PORT: cannot listen on port ${config.bridge.metricsPort} (${(err as Error).message}); ` +
-        'choose another port, or 0 for none',
-    );
-  }
-}
-
-/** Runs the bridge until SIGTERM or SIGINT, then stops it cleanly. */
-export async function runBridge(config: EbbflowConfig, logger: Logger): Promise<BridgeStats> {
-  // Settings first: a missing queue is a mistake to report at once, not after waiting for Temporal.
-  requireQueues(config);
-  await checkNamespace(config, logger);
-  const bridge = startBridge({ config, logger });
-  const endpoints = await serveBridge(bridge, config, logger);
-  const onSignal = (signal: NodeJS.Signals): void => {
-    logger.info('signal received', { signal });
-    void bridge.stop();
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  try {
-    await bridge.finished;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    if (endpoints) await new Promise((resolve) => endpoints.close(resolve));
-  }
-  return bridge.stats;
-}
-
-/** The queues a bridge cannot run without; a ConfigError naming the first one missing. */
-export function requireQueues(config: EbbflowConfig): void {
-  required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
-  required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL');
 }

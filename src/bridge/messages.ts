@@ -39,10 +39,21 @@ export type ParsedMessage =
 
 type Json = Record<string, unknown>;
 
+/** Largest body understood: SQS's own limit (256 KiB); anything bigger did not come through SQS as one message. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/**
+ * Most wrappers around the item (an SNS notification around an EventBridge event around an envelope is three): a
+ * deeper body is not something AWS sends, and following it without a bound is how a crafted body exhausts the stack.
+ */
+export const MAX_WRAPPING_DEPTH = 4;
+
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const optString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const optSize = (v: unknown): number | undefined =>
   Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined;
+
+/** Half of a UTF-16 pair on its own: not Unicode text; Temporal and S3 would refuse it further on. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Decodes an S3 notification key the way S3 encodes it: `+` is a space, the rest is percent-encoding. */
 export function decodeS3Key(key: string): string {
@@ -69,6 +80,8 @@ function parseS3Records(records: unknown[]): ParsedMessage {
     const object = isObject(s3.object) ? s3.object : undefined;
     const rawKey = object ? optString(object.key) : undefined;
     if (!bucket || !object || !rawKey) return invalid(`Records[${i}] has no s3.bucket.name or s3.object.key`);
+    const key = decodeS3Key(rawKey);
+    if (LONE_SURROGATE.test(key)) return invalid(`Records[${i}] has an object key that is not valid Unicode`);
     const eventName = optString(record.eventName);
     if (eventName && !eventName.startsWith('ObjectCreated')) {
       skipped++;
@@ -77,7 +90,7 @@ function parseS3Records(records: unknown[]): ParsedMessage {
     items.push({
       kind: 's3',
       bucket,
-      key: decodeS3Key(rawKey),
+      key,
       versionId: optString(object.versionId),
       sequencer: optString(object.sequencer),
       eTag: optString(object.eTag),
@@ -102,7 +115,7 @@ function parseEnvelope(value: Json): ParsedMessage {
   return { kind: 'items', items: [{ kind: 'envelope', workflow, id, input: value.input ?? {} }] };
 }
 
-function parseEventBridge(event: Json): ParsedMessage {
+function parseEventBridge(event: Json, depth: number): ParsedMessage {
   const detail = event.detail;
   if (!isObject(detail)) return invalid(`EventBridge event "${String(event['detail-type'])}" has no detail object`);
   if (event.source === 'aws.s3') {
@@ -113,14 +126,17 @@ function parseEventBridge(event: Json): ParsedMessage {
     const object = isObject(detail.object) ? detail.object : undefined;
     const key = object ? optString(object.key) : undefined;
     if (!bucket || !object || !key) return invalid('S3 "Object Created" event has no detail.bucket.name or object.key');
+    // EventBridge delivers keys URL-encoded like notifications do.
+    const decoded = decodeS3Key(key);
+    if (LONE_SURROGATE.test(decoded))
+      return invalid('S3 "Object Created" event has an object key that is not valid Unicode');
     return {
       kind: 'items',
       items: [
         {
           kind: 's3',
           bucket,
-          // EventBridge delivers keys URL-encoded like notifications do.
-          key: decodeS3Key(key),
+          key: decoded,
           versionId: optString(object['version-id']),
           sequencer: optString(object.sequencer),
           eTag: optString(object.etag),
@@ -131,17 +147,18 @@ function parseEventBridge(event: Json): ParsedMessage {
       ],
     };
   }
-  return parseValue(detail, 'EventBridge detail');
+  return parseValue(detail, 'EventBridge detail', depth + 1);
 }
 
-function parseValue(value: unknown, where: string): ParsedMessage {
+function parseValue(value: unknown, where: string, depth: number): ParsedMessage {
+  if (depth > MAX_WRAPPING_DEPTH) return invalid(`${where} is wrapped more than ${MAX_WRAPPING_DEPTH} levels deep`);
   if (!isObject(value)) return invalid(`${where} is not a JSON object`);
   if (value.Event === 's3:TestEvent') return { kind: 'ignored', reason: 's3:TestEvent' };
   if (Array.isArray(value.Records)) return parseS3Records(value.Records);
-  if (typeof value['detail-type'] === 'string' && 'detail' in value) return parseEventBridge(value);
+  if (typeof value['detail-type'] === 'string' && 'detail' in value) return parseEventBridge(value, depth);
   // An SNS notification delivered to SQS without raw delivery wraps the real message.
   if (value.Type === 'Notification' && typeof value.Message === 'string') {
-    return parseBody(value.Message, 'SNS Message');
+    return parseBody(value.Message, 'SNS Message', depth + 1);
   }
   if ('workflow' in value) return parseEnvelope(value);
   return invalid(
@@ -149,7 +166,7 @@ function parseValue(value: unknown, where: string): ParsedMessage {
   );
 }
 
-function parseBody(body: string, where: string): ParsedMessage {
+function parseBody(body: string, where: string, depth: number): ParsedMessage {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -157,11 +174,18 @@ function parseBody(body: string, where: string): ParsedMessage {
     const snippet = body.length > 60 ? `${body.slice(0, 60)}…` : body;
     return invalid(`${where} is not JSON (${(err as Error).message}): ${JSON.stringify(snippet)}`);
   }
-  return parseValue(value, where);
+  return parseValue(value, where, depth);
 }
 
-/** Understands one SQS message body. Never throws. */
+/** Understands one SQS message body. Never throws: whatever it cannot understand is an `invalid` result. */
 export function parseMessage(body: string | undefined): ParsedMessage {
   if (body === undefined || body.trim() === '') return invalid('message body is empty');
-  return parseBody(body, 'message body');
+  const bytes = Buffer.byteLength(body);
+  if (bytes > MAX_BODY_BYTES) return invalid(`message body is ${bytes} bytes; at most ${MAX_BODY_BYTES} are read`);
+  try {
+    return parseBody(body, 'message body', 0);
+  } catch (err) {
+    // A structure deep enough to exhaust the stack inside JSON.parse, or anything else not foreseen.
+    return invalid(`message body could not be read: ${(err as Error).message}`);
+  }
 }

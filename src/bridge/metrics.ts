@@ -1,19 +1,9 @@
 /**
  * What the bridge shows while it runs: Prometheus counters of what it did with each message (read from its stats when
- * scraped, so the hot path has nothing extra to do), whether Temporal answers, and a health endpoint.
+ * scraped, so the hot path has nothing extra to do) and whether Temporal answers.
  */
-import type { Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { serveEndpoints, type ListenAddress } from '../http/endpoints';
-import type { BridgeStats } from './bridge';
-
-/** What the metrics read from a running bridge. */
-export interface BridgeObservable {
-  readonly stats: BridgeStats;
-  /** Messages the bridge sent to the DLQ itself, by error type (UnparseableMessage, UnknownWorkflow, …). */
-  readonly deadLetteredByType: ReadonlyMap<string, number>;
-  readonly temporalReachable: boolean;
-}
+import type { BridgeObservable, BridgeStats } from './stats';
 
 const COUNTERS: { stat: keyof BridgeStats; name: string; help: string }[] = [
   { stat: 'received', name: 'messages_received', help: 'Messages received from the ingress queue.' },
@@ -62,6 +52,16 @@ export function createBridgeMetrics(bridge: BridgeObservable): Registry {
       for (const [errorType, count] of bridge.deadLetteredByType) this.inc({ error_type: errorType }, count);
     },
   });
+  new Counter({
+    name: 'ebbflow_bridge_temporal_outages_by_reason_total',
+    help: 'Times the bridge paused receives for Temporal, by reason (UNAUTHENTICATED, RESOURCE_EXHAUSTED, unreachable, …).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of bridge.outagesByReason) this.inc({ reason }, count);
+    },
+  });
   new Gauge({
     name: 'ebbflow_bridge_temporal_reachable',
     help: '1 while Temporal answers; 0 during an outage, when the bridge receives nothing.',
@@ -71,28 +71,4 @@ export function createBridgeMetrics(bridge: BridgeObservable): Registry {
     },
   });
   return registry;
-}
-
-/**
- * Serves GET /metrics (Prometheus) and /healthz. Health is 200 for as long as the process runs, Temporal outage
- * included: the bridge waits out an outage by design, and a restart would not help; alert on
- * `ebbflow_bridge_temporal_reachable` instead. The body says which state it is in.
- */
-export function serveBridgeEndpoints(
-  port: ListenAddress,
-  bridge: BridgeObservable,
-): Promise<{ server: Server; url: string }> {
-  const registry = createBridgeMetrics(bridge);
-  return serveEndpoints(port, {
-    '/metrics': async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),
-    '/healthz': () => ({
-      status: 200,
-      type: 'application/json',
-      body:
-        JSON.stringify({
-          state: bridge.temporalReachable ? 'receiving' : 'waiting for Temporal',
-          stats: bridge.stats,
-        }) + '\n',
-    }),
-  });
 }

@@ -1,17 +1,32 @@
 /**
  * Reading and redriving the dead-letter queue: what `ebbflow dlq list` shows and `ebbflow dlq redrive` moves. The
- * original body goes back to the ingress queue unchanged; the bridge then derives the same workflow ids, so items that
- * already completed are absorbed as duplicates and only failed ones run again.
+ * original body goes back to the ingress queue unchanged, marked as a redrive; the bridge then derives the same
+ * workflow ids, so items that already completed are absorbed as duplicates and only failed ones run again (a message
+ * that is not marked never reruns a failed id).
+ *
+ * A letter whose body was too large for the DLQ points to it in S3: a redrive sends the original body from there, and
+ * a redrive or a purge deletes the object after the letter (a crash in between leaves an object nothing refers to;
+ * a lifecycle rule on `dead-letters/` longer than the DLQ's retention removes those).
+ *
+ * Letters are moved a batch at a time as they are received, so each is invisible from its receive to its delete; each
+ * is handled at most once per command (by message id), however long the command runs and however many there are.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { peekDeadLetters, type ReceivedDeadLetter } from '../aws/dead-letter';
+import { deleteStoredBody, originalBody, peekDeadLetters, type ReceivedDeadLetter } from '../aws/dead-letter';
 import { parseMessage } from './messages';
 import { describeItem } from './plan';
+
+/** Message attribute a redrive sets on what it sends to the ingress queue: the bridge may rerun failed ids for it. */
+export const REDRIVE_ATTRIBUTE = 'ebbflow-redrive';
+
+/** Letters received per read while walking the queue (SQS's most per receive). */
+const RECEIVE_BATCH = 10;
 
 /** A dead letter with what a person needs to decide about it. */
 export interface DeadLetterView {
@@ -26,6 +41,8 @@ export interface DeadLetterView {
   /** The item the original message was about: `s3://bucket/key`, `workflow id`, or what was wrong with it. */
   item: string;
   body: string;
+  /** `s3://bucket/key` of the original body when it was too large for the queue (`body` is then a pointer). */
+  bodyLocation?: string;
 }
 
 /** What a message body is about, in one line. */
@@ -47,8 +64,9 @@ export function viewDeadLetter(letter: ReceivedDeadLetter, now = Date.now()): De
     workflowId: letter.workflowId,
     attempts: letter.attempts,
     source: letter.source,
-    item: describeBody(letter.body),
+    item: letter.bodyLocation ? `(original body at ${letter.bodyLocation})` : describeBody(letter.body),
     body: letter.body,
+    bodyLocation: letter.bodyLocation,
   };
 }
 
@@ -74,37 +92,44 @@ export interface DeadLetterSelection {
 }
 
 /**
- * Up to `max` dead letters of the selected types, held invisible for `visibilitySeconds`. Letters of other types are
- * held while the queue is read (so each is seen once) and released as soon as it has been.
+ * Walks the queue a batch at a time and hands each selected letter to `act` as soon as it is received (so it stays
+ * invisible while `act` runs), until `max` were handled or the queue has nothing new. Each letter is handled at most
+ * once (by message id); letters of other types are held while the queue is read, so each is seen once, and released
+ * at the end.
  */
-async function selectDeadLetters(
+async function walkDeadLetters(
   sqs: SQSClient,
   dlqUrl: string,
   selection: DeadLetterSelection,
   visibilitySeconds: number,
-): Promise<ReceivedDeadLetter[]> {
+  act: (letter: ReceivedDeadLetter) => Promise<void>,
+): Promise<void> {
   const types = selection.errorTypes?.length ? new Set(selection.errorTypes) : undefined;
-  const selected: ReceivedDeadLetter[] = [];
+  const seen = new Set<string>();
   const passed: string[] = [];
+  let handled = 0;
   try {
-    for (;;) {
+    while (handled < selection.max) {
       const batch = await peekDeadLetters(
         sqs,
         dlqUrl,
-        Math.min(100, selection.max - selected.length),
+        Math.min(RECEIVE_BATCH, selection.max - handled),
         visibilitySeconds,
       );
-      if (batch.length === 0) break;
-      for (const letter of batch) {
-        if (!types || types.has(letter.errorType)) selected.push(letter);
-        else passed.push(letter.receiptHandle);
+      const fresh = batch.filter((letter) => !seen.has(letter.messageId));
+      if (fresh.length === 0) break;
+      for (const letter of fresh) {
+        seen.add(letter.messageId);
+        if (types && !types.has(letter.errorType)) passed.push(letter.receiptHandle);
+        else if (handled < selection.max) {
+          handled++;
+          await act(letter);
+        } else passed.push(letter.receiptHandle);
       }
-      if (!types || selected.length >= selection.max) break;
     }
   } finally {
     await releaseMessages(sqs, dlqUrl, passed);
   }
-  return selected;
 }
 
 /** Up to `max` dead letters (of the selected types), left in the queue. */
@@ -113,7 +138,8 @@ export async function listDeadLetters(
   dlqUrl: string,
   selection: DeadLetterSelection,
 ): Promise<DeadLetterView[]> {
-  const letters = await selectDeadLetters(sqs, dlqUrl, selection, 30);
+  const letters: ReceivedDeadLetter[] = [];
+  await walkDeadLetters(sqs, dlqUrl, selection, 30, async (letter) => void letters.push(letter));
   await releaseMessages(
     sqs,
     dlqUrl,
@@ -129,26 +155,29 @@ export interface DeadLetterActionOptions extends DeadLetterSelection {
   dryRun?: boolean;
   /** Called after each message is handled. */
   onDone?: (letter: DeadLetterView) => void;
+  /** Reads and deletes the bodies of letters too large for the queue; needed only when there are some. */
+  s3?: S3Client;
 }
 
-/** Applies `act` to the selected dead letters one at a time, then deletes each from the DLQ. */
+/** Applies `act` to the selected dead letters as they are received, then deletes each from the DLQ. */
 async function eachDeadLetter(
   sqs: SQSClient,
   options: DeadLetterActionOptions,
   act: (letter: ReceivedDeadLetter) => Promise<void>,
 ): Promise<DeadLetterView[]> {
   if (options.dryRun) return listDeadLetters(sqs, options.dlqUrl, options);
-  // Held invisible long enough to handle them one by one; a crash part-way leaves the rest in the DLQ.
-  const letters = await selectDeadLetters(sqs, options.dlqUrl, options, 120);
   const done: DeadLetterView[] = [];
   const now = Date.now();
-  for (const letter of letters) {
+  // A crash part-way leaves the letters not yet deleted in the DLQ; one sent but not deleted is redriven again later,
+  // which its derived workflow id absorbs.
+  await walkDeadLetters(sqs, options.dlqUrl, options, 120, async (letter) => {
     await act(letter);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: letter.receiptHandle }));
+    await deleteStoredBody(options.s3, letter);
     const view = viewDeadLetter(letter, now);
     done.push(view);
     options.onDone?.(view);
-  }
+  });
   return done;
 }
 
@@ -158,7 +187,13 @@ export function redriveDeadLetters(
   options: DeadLetterActionOptions & { ingressQueueUrl: string },
 ): Promise<DeadLetterView[]> {
   return eachDeadLetter(sqs, options, async (letter) => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: options.ingressQueueUrl, MessageBody: letter.body }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: options.ingressQueueUrl,
+        MessageBody: await originalBody(options.s3, letter),
+        MessageAttributes: { [REDRIVE_ATTRIBUTE]: { DataType: 'String', StringValue: letter.messageId } },
+      }),
+    );
   });
 }
 

@@ -15,7 +15,13 @@ export function sanitizeIdPart(text: string, max = MAX_READABLE_LENGTH): string 
   return safe.length <= max ? safe : safe.slice(0, max);
 }
 
-export function shortHash(text: string, length = 12): string {
+/**
+ * Hex characters of the hash kept in an id: 128 bits, so that two different items never share an id by chance (a
+ * shared id would absorb the second item as a duplicate of the first, silently).
+ */
+export const ID_HASH_LENGTH = 32;
+
+export function shortHash(text: string, length = ID_HASH_LENGTH): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
@@ -24,13 +30,16 @@ export function deriveWorkflowId(prefix: string, readable: string, idempotencyKe
   return `${prefix}-${sanitizeIdPart(readable)}-${shortHash(idempotencyKey)}`;
 }
 
+/** What identifies one upload of an S3 object: from an event, or from a listing (bucket, key, version id or ETag). */
+export type S3ObjectIdentity = Pick<S3ObjectItem, 'bucket' | 'key' | 'versionId' | 'sequencer' | 'eTag' | 'eventTime'>;
+
 /**
  * The idempotency key of an S3 object: bucket, key and the object's ETag (a digest of its content), which a
  * notification, an EventBridge event and a bucket listing all carry, so `ebbflow backfill` derives the same id for an
  * object the bridge saw or will see. Uploading the same bytes again is the same object; changed bytes are a new one.
  * Without an ETag: the version id, else the event sequencer, else the event time.
  */
-export function s3IdempotencyKey(item: S3ObjectItem): string {
+export function s3IdempotencyKey(item: S3ObjectIdentity): string {
   // A listing quotes the ETag, a notification does not.
   const eTag = item.eTag?.replace(/"/g, '');
   const upload = eTag
@@ -43,7 +52,11 @@ export function s3IdempotencyKey(item: S3ObjectItem): string {
   return `s3\n${item.bucket}\n${item.key}\n${upload}`;
 }
 
-export function s3WorkflowId(item: S3ObjectItem, prefix = 'image'): string {
+/**
+ * The id of the image run for one upload of an S3 object: the bridge starts it under this id, and anything else that
+ * starts image runs (a backfill, a rerun by hand) derives it here too, so an upload is never processed twice.
+ */
+export function s3WorkflowId(item: S3ObjectIdentity, prefix = 'image'): string {
   return deriveWorkflowId(prefix, `${item.bucket}/${item.key}`, s3IdempotencyKey(item));
 }
 
@@ -53,8 +66,14 @@ export function workflowIdPrefix(workflowType: string): string {
   return sanitizeIdPart(base.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase(), 60);
 }
 
-/** An envelope's id comes from its `id`, or from the SQS message id when it has none. */
-export function envelopeWorkflowId(item: EnvelopeItem, messageId: string): string {
-  const key = item.id !== undefined ? `id\n${item.id}` : `msg\n${messageId}`;
-  return deriveWorkflowId(workflowIdPrefix(item.workflow), item.id ?? `msg-${messageId}`, `${item.workflow}\n${key}`);
+/**
+ * An envelope's id comes from its `id`; without one, from a hash of the message body, which a redelivery and a redrive
+ * carry unchanged (an SNS or EventBridge wrapper adds its own message or event id, so each publish differs). An
+ * envelope meant to run again with the same body needs an `id`.
+ */
+export function envelopeWorkflowId(item: EnvelopeItem, body: string): string {
+  if (item.id !== undefined) {
+    return deriveWorkflowId(workflowIdPrefix(item.workflow), item.id, `${item.workflow}\nid\n${item.id}`);
+  }
+  return `${workflowIdPrefix(item.workflow)}-body-${shortHash(`${item.workflow}\nbody\n${body}`)}`;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runBridge } from '../bridge/bridge';
+import { runBridge } from '../bridge';
 import { action, cliContext } from './context';
 
 export function registerBridgeCommands(program: Command): void {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createAwsClients } from '../aws/clients';
+import { createAwsClients, type AwsClients } from '../aws/clients';
 import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, type DeadLetterView } from '../bridge/redrive';
 import { required } from '../config';
 import { action, cliContext, UsageError } from './context';
@@ -26,10 +26,12 @@ function deadLetterTable(letters: DeadLetterView[]): string {
   );
 }
 
-function queues(): { sqs: ReturnType<typeof createAwsClients>['sqs']; dlqUrl: string; ingressQueueUrl?: string } {
+function queues(): Pick<AwsClients, 'sqs' | 's3'> & { dlqUrl: string; ingressQueueUrl?: string } {
   const { config } = cliContext('dlq');
+  const aws = createAwsClients(config.aws);
   return {
-    sqs: createAwsClients(config.aws).sqs,
+    sqs: aws.sqs,
+    s3: aws.s3,
     dlqUrl: required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL'),
     ingressQueueUrl: config.pipeline.ingressQueueUrl,
   };
@@ -72,9 +74,10 @@ export function registerDlqCommands(program: Command): void {
     .option('--error-type <type>', ERROR_TYPE_HELP, collect, [])
     .action(
       action(async (options: { dryRun?: boolean; max: number; errorType: string[] }) => {
-        const { sqs, dlqUrl, ingressQueueUrl } = queues();
+        const { sqs, s3, dlqUrl, ingressQueueUrl } = queues();
         const ingress = required(ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL');
         const moved = await redriveDeadLetters(sqs, {
+          s3,
           dlqUrl,
           ingressQueueUrl: ingress,
           max: options.max,
@@ -105,8 +108,9 @@ export function registerDlqCommands(program: Command): void {
         if (options.errorType.length > 0 && options.all) {
           throw new UsageError('dlq purge: --all and --error-type exclude each other');
         }
-        const { sqs, dlqUrl } = queues();
+        const { sqs, s3, dlqUrl } = queues();
         const deleted = await purgeDeadLetters(sqs, {
+          s3,
           dlqUrl,
           max: options.max,
           errorTypes: options.errorType,

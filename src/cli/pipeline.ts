@@ -154,7 +154,11 @@ export function registerPipelineCommands(program: Command): void {
       action(async (opts: { createAws?: boolean; prefix: string }) => {
         const { config, logger } = cliContext('setup');
         if (opts.createAws) {
-          const resources = await provisionPipeline(createAwsClients(config.aws), pipelineNames(opts.prefix));
+          const resources = await provisionPipeline(createAwsClients(config.aws), {
+            ...pipelineNames(opts.prefix),
+            imagePrefix: config.image.keyPrefix,
+            imageSuffixes: config.image.keySuffixes,
+          });
           process.stdout.write(JSON.stringify(resources, null, 2) + '\n');
         }
         const client = await connectClient(config.temporal);

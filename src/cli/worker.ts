@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runWorker } from '../worker/worker';
+import { runWorker } from '../worker';
 import { action, cliContext } from './context';
 
 export function registerWorkerCommands(program: Command): void {

@@ -21,4 +21,6 @@ export const DLQ_ATTRIBUTES = {
   workflowId: 'ebbflow-workflow-id',
   attempts: 'ebbflow-attempts',
   source: 'ebbflow-source',
+  /** `s3://bucket/key` of the original body, on a letter too large for SQS whose body is a pointer to it. */
+  bodyLocation: 'ebbflow-body-location',
 } as const;

@@ -50,7 +50,8 @@ async function runningWorkers(scalerUrl: string | undefined): Promise<number | u
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { config, state, count } = options;
-  const batch = `demo/${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  // Under the image prefix, which is all the bucket's notification covers.
+  const batch = `${config.image.keyPrefix}demo/${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const dir = path.join(config.general.stateDir, 'demo-photos', path.basename(batch));
   mkdirSync(dir, { recursive: true });
   process.stdout.write(`Sample photos are drawn on this machine into ${dir}\n`);

@@ -126,7 +126,11 @@ export async function startDevStack(
 
     const awsEndpoint = `http://127.0.0.1:${options.awsPort}`;
     const aws = createAwsClients({ region: config.aws.region, endpoint: awsEndpoint, emulatorCredentials: true });
-    const resources = await provisionPipeline(aws, pipelineNames(options.prefix));
+    const resources = await provisionPipeline(aws, {
+      ...pipelineNames(options.prefix),
+      imagePrefix: config.image.keyPrefix,
+      imageSuffixes: config.image.keySuffixes,
+    });
     const state: DevState = {
       temporalAddress: `127.0.0.1:${options.temporalPort}`,
       temporalNamespace: options.namespace,

@@ -11,10 +11,11 @@
  */
 import { paginateListObjectsV2, type _Object, type S3Client } from '@aws-sdk/client-s3';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { searchAttributePairs, WORKFLOW_ID_REUSE_POLICY } from '../bridge/bridge';
+import { WORKFLOW_ID_REUSE_POLICY } from '../bridge/bridge';
 import { parseMessage } from '../bridge/messages';
-import { IMAGE_WORKFLOW, planMessage, type PlanOptions, type StartRequest } from '../bridge/plan';
+import { IMAGE_WORKFLOW, operatorRules, planMessage, type PlanOptions, type StartRequest } from '../bridge/plan';
 import { UsageError } from '../errors';
+import { searchAttributePairs } from '../temporal/search-attributes';
 import { forEachConcurrently } from '../async';
 import { RateLimiter } from './rate-limit';
 
@@ -84,6 +85,8 @@ export function backfillStart(
     messageId: `backfill:${bucket}/${object.key}`,
     body,
     knownWorkflows: new Set([IMAGE_WORKFLOW]),
+    // The listing chose the objects (its own prefix and suffixes): plan every one of them.
+    rules: operatorRules([bucket]),
     imageInput,
   });
   if (plan.kind !== 'start' || plan.starts.length !== 1) {

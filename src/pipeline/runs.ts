@@ -13,9 +13,9 @@ import {
 } from '@temporalio/common';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { WORKFLOW_ID_REUSE_POLICY } from '../bridge/bridge';
+import { REDRIVE_REUSE_POLICY } from '../bridge/bridge';
 import { parseMessage } from '../bridge/messages';
-import { planMessage } from '../bridge/plan';
+import { operatorRules, planMessage } from '../bridge/plan';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import { UsageError } from '../errors';
 import { PROCESS_IMAGE_WORKFLOW } from '../images/workflow-input';
@@ -236,6 +236,7 @@ export function rerunWorkflowId(workflowType: string, workflowId: string, input:
     messageId: workflowId,
     body: message,
     knownWorkflows: new Set([workflowType]),
+    rules: operatorRules(typeof bucket === 'string' ? [bucket] : [], [workflowType]),
     imageInput: (source) => ({ ...source }),
   });
   if (plan.kind !== 'start') return workflowId;
@@ -313,7 +314,7 @@ export async function rerunRuns(client: Client, options: RerunOptions): Promise<
         taskQueue: plan.taskQueue,
         workflowId: plan.workflowId,
         args: [plan.input],
-        workflowIdReusePolicy: WORKFLOW_ID_REUSE_POLICY,
+        workflowIdReusePolicy: REDRIVE_REUSE_POLICY,
         workflowIdConflictPolicy: 'FAIL',
         typedSearchAttributes: plan.searchAttributes,
       });

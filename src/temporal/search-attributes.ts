@@ -4,6 +4,7 @@
  * clear error at start rather than image runs whose first workflow task fails until someone registers them.
  */
 import type { Client } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import { ConfigError } from '../errors';
@@ -71,4 +72,15 @@ export async function checkSearchAttributes(
       'are tagged with: register them once with `ebbflow setup` (or as type Keyword in the Temporal UI, tcld or ' +
       '`temporal operator search-attribute create`), or set EBBFLOW_IMAGE_SEARCH_ATTRIBUTES=false to run without them',
   );
+}
+
+/** Keyword search attributes, name → value, as the SDK takes them at start. */
+export function searchAttributePairs(
+  attributes: Record<string, string> | undefined,
+): SearchAttributePair[] | undefined {
+  if (!attributes) return undefined;
+  return Object.entries(attributes).map(([name, value]) => ({
+    key: defineSearchAttributeKey(name, SearchAttributeType.KEYWORD),
+    value,
+  }));
 }

@@ -24,7 +24,6 @@ describe('backfill', () => {
     const start = backfillStart('in', object, imageInput);
     // The bridge's view of a real notification of this object: event time and sequencer do not change the id.
     const notified = s3WorkflowId({
-      kind: 's3',
       bucket: 'in',
       key: object.key,
       eTag: '9dd4e461268c8034f5c8564e155c67a6',

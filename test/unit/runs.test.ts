@@ -35,7 +35,7 @@ describe('runs by filter', () => {
 
   it('reruns under the id the bridge derives from the run’s message, else under the run’s own id', () => {
     const message = notificationFor('in', { key: 'a/cat 1.jpg', eTag: 'abc' });
-    const bridgeId = s3WorkflowId({ kind: 's3', bucket: 'in', key: 'a/cat 1.jpg', eTag: 'abc' });
+    const bridgeId = s3WorkflowId({ bucket: 'in', key: 'a/cat 1.jpg', eTag: 'abc' });
     // A run started under an older form of the id still reruns under the id a redrive would use today.
     expect(
       rerunWorkflowId('processImageWorkflow', 'image-in/a/cat_1.jpg-old', {

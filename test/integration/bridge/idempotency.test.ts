@@ -6,7 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { startBridge, type BridgeOptions, type SqsBridge } from '../../../src/bridge/bridge';
-import { serveBridgeEndpoints } from '../../../src/bridge/metrics';
+import { serveBridgeEndpoints } from '../../../src/bridge/endpoints';
 import { peekDeadLetters } from '../../../src/aws/dead-letter';
 import { createLogger } from '../../../src/logger';
 import { connectClient } from '../../../src/temporal/connection';
@@ -29,6 +29,7 @@ function bridge(p: TestPipeline, options: Partial<BridgeOptions> = {}): SqsBridg
     logger,
     client,
     knownWorkflows: TEST_WORKFLOWS,
+    envelopeWorkflows: TEST_WORKFLOWS,
     statsIntervalMs: 0,
     ...options,
   });
@@ -72,7 +73,7 @@ async function s3NotificationFor(p: TestPipeline, key: string): Promise<string> 
 describe('the SQS bridge', () => {
   it('starts one execution for the same S3 event delivered twice, and again after it completed', async () => {
     const p = await pipeline();
-    const key = 'photos/my cat+1.jpg';
+    const key = 'uploads/my cat+1.jpg';
     const body = await s3NotificationFor(p, key);
     await send(p.aws.sqs, p.resources.ingressQueueUrl, body);
     await send(p.aws.sqs, p.resources.ingressQueueUrl, body);
@@ -95,7 +96,7 @@ describe('the SQS bridge', () => {
     });
     expect(found).toHaveLength(1);
     const workflowId = found[0]!;
-    expect(workflowId).toMatch(/^image-.*photos\/my_cat\+1\.jpg-[0-9a-f]{12}$/);
+    expect(workflowId).toMatch(/^image-.*uploads\/my_cat\+1\.jpg-[0-9a-f]{32}$/);
     const result = (await client.workflow.getHandle(workflowId).result()) as { source: string };
     expect(result.source).toBe(`${p.resources.inputBucket}/${key}`);
 

@@ -58,6 +58,7 @@ it('loses nothing while Temporal is down and completes everything once it is bac
     logger,
     client,
     knownWorkflows: TEST_WORKFLOWS,
+    envelopeWorkflows: TEST_WORKFLOWS,
     statsIntervalMs: 0,
     // Short, so the test also proves held messages are kept invisible by extension rather than redelivered.
     visibilityTimeoutSeconds: 6,

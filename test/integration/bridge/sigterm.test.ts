@@ -10,7 +10,7 @@ import { createLogger } from '../../../src/logger';
 import { freePort } from '../../../src/dev/processes';
 import { connectClient } from '../../../src/temporal/connection';
 import { createTestPipeline, eventually, uniqueName } from '../../support/stack';
-import { queueDepth, send, startTestWorker, TEST_WORKFLOWS, type RunningWorker } from './support';
+import { queueDepth, s3Notification, send, startTestWorker, TEST_WORKFLOWS, type RunningWorker } from './support';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const COUNT = 40;
@@ -24,27 +24,13 @@ afterAll(async () => {
   await client?.connection.close();
 });
 
-function s3Event(bucket: string, key: string, sequencer: string): unknown {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        eventName: 'ObjectCreated:Put',
-        eventTime: '2025-03-14T09:26:53.123Z',
-        s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%20/g, '+'), sequencer } },
-      },
-    ],
-  };
-}
-
 it('stops on SIGTERM with exit code 0 and loses no message', async () => {
   const p = await createTestPipeline('sig', { EBBFLOW_TASK_QUEUE: uniqueName('bridge-sigterm') });
   worker = await startTestWorker(p.config);
   client = await connectClient(p.config.temporal);
   const bucket = p.resources.inputBucket;
   for (let i = 0; i < COUNT; i++) {
-    await send(p.aws.sqs, p.resources.ingressQueueUrl, s3Event(bucket, `in/photo ${i}.jpg`, `seq-${i}`));
+    await send(p.aws.sqs, p.resources.ingressQueueUrl, s3Notification(bucket, `uploads/photo ${i}.jpg`, `seq-${i}`));
   }
 
   const metricsPort = await freePort();
@@ -98,6 +84,7 @@ it('stops on SIGTERM with exit code 0 and loses no message', async () => {
     logger: createLogger({ level: 'warn' }),
     client,
     knownWorkflows: TEST_WORKFLOWS,
+    envelopeWorkflows: TEST_WORKFLOWS,
     statsIntervalMs: 0,
   });
   const ids = await eventually(

@@ -150,7 +150,7 @@ describe('ebbflow dev', () => {
       // The demo: photos drawn here, uploaded, followed to completion; the stack stays up afterwards.
       await eventually('the demo batch', async () => output.includes('The demo is done'), 180_000, 500);
       expect(output).toMatch(/4 photos processed into 12 variants in [\d.]+ s\./);
-      const batch = /processed\/\{thumbnail,medium,large\}\/[^/\s]+\/(demo\/\d{8}T\d{6})\//.exec(output)?.[1];
+      const batch = /processed\/\{thumbnail,medium,large\}\/[^/\s]+\/(uploads\/demo\/\d{8}T\d{6})\//.exec(output)?.[1];
       expect(batch).toBeDefined();
       const aws = createAwsClients({
         region: state.awsRegion!,
@@ -179,7 +179,9 @@ describe('ebbflow dev', () => {
       expect(metrics).toMatch(/^ebbflow_bridge_temporal_reachable 1$/m);
     } finally {
       dev.kill('SIGINT');
-      expect(await exited).toBe(0);
+      const code = await exited;
+      if (code !== 0) process.stderr.write(`ebbflow dev exited with ${code}:\n${output}\n`);
+      expect(code).toBe(0);
     }
     expect(output).toContain('stopped.');
     expect(existsSync(path.join(stateDir, 'dev.json'))).toBe(false);

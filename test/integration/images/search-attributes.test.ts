@@ -113,7 +113,7 @@ it('on a namespace without them, worker and bridge stop naming the fix; opted ou
   try {
     const photo = await generateSamplePhoto(2, { minSide: 300, maxSide: 400 });
     await pipeline.aws.s3.send(
-      new PutObjectCommand({ Bucket: pipeline.resources.inputBucket, Key: 'untagged.jpg', Body: photo.data }),
+      new PutObjectCommand({ Bucket: pipeline.resources.inputBucket, Key: 'uploads/untagged.jpg', Body: photo.data }),
     );
     const workflowId = await eventually(
       'the image run in the bare namespace',

@@ -132,7 +132,7 @@ describe('next to the bridge', () => {
   });
 
   it('processes real images once, whether their notification comes before or after the backfill', async () => {
-    const images = (await goodImages('bf')).slice(0, 3);
+    const images = (await goodImages('uploads/bf')).slice(0, 3);
     const bucket = p.resources.inputBucket;
     const put = (key: string, data: Buffer) =>
       p.aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data }));

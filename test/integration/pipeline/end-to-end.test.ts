@@ -40,7 +40,7 @@ async function photos(
     maxSide: 2400,
     onPhoto: (photo) => sizes.set(photo.name, [photo.width, photo.height]),
   });
-  return { items: collectUploads([dir], `batch-${seed}`), sizes };
+  return { items: collectUploads([dir], `uploads/batch-${seed}`), sizes };
 }
 
 async function completed(client: Client, pipeline: TestPipeline, total: number, timeoutMs: number): Promise<void> {

@@ -118,16 +118,20 @@ describe('list, cancel and terminate by filter', () => {
 
 describe('rerun next to a redrive', () => {
   it('starts failed image runs again under their bridge ids, and a redrive afterwards starts nothing', async () => {
-    const p = await createTestPipeline('rer', { EBBFLOW_BRIDGE_WAIT_SECONDS: '1' });
+    // The images' own bucket, which the bridge is allowed to read: its uploads notify no queue.
+    const bucket = uniqueName('rer-src');
+    const p = await createTestPipeline('rer', {
+      EBBFLOW_BRIDGE_WAIT_SECONDS: '1',
+      EBBFLOW_BRIDGE_ALLOWED_BUCKETS: bucket,
+    });
     const logger = createLogger({ level: 'error' });
     const worker: Worker = await createWorker({ config: p.config, logger, bundleFromSource: true });
     const running = worker.run();
     const bridge = startBridge({ config: p.config, logger, client, statsIntervalMs: 0 });
     try {
       // Notifications for images not yet in their bucket: each run fails for good and dead-letters its message.
-      const bucket = uniqueName('rer-src');
       await p.aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-      const images = (await goodImages('rerun')).slice(0, 3);
+      const images = (await goodImages('uploads/rerun')).slice(0, 3);
       for (const img of images)
         await send(p.aws.sqs, p.resources.ingressQueueUrl, notificationFor(bucket, { key: img.key, eTag: 'e1' }));
       const inQueue = `TaskQueue = '${p.config.temporal.taskQueue}'`;

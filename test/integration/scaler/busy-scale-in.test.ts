@@ -20,6 +20,7 @@ import { createLocalDriver, type LocalDriver, type WorkerExit } from '../../../s
 import { readWorkerLoad } from '../../../src/scaler/worker-load';
 import { connectClient } from '../../../src/temporal/connection';
 import { createTestPipeline, eventually, uniqueName } from '../../support/stack';
+import { forwardRequest } from '../../support/forward';
 
 /** A proxy in front of the emulator that holds every read of an object under `hold/` until it is released. */
 async function gatedStorage(target: string) {
@@ -27,17 +28,7 @@ async function gatedStorage(target: string) {
   const waiting = new Map<string, () => void>();
   const released = new Set<string>();
   const server = http.createServer((req, res) => {
-    const forward = () => {
-      const out = http.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      out.on('error', () => res.destroy());
-      req.pipe(out);
-    };
+    const forward = () => forwardRequest(upstream, req, res);
     const name = req.method === 'GET' ? /\/hold\/([^/?]+)/.exec(req.url ?? '')?.[1] : undefined;
     if (name === undefined || released.has(name)) return forward();
     waiting.set(name, forward);

@@ -1,12 +1,17 @@
-import { emptyBridgeStats, type BridgeStats } from '../../../src/bridge/bridge';
-import { createBridgeMetrics, type BridgeObservable } from '../../../src/bridge/metrics';
+import { emptyBridgeStats, type BridgeObservable, type BridgeStats } from '../../../src/bridge/stats';
+import { createBridgeMetrics } from '../../../src/bridge/metrics';
 
 type Writable = { -readonly [K in keyof BridgeObservable]: BridgeObservable[K] };
 
-function observable(): Writable & { stats: BridgeStats; deadLetteredByType: Map<string, number> } {
+function observable(): Writable & {
+  stats: BridgeStats;
+  deadLetteredByType: Map<string, number>;
+  outagesByReason: Map<string, number>;
+} {
   return {
     stats: emptyBridgeStats(),
     deadLetteredByType: new Map(),
+    outagesByReason: new Map(),
     temporalReachable: true,
   };
 }
@@ -30,9 +35,11 @@ describe('bridge metrics', () => {
       outages: 1,
     });
     bridge.deadLetteredByType.set('UnparseableMessage', 1);
+    bridge.outagesByReason.set('UNAUTHENTICATED', 1);
     bridge.temporalReachable = false;
     const second = await registry.metrics();
     expect(second).toMatch(/^ebbflow_bridge_messages_received_total 12$/m);
+    expect(second).toMatch(/^ebbflow_bridge_temporal_outages_by_reason_total\{reason="UNAUTHENTICATED"\} 1$/m);
     expect(second).toMatch(/^ebbflow_bridge_workflows_started_total 9$/m);
     expect(second).toMatch(/^ebbflow_bridge_workflows_eagerly_started_total 7$/m);
     expect(second).toMatch(/^ebbflow_bridge_duplicates_total 2$/m);

@@ -19,6 +19,13 @@ const options = (body: string, messageId = 'm-1'): PlanOptions => ({
   messageId,
   body,
   knownWorkflows: new Set([IMAGE_WORKFLOW, 'echoWorkflow']),
+  rules: {
+    envelopeWorkflows: new Set([IMAGE_WORKFLOW, 'echoWorkflow']),
+    imageKeys: { prefix: '', suffixes: ['.jpg', '.png'] },
+    readBuckets: new Set(['ebbflow-input', 'in']),
+    writeBuckets: new Set(['out']),
+    topics: new Set(),
+  },
   imageInput: (source) => ({ ...source, maxAttempts: 3, outputBucket: 'out' }),
 });
 
@@ -29,28 +36,28 @@ function plan(name: string, messageId = 'm-1'): MessagePlan {
 
 describe('workflow ids', () => {
   it('are readable, safe and end in a hash of the idempotency key', () => {
-    const id = s3WorkflowId({ kind: 's3', bucket: 'ebbflow-input', key: 'photos/my cat+1.jpg', sequencer: '01' });
-    expect(id).toMatch(/^image-ebbflow-input\/photos\/my_cat\+1\.jpg-[0-9a-f]{12}$/);
+    const id = s3WorkflowId({ bucket: 'ebbflow-input', key: 'photos/my cat+1.jpg', sequencer: '01' });
+    expect(id).toMatch(/^image-ebbflow-input\/photos\/my_cat\+1\.jpg-[0-9a-f]{32}$/);
   });
 
   it('are the same for the same object content, however it was seen, and differ when the content changes', () => {
-    const a = { kind: 's3' as const, bucket: 'b', key: 'k.jpg', sequencer: '01', eTag: 'x' };
+    const a = { bucket: 'b', key: 'k.jpg', sequencer: '01', eTag: 'x' };
     expect(s3WorkflowId({ ...a })).toBe(s3WorkflowId(a));
     // A listing (quoted ETag, no sequencer or event time) and a notification of the same object agree.
-    expect(s3WorkflowId({ kind: 's3', bucket: 'b', key: 'k.jpg', eTag: '"x"' })).toBe(s3WorkflowId(a));
+    expect(s3WorkflowId({ bucket: 'b', key: 'k.jpg', eTag: '"x"' })).toBe(s3WorkflowId(a));
     expect(s3WorkflowId({ ...a, sequencer: '02', eventTime: 't2' })).toBe(s3WorkflowId(a));
     expect(s3WorkflowId({ ...a, eTag: 'y' })).not.toBe(s3WorkflowId(a));
     // Without an ETag, what distinguishes one upload from the next.
-    const noETag = { kind: 's3' as const, bucket: 'b', key: 'k.jpg' };
+    const noETag = { bucket: 'b', key: 'k.jpg' };
     expect(s3WorkflowId({ ...noETag, versionId: 'v2' })).not.toBe(s3WorkflowId({ ...noETag, versionId: 'v1' }));
     expect(s3WorkflowId({ ...noETag, sequencer: '02' })).not.toBe(s3WorkflowId({ ...noETag, sequencer: '01' }));
     expect(s3WorkflowId({ ...noETag, eventTime: 't2' })).not.toBe(s3WorkflowId({ ...noETag, eventTime: 't1' }));
   });
 
   it('stay unique when sanitising makes two keys look alike', () => {
-    const one = s3WorkflowId({ kind: 's3', bucket: 'b', key: 'a b.jpg', sequencer: '1' });
-    const two = s3WorkflowId({ kind: 's3', bucket: 'b', key: 'a_b.jpg', sequencer: '1' });
-    expect(one.slice(0, -13)).toBe(two.slice(0, -13));
+    const one = s3WorkflowId({ bucket: 'b', key: 'a b.jpg', sequencer: '1' });
+    const two = s3WorkflowId({ bucket: 'b', key: 'a_b.jpg', sequencer: '1' });
+    expect(one.slice(0, -33)).toBe(two.slice(0, -33));
     expect(one).not.toBe(two);
   });
 
@@ -60,12 +67,20 @@ describe('workflow ids', () => {
     expect(sanitizeIdPart('tab\there"quote\u0000')).toBe('tab_here_quote_');
   });
 
-  it('come from the envelope id, or the message id when it has none', () => {
+  it('keep 128 bits of hash, so that different items never share an id by chance', () => {
+    const id = s3WorkflowId({ bucket: 'b', key: 'k.jpg', versionId: 'v1' });
+    expect(id).toMatch(/^image-b\/k\.jpg-[0-9a-f]{32}$/);
+  });
+
+  it('come from the envelope id, or from the body when it has none (the same after a redrive)', () => {
     const withId = { kind: 'envelope' as const, workflow: 'echoWorkflow', id: 'order 42', input: {} };
-    expect(envelopeWorkflowId(withId, 'm-1')).toBe(envelopeWorkflowId(withId, 'm-2'));
-    expect(envelopeWorkflowId(withId, 'm-1')).toMatch(/^echo-order_42-[0-9a-f]{12}$/);
+    expect(envelopeWorkflowId(withId, '{"a":1}')).toBe(envelopeWorkflowId(withId, '{"a":2}'));
+    expect(envelopeWorkflowId(withId, '{}')).toMatch(/^echo-order_42-[0-9a-f]{32}$/);
     const without = { kind: 'envelope' as const, workflow: 'echoWorkflow', input: {} };
-    expect(envelopeWorkflowId(without, 'm-1')).not.toBe(envelopeWorkflowId(without, 'm-2'));
+    const body = '{"workflow":"echoWorkflow","input":{}}';
+    expect(envelopeWorkflowId(without, body)).toBe(envelopeWorkflowId(without, body));
+    expect(envelopeWorkflowId(without, body)).toMatch(/^echo-body-[0-9a-f]{32}$/);
+    expect(envelopeWorkflowId(without, body)).not.toBe(envelopeWorkflowId(without, `${body} `));
     expect(workflowIdPrefix('processImageWorkflow')).toBe('process-image');
   });
 });

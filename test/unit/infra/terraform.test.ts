@@ -193,6 +193,28 @@ describe('infra/terraform', () => {
     expect(type).toMatch(/filter_suffixes\s*=\s*optional\(list\(string\),\s*\["\.jpg", "\.jpeg", "\.png"/);
   });
 
+  it('lets the bridge keep a dead letter too large for the queue in S3, and expires those bodies after the DLQ', async () => {
+    const main = await parseFile(path.join(terraformDir, 'main.tf'));
+    const locals = (main as { locals?: Record<string, string>[] }).locals?.[0];
+    expect(locals?.bridge_statements).toMatch(
+      /sid\s*=\s*"StoreLargeDeadLetters"\s*actions\s*=\s*\["s3:PutObject"\]\s*resources\s*=\s*\["\$\{module\.pipeline\.output_bucket_arn\}\/dead-letters\/\*"\]/,
+    );
+    // Both senders read the queue's size limit first.
+    expect(locals?.worker_statements).toMatch(
+      /"SendFailuresToDlq"\s*actions\s*=\s*\["sqs:SendMessage", "sqs:GetQueueAttributes"\]/,
+    );
+    const pipeline = await parseFile(path.join(terraformDir, 'modules/pipeline/main.tf'));
+    const rules = (
+      pipeline.resource?.aws_s3_bucket_lifecycle_configuration?.output?.[0] as {
+        rule: { id: string; filter: { prefix?: string }[]; expiration?: { days: string }[] }[];
+      }
+    ).rule;
+    expect(rules.find((r) => r.id === 'expire-dead-letter-bodies')).toMatchObject({
+      filter: [{ prefix: 'dead-letters/' }],
+      expiration: [{ days: '${ceil(var.dlq.message_retention_seconds / 86400) + 1}' }],
+    });
+  });
+
   it('writes no partition into ARNs (GovCloud and China have their own)', () => {
     for (const dir of moduleDirs(terraformDir)) {
       for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf'))) {

@@ -174,6 +174,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "output" {
       days_after_initiation = 7
     }
   }
+
+  # Bodies of dead letters too large for the queue outlive their letter by a day, then go.
+  rule {
+    id     = "expire-dead-letter-bodies"
+    status = "Enabled"
+
+    filter {
+      prefix = "dead-letters/"
+    }
+
+    expiration {
+      days = ceil(var.dlq.message_retention_seconds / 86400) + 1
+    }
+  }
 }
 
 ################################################################################

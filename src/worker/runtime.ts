@@ -1,0 +1,53 @@
+/** The Temporal SDK's process-wide runtime: its Prometheus endpoint and its logs through ebbflow's logger. */
+import { Runtime } from '@temporalio/worker';
+import type { EbbflowConfig } from '../config';
+import type { Logger } from '../logger';
+import { NODE_FLAGS } from '../node-flags';
+
+/** host:port for the SDK's Prometheus endpoint: all IPv4 interfaces unless a host is configured. */
+function bindAddress(host: string | undefined, port: number): string {
+  if (!host) return `0.0.0.0:${port}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Installs the SDK runtime once per process, with the Prometheus endpoint when a port is configured. */
+export function installRuntime(config: EbbflowConfig, logger: Logger): void {
+  const port = config.worker.metricsPort;
+  Runtime.install({
+    telemetryOptions: {
+      metrics:
+        port > 0
+          ? { prometheus: { bindAddress: bindAddress(config.general.metricsHost, port), useSecondsForDurations: true } }
+          : undefined,
+    },
+    logger: {
+      log: (level, message, meta) => {
+        const fields = meta as Record<string, unknown> | undefined;
+        if (level === 'ERROR') logger.error(message, fields);
+        else if (level === 'WARN') logger.warn(message, fields);
+        else if (level === 'INFO') logger.info(message, fields);
+        else logger.debug(message, fields);
+      },
+      trace: () => undefined,
+      debug: (message, meta) => logger.debug(message, meta as Record<string, unknown>),
+      info: (message, meta) => logger.info(message, meta as Record<string, unknown>),
+      warn: (message, meta) => logger.warn(message, meta as Record<string, unknown>),
+      error: (message, meta) => logger.error(message, meta as Record<string, unknown>),
+    },
+  });
+  if (port > 0) logger.info('metrics endpoint listening', { url: `http://localhost:${port}/metrics` });
+}
+
+/** Says so when node runs without the flags ebbflow starts it with: images then cost more CPU. */
+export function noteMissingNodeFlags(logger: Logger): void {
+  const missing = NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length > 0) {
+    logger.info(
+      'node runs without the flags ebbflow starts it with (NODE_FLAGS, src/node-flags.ts); images cost more CPU',
+      {
+        missing,
+        run: `node ${NODE_FLAGS.join(' ')} bin/ebbflow.js worker`,
+      },
+    );
+  }
+}
