@@ -76,7 +76,7 @@ describe('the container image under docker compose', () => {
     const keys: string[] = [];
     for (let i = 0; i < count; i++) {
       const photo = await generateSamplePhoto(i, { seed, minSide, maxSide: minSide + 800 });
-      const key = `${prefix}/${photo.name}`;
+      const key = `uploads/${prefix}/${photo.name}`; // the notification covers uploads/ only
       await aws.s3.send(new PutObjectCommand({ Bucket: INPUT_BUCKET, Key: key, Body: photo.data }));
       keys.push(key);
     }
