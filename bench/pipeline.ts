@@ -118,7 +118,9 @@ export async function run(): Promise<BenchSection> {
       stdio: 'ignore',
     });
     children.push(bridgedWorker);
-    await uploadAll(aws.s3, bridgedRes.inputBucket, [{ ...items[0]!, key: `${config.image.keyPrefix}warmup/first.jpg` }]);
+    await uploadAll(aws.s3, bridgedRes.inputBucket, [
+      { ...items[0]!, key: `${config.image.keyPrefix}warmup/first.jpg` },
+    ]);
     await waitForCompleted(1, bridgedQueue);
 
     // Temporal's own floor: bare workflows (one activity that does nothing, scheduled as the image workflow schedules

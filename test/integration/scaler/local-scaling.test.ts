@@ -95,7 +95,9 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     const uploadStarted = Date.now();
     await Promise.all(
       images.map((body, i) =>
-        aws.s3.send(new PutObjectCommand({ Bucket: state.inputBucket, Key: `uploads/burst/photo-${i}.jpg`, Body: body })),
+        aws.s3.send(
+          new PutObjectCommand({ Bucket: state.inputBucket, Key: `uploads/burst/photo-${i}.jpg`, Body: body }),
+        ),
       ),
     );
     connection = await Connection.connect({ address: state.temporalAddress });
