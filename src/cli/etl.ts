@@ -110,7 +110,11 @@ export function registerEtlCommands(program: Command): void {
     .command('run')
     .description('Start an ETL run over every source of a sources file (local YAML/JSON, or a key in the input bucket)')
     .requiredOption('--config <file-or-key>', 'sources file: a local path, a key in the input bucket, or s3://…')
-    .option('--parallelism <n>', 'sources in flight at once (default: EBBFLOW_ETL_PARALLELISM)', wholeNumber(1, ETL_MAX_PARALLELISM))
+    .option(
+      '--parallelism <n>',
+      'sources in flight at once (default: EBBFLOW_ETL_PARALLELISM)',
+      wholeNumber(1, ETL_MAX_PARALLELISM),
+    )
     .option(
       '--tolerated-failure-percent <p>',
       'fail the run only when more than this share of sources fails (default: 0, or none with a count)',
