@@ -14,7 +14,7 @@ import {
 import { IMAGE_EXTENSIONS } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
-import { wholeNumber } from './options';
+import { instant, wholeNumber } from './options';
 import { formatDuration } from '../terminal/format';
 
 /** Most failures printed one by one; the rest are counted. */
@@ -25,7 +25,7 @@ interface BackfillCliOptions {
   rate: number;
   dryRun?: boolean;
   reprocess?: boolean;
-  reprocessBefore?: string;
+  reprocessBefore?: Date;
   concurrency: number;
 }
 
@@ -73,13 +73,6 @@ function progressReporter(dryRun: boolean): {
   };
 }
 
-function parseInstant(raw: string, option: string): Date {
-  const date = new Date(raw);
-  if (Number.isNaN(date.getTime()))
-    throw new UsageError(`${option} expects a time like 2026-12-05T09:00:00Z, got "${raw}"`);
-  return date;
-}
-
 export function registerBackfillCommands(program: Command): void {
   program
     .command('backfill')
@@ -95,6 +88,7 @@ export function registerBackfillCommands(program: Command): void {
     .option(
       '--reprocess-before <time>',
       'with --reprocess: only runs that completed before this time (resume an interrupted reprocess with the time it printed)',
+      instant,
     )
     .option('--concurrency <n>', 'starts in flight at once (the rate still applies)', wholeNumber(1, 256), 16)
     .action(
@@ -103,11 +97,7 @@ export function registerBackfillCommands(program: Command): void {
         const suffixes = opts.suffix === undefined ? [...IMAGE_EXTENSIONS] : parseSuffixes(opts.suffix);
         const { concurrency } = opts;
         if (opts.reprocessBefore && !opts.reprocess) throw new UsageError('--reprocess-before goes with --reprocess');
-        const reprocessBefore = opts.reprocess
-          ? opts.reprocessBefore
-            ? parseInstant(opts.reprocessBefore, '--reprocess-before')
-            : new Date()
-          : undefined;
+        const reprocessBefore = opts.reprocess ? (opts.reprocessBefore ?? new Date()) : undefined;
         const { config } = cliContext('backfill');
         const { s3 } = createAwsClients(config.aws);
         const client = await connectClient(config.temporal);

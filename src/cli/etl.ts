@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import type { EbbflowConfig } from '../config';
-import { etlSetProblem, type EtlSetRequest } from '../common/etl-controls';
+import { ETL_MAX_PARALLELISM, etlSetProblem, type EtlSetRequest } from '../common/etl-controls';
 import type { EtlFanOutInput } from '../common/etl-types';
 import { generateSampleSources, type EtlFault } from '../etl/generate';
 import { renderLedger, toleranceText } from '../etl/ledger-view';
@@ -110,7 +110,11 @@ export function registerEtlCommands(program: Command): void {
     .command('run')
     .description('Start an ETL run over every source of a sources file (local YAML/JSON, or a key in the input bucket)')
     .requiredOption('--config <file-or-key>', 'sources file: a local path, a key in the input bucket, or s3://…')
-    .option('--parallelism <n>', 'sources in flight at once (default: EBBFLOW_ETL_PARALLELISM)', wholeNumber(1, 1000))
+    .option(
+      '--parallelism <n>',
+      'sources in flight at once (default: EBBFLOW_ETL_PARALLELISM)',
+      wholeNumber(1, ETL_MAX_PARALLELISM),
+    )
     .option(
       '--tolerated-failure-percent <p>',
       'fail the run only when more than this share of sources fails (default: 0, or none with a count)',
@@ -187,9 +191,17 @@ export function registerEtlCommands(program: Command): void {
     .command('set')
     .description('Change the parallelism and failure tolerance of a running fan-out; it obeys from its next launch')
     .argument('<run>', 'workflow id of the running run')
-    .option('--parallelism <n>', 'most sources in flight from now on (lowering it lets those in flight finish)', Number)
-    .option('--tolerated-failure-percent <p>', 'the run fails only when more than this share of sources fails', Number)
-    .option('--tolerated-failure-count <n>', 'the run fails only when more than this many sources fail', Number)
+    .option(
+      '--parallelism <n>',
+      'most sources in flight from now on (lowering it lets those in flight finish)',
+      wholeNumber(1, ETL_MAX_PARALLELISM),
+    )
+    .option(
+      '--tolerated-failure-percent <p>',
+      'the run fails only when more than this share of sources fails',
+      numberFrom(0, 100),
+    )
+    .option('--tolerated-failure-count <n>', 'the run fails only when more than this many sources fail', wholeNumber(0))
     .option('--json', 'print the settings now in force as JSON')
     .action(
       action(

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, Option, type CommanderError } from 'commander';
 import { isIsoDate } from '../common/report-dates';
 import { parseDuration } from '../config';
+import { parseTime } from '../pipeline/runs';
 
 /** A whole number from `min` to `max`. */
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
@@ -35,6 +36,24 @@ export function numberFrom(min: number, max = Number.MAX_VALUE): (raw: string) =
 export function isoDate(raw: string): string {
   if (!isIsoDate(raw)) throw new InvalidArgumentError('expected a calendar date as YYYY-MM-DD.');
   return raw;
+}
+
+/** A time: ISO (`2026-12-05T09:00:00Z`, `2026-12-05`) or a span ago (`30m`, `2h`, `7d`). */
+export function timeOrSpanAgo(raw: string): Date {
+  try {
+    return parseTime(raw);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
+}
+
+/** An instant written as an ISO time, such as `2026-12-05T09:00:00Z`. */
+export function instant(raw: string): Date {
+  const date = new Date(raw);
+  if (raw.trim() === '' || Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError('expected a time such as 2026-12-05T09:00:00Z.');
+  }
+  return date;
 }
 
 /** A duration as the configuration writes it (`500ms`, `30s`, `5m`, `1h`), in milliseconds, at least `minMs`. */

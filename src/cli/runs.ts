@@ -7,7 +7,6 @@ import {
   followBatch,
   isEmptyFilter,
   parseStatus,
-  parseTime,
   RERUNNABLE_WORKFLOWS,
   rerunRuns,
   selectRuns,
@@ -19,6 +18,7 @@ import {
 } from '../pipeline/runs';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
+import { timeOrSpanAgo } from './options';
 import { table } from '../terminal/format';
 import { ProgressBar } from '../terminal/progress-bar';
 
@@ -59,8 +59,8 @@ function withFilterOptions(command: Command): Command {
       collectStatus,
       [],
     )
-    .option('--since <time>', 'started at or after: an ISO time, or a span ago such as 2h or 7d', (v) => parseTime(v))
-    .option('--until <time>', 'started before: an ISO time, or a span ago', (v) => parseTime(v))
+    .option('--since <time>', 'started at or after: an ISO time, or a span ago such as 2h or 7d', timeOrSpanAgo)
+    .option('--until <time>', 'started before: an ISO time, or a span ago', timeOrSpanAgo)
     .option('--query <query>', 'a Temporal visibility query, e.g. "TaskQueue = \'ebbflow\'" (ANDed with the rest)');
 }
 

@@ -18,7 +18,7 @@ export interface EtlControls {
 }
 
 /** Most sources a fan-out may run at once. */
-const ETL_MAX_PARALLELISM = 1000;
+export const ETL_MAX_PARALLELISM = 1000;
 
 /** Why an `etlSet` request is refused, or undefined when it is valid. */
 export function etlSetProblem(request: EtlSetRequest | undefined): string | undefined {

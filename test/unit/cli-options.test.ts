@@ -1,6 +1,15 @@
 import { CommanderError, type Command } from 'commander';
 import { buildProgram } from '../../src/cli/index';
-import { commanderExitCode, duration, isoDate, numberFrom, wholeNumber, wholeRange } from '../../src/cli/options';
+import {
+  commanderExitCode,
+  duration,
+  instant,
+  isoDate,
+  numberFrom,
+  timeOrSpanAgo,
+  wholeNumber,
+  wholeRange,
+} from '../../src/cli/options';
 
 /** The subcommand at `path` of the real program, throwing instead of exiting and printing nothing. */
 function command(...path: string[]): Command {
@@ -51,6 +60,19 @@ describe('option parsers', () => {
     expect(wholeRange('200-2000')).toEqual([200, 2000]);
     expect(() => wholeRange('2000-200')).toThrow(/first not above the second/);
   });
+
+  it('read times as ISO or a span ago, and refuse what is neither', () => {
+    expect(instant('2026-12-05T09:00:00Z').toISOString()).toBe('2026-12-05T09:00:00.000Z');
+    for (const bad of ['yesterday', '', '2026-13-45T00:00:00Z']) {
+      expect(() => instant(bad)).toThrow('expected a time such as 2026-12-05T09:00:00Z.');
+    }
+    const before = Date.now();
+    const ago = timeOrSpanAgo('2h').getTime();
+    expect(before - ago).toBeGreaterThanOrEqual(2 * 3_600_000);
+    expect(before - ago).toBeLessThan(2 * 3_600_000 + 60_000);
+    expect(timeOrSpanAgo('2026-12-05').toISOString()).toBe('2026-12-05T00:00:00.000Z');
+    expect(() => timeOrSpanAgo('last week')).toThrow(/expected a time such as .* or a span ago such as 2h or 7d/);
+  });
 });
 
 describe('the ebbflow program', () => {
@@ -91,6 +113,22 @@ describe('the ebbflow program', () => {
       "option '--concurrency <n>' argument '300' is invalid. expected a whole number from 1 to 256.",
     );
     for (const err of [max, workers, port, concurrency]) expect(commanderExitCode(err)).toBe(2);
+  });
+
+  it('refuses bad values for etl set, runs and backfill times before anything runs, naming the option', async () => {
+    const parallelism = await refusal(command('etl', 'set'), ['etl-1', '--parallelism', '0']);
+    expect(parallelism.message).toContain(
+      "option '--parallelism <n>' argument '0' is invalid. expected a whole number from 1 to 1000.",
+    );
+    const percent = await refusal(command('etl', 'set'), ['etl-1', '--tolerated-failure-percent', '120']);
+    expect(percent.message).toContain('expected a number from 0 to 100.');
+    const since = await refusal(command('runs', 'list'), ['--since', 'last week']);
+    expect(since.message).toContain("option '--since <time>' argument 'last week' is invalid");
+    const before = await refusal(command('backfill'), ['s3://in/photos', '--reprocess', '--reprocess-before', 'soon']);
+    expect(before.message).toContain(
+      "option '--reprocess-before <time>' argument 'soon' is invalid. expected a time such as 2026-12-05T09:00:00Z.",
+    );
+    for (const err of [parallelism, percent, since, before]) expect(commanderExitCode(err)).toBe(2);
   });
 
   it('reads simulate’s rates, durations and policy lists as values', async () => {
