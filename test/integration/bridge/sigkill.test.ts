@@ -17,15 +17,18 @@ import {
   spawnBridgeProcess,
   startAwsProxy,
   workflowExists,
+  type AwsProxy,
   type BridgeProcess,
 } from './support';
 
 const COUNT = 200;
 const bridges: BridgeProcess[] = [];
 let client: Client | undefined;
+let proxy: AwsProxy | undefined;
 
 afterAll(async () => {
   for (const b of bridges) if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL');
+  await proxy?.down();
   await client?.connection.close();
 });
 
@@ -49,7 +52,7 @@ it('starts each message exactly once across a SIGKILL between start and delete',
     EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT: '3s',
   };
 
-  const proxy = await startAwsProxy(p.config.aws.endpoint!);
+  proxy = await startAwsProxy(p.config.aws.endpoint!);
   proxy.delay.set('DeleteMessage', 1000);
   const first = await spawnBridgeProcess(p.env, { ...env, AWS_ENDPOINT_URL: proxy.url });
   bridges.push(first);

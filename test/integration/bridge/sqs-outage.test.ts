@@ -14,6 +14,7 @@ let client: Client | undefined;
 
 afterAll(async () => {
   if (bridge && bridge.child.exitCode === null && bridge.child.signalCode === null) bridge.child.kill('SIGKILL');
+  await proxy?.down();
   await client?.connection.close();
 });
 
