@@ -67,7 +67,7 @@ export function messageBytes(body: string, attributes: Record<string, MessageAtt
 const queueLimits = new Map<string, Promise<number>>();
 
 /** The queue's MaximumMessageSize, read once per process; the classic 256 KiB when it cannot be read. */
-export function queueMessageLimit(sqs: SQSClient, queueUrl: string): Promise<number> {
+function queueMessageLimit(sqs: SQSClient, queueUrl: string): Promise<number> {
   let limit = queueLimits.get(queueUrl);
   if (!limit) {
     limit = sqs

@@ -37,7 +37,7 @@ const DEFAULT_IMAGE_PREFIX = keyPrefix.parse(keyPrefix.default ?? '');
 const DEFAULT_IMAGE_SUFFIXES = keySuffixes.parse(keySuffixes.default ?? '');
 
 /** One S3 → SQS rule per image ending (S3 filters are case-sensitive: both cases), all under the image prefix. */
-export function imageNotificationRules(
+function imageNotificationRules(
   queueArn: string,
   prefix = DEFAULT_IMAGE_PREFIX,
   suffixes: readonly string[] = DEFAULT_IMAGE_SUFFIXES,

@@ -55,7 +55,7 @@ export const WORKFLOW_ID_REUSE_POLICY: WorkflowIdReusePolicy = 'REJECT_DUPLICATE
 export const REDRIVE_REUSE_POLICY: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE_FAILED_ONLY';
 
 /** gRPC codes of a start that say nothing about the message: every start would fail alike, so they are outages. */
-export const OUTAGE_GRPC_CODES: ReadonlyMap<number, string> = new Map([
+const OUTAGE_GRPC_CODES: ReadonlyMap<number, string> = new Map([
   [4, 'DEADLINE_EXCEEDED'],
   [5, 'NOT_FOUND'], // the namespace: a start does not look anything else up
   [7, 'PERMISSION_DENIED'],

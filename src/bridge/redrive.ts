@@ -46,7 +46,7 @@ export interface DeadLetterView {
 }
 
 /** What a message body is about, in one line. */
-export function describeBody(body: string): string {
+function describeBody(body: string): string {
   const parsed = parseMessage(body);
   if (parsed.kind === 'items') return parsed.items.map(describeItem).join(', ');
   if (parsed.kind === 'ignored') return parsed.reason;
@@ -54,7 +54,7 @@ export function describeBody(body: string): string {
   return `(unparseable) ${snippet.length > 40 ? `${snippet.slice(0, 40)}…` : snippet}`;
 }
 
-export function viewDeadLetter(letter: ReceivedDeadLetter, now = Date.now()): DeadLetterView {
+function viewDeadLetter(letter: ReceivedDeadLetter, now = Date.now()): DeadLetterView {
   return {
     messageId: letter.messageId,
     sentAt: letter.sentAt,
@@ -71,7 +71,7 @@ export function viewDeadLetter(letter: ReceivedDeadLetter, now = Date.now()): De
 }
 
 /** Makes received messages visible again at once, so a listing does not hide them from the next command. */
-export async function releaseMessages(sqs: SQSClient, queueUrl: string, receiptHandles: string[]): Promise<void> {
+async function releaseMessages(sqs: SQSClient, queueUrl: string, receiptHandles: string[]): Promise<void> {
   for (let i = 0; i < receiptHandles.length; i += 10) {
     const chunk = receiptHandles.slice(i, i + 10);
     await sqs.send(

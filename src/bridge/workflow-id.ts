@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { EnvelopeItem, S3ObjectItem } from './messages';
 
 /** Longest readable part kept in an id (Temporal accepts 1000 characters; the UI shows far fewer). */
-export const MAX_READABLE_LENGTH = 160;
+const MAX_READABLE_LENGTH = 160;
 
 /** Replaces what does not belong in an id (whitespace, control characters, quotes) and shortens it. */
 export function sanitizeIdPart(text: string, max = MAX_READABLE_LENGTH): string {
@@ -19,9 +19,9 @@ export function sanitizeIdPart(text: string, max = MAX_READABLE_LENGTH): string 
  * Hex characters of the hash kept in an id: 128 bits, so that two different items never share an id by chance (a
  * shared id would absorb the second item as a duplicate of the first, silently).
  */
-export const ID_HASH_LENGTH = 32;
+const ID_HASH_LENGTH = 32;
 
-export function shortHash(text: string, length = ID_HASH_LENGTH): string {
+function shortHash(text: string, length = ID_HASH_LENGTH): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
@@ -39,7 +39,7 @@ export type S3ObjectIdentity = Pick<S3ObjectItem, 'bucket' | 'key' | 'versionId'
  * object the bridge saw or will see. Uploading the same bytes again is the same object; changed bytes are a new one.
  * Without an ETag: the version id, else the event sequencer, else the event time.
  */
-export function s3IdempotencyKey(item: S3ObjectIdentity): string {
+function s3IdempotencyKey(item: S3ObjectIdentity): string {
   // A listing quotes the ETag, a notification does not.
   const eTag = item.eTag?.replace(/"/g, '');
   const upload = eTag

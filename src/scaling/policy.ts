@@ -249,16 +249,8 @@ export function decide(
   };
 }
 
-/** Builds policy settings from the scaler section of the configuration. */
-export function policyFromConfig(scaler: {
-  targetBacklogPerTask: number;
-  minTasks: number;
-  maxTasks: number;
-  scaleOutCooldown: number;
-  scaleInCooldown: number;
-  maxStep?: number;
-  maxBacklogAge?: number;
-}): PolicySettings {
+/** Builds policy settings from the scaler section of the configuration, which holds more than the policy's keys. */
+export function policyFromConfig(scaler: PolicySettings): PolicySettings {
   const settings: PolicySettings = {
     targetBacklogPerTask: scaler.targetBacklogPerTask,
     minTasks: scaler.minTasks,

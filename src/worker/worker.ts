@@ -28,7 +28,7 @@ export interface CreateWorkerOptions {
 }
 
 /** Where the worker's workflow code comes from: an explicit bundle, the built one, or the sources. */
-export function workflowSource(
+function workflowSource(
   config: EbbflowConfig,
   bundleFromSource = false,
 ): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
