@@ -37,17 +37,21 @@ const overlapAt = (t: number, intervals: { start: number; close: number }[]): nu
 
 describe('etl set', () => {
   let h: EtlHarness;
+  /** Opens the gate every source waits at; a failed test must open it too, or the worker never drains. */
+  let open: (() => void) | undefined;
 
   beforeAll(async () => {
     h = await createEtlHarness('etl-steer');
   });
-  afterAll(async () => h?.close());
+  afterAll(async () => {
+    open?.();
+    await h?.close();
+  });
 
   it('lowers the parallelism of a running fan-out, validated, and the run obeys it', async () => {
     const bucket = h.pipeline.config.pipeline.inputBucket;
     const { key, names } = await writeTwoRowSources(h.pipeline, 'steer', 12);
     // Every source waits at the gate, so four are in flight when the update arrives.
-    let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     await h.startWorker(() => gate);
     const id = await startEtlRun(
@@ -64,7 +68,9 @@ describe('etl set', () => {
     // Bad values are refused by the CLI, and by the update's validator when sent straight to the run.
     const refused = await runCli(h.pipeline.env, 'etl', 'set', id, '--parallelism', '0');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/parallelism must be a whole number from 1 to 1000, got 0/);
+    expect(refused.stderr).toMatch(
+      /--parallelism <n>' argument '0' is invalid\. expected a whole number from 1 to 1000/,
+    );
     await expect(setEtlControls(h.client, id, { toleratedFailurePercent: 120 })).rejects.toThrow();
 
     const set = await runCli(
@@ -83,7 +89,7 @@ describe('etl set', () => {
     const during = await handle.query<EtlLedger>(ETL_QUERY_LEDGER);
     expect(during.parallelism).toBe(1);
     expect(during.settings).toMatchObject({ parallelism: 1, toleratedFailureCount: 2 });
-    open();
+    open!();
     const result = (await handle.result()) as { status: string; counts: { succeeded: number } };
     expect(result).toMatchObject({ status: 'succeeded', counts: { succeeded: 12 } });
 
