@@ -40,13 +40,15 @@ it('runs every item exactly once with three bridges on one queue', async () => {
   }
   const total = async (counter: string) =>
     (await Promise.all(bridges.map((b) => b.counter(counter)))).reduce((sum, n) => sum + n, 0);
-  // Every notification and the s3:TestEvent provisioning left.
+  // Every notification and the s3:TestEvent provisioning left. A message whose visibility ran out on a busy machine
+  // can be received and deleted twice, so the count alone could be reached with another message still queued.
   await eventually(
     'every message deleted',
-    async () => (await total('messages_deleted')) === UPLOADS + REPEATED + 1,
+    async () =>
+      (await total('messages_deleted')) >= UPLOADS + REPEATED + 1 &&
+      (await queueDepth(p.aws.sqs, p.resources.ingressQueueUrl)) === 0,
     90_000,
   );
-  expect(await queueDepth(p.aws.sqs, p.resources.ingressQueueUrl)).toBe(0);
 
   const runs = await eventually('every run visible', async () => {
     const found: string[] = [];
