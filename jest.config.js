@@ -6,6 +6,9 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 120_000,
+  // The global teardown fails the run when a test leaves a server listening or a process running. What it cannot see
+  // (an in-process Temporal worker a failed test never shut down) must not hold the run open until CI's time limit.
+  forceExit: true,
   // tsc copies package.json into dist/ (the CLI imports its version), and jest's module map would take that copy for a
   // second package named ebbflow. Tests that run the build start it as a process of its own.
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
