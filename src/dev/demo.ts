@@ -14,6 +14,7 @@ import { SEARCH_ATTRIBUTES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { cliCommand } from '../paths';
+import { allocatorEnv } from './processes';
 import { countWorkflows } from '../pipeline/status';
 import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
@@ -32,7 +33,7 @@ interface DrawOptions {
 export async function drawSamplePhotos(dir: string, count: number, options: DrawOptions): Promise<void> {
   const sides = ['--min-side', String(options.minSide), '--max-side', String(options.maxSide)];
   const [program, ...args] = cliCommand('sample-photos', dir, '--count', String(count), ...sides);
-  const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, args, { env: { ...process.env, ...allocatorEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';
   child.stderr.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-2000)));
   createInterface({ input: child.stdout }).on('line', () => options.onPhoto?.());

@@ -15,6 +15,7 @@ import type { Logger } from '../logger';
 import { queueDepth } from '../pipeline/status';
 import { cliCommand } from '../paths';
 import {
+  allocatorEnv,
   assertPortsFree,
   startMoto,
   startProcess,
@@ -163,9 +164,7 @@ export async function startDevStack(
       EBBFLOW_BRIDGE_METRICS_PORT: String(options.bridgePort ?? 0),
       // The endpoints of a development stack are for this machine only.
       EBBFLOW_METRICS_HOST: '127.0.0.1',
-      // As in the container image (infra/Dockerfile): with glibc's default, each of sharp's threads keeps an arena of
-      // freed memory and a worker settles about 620 MB resident instead of under 400.
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      ...allocatorEnv(),
       ...options.processEnv,
     };
     let bridge: ManagedProcess | undefined;
