@@ -1,6 +1,9 @@
-/** CPU time of processes, and pinning them to cores, for benchmarks that compare processes on the same cores. */
+/**
+ * CPU time and memory of processes, and pinning them to cores, for benchmarks that compare processes on the same
+ * cores or follow a process tree.
+ */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 export function cpuSeconds(pid: number | undefined): number {
@@ -31,4 +34,47 @@ export function hasTaskset(): boolean {
 /** Restricts a process, every thread it has and every thread it will start, to the given cores (`taskset -a`). */
 export function pinProcess(pid: number, cores: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
+}
+
+/** Every process below `root` (not `root` itself), from the parent pids in /proc. */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone since the listing
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** Resident set size now and at its peak (VmRSS, VmHWM), in bytes; undefined once the process is gone. */
+export function residentBytes(pid: number): { now: number; peak: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { now: kb('VmRSS') * 1024, peak: kb('VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's command line, arguments split; empty once it is gone. */
+export function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
 }

@@ -21,6 +21,7 @@ const SECTIONS: Record<string, string> = {
   scaler: './scaler',
   reports: './reports',
   etl: './etl',
+  dev: './dev',
 };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
 import { runDemo } from '../dev/demo';
 import { startDevStack } from '../dev/stack';
-import { writeSamplePhotos } from '../images/sample-photos';
 import { action, cliContext } from './context';
 import { wholeNumber } from './options';
 
@@ -103,11 +102,9 @@ export function registerDevCommands(program: Command): void {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
         });
         if (opts.demo) {
-          await runDemo({ config, state: s, count: demoCount, logger, generatePhotos: writeSamplePhotos }).catch(
-            (err: unknown) => {
-              process.stderr.write(`demo failed: ${(err as Error).message}\n`);
-            },
-          );
+          await runDemo({ config, state: s, count: demoCount, logger }).catch((err: unknown) => {
+            process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+          });
           if (!stopping)
             process.stdout.write('\nThe demo is done; the stack stays up for exploring. Ctrl-C stops it.\n');
         }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
@@ -6,6 +7,7 @@ import { redactConfig, required, settingsMarkdown } from '../config';
 import { runChecks, type CheckStatus } from '../pipeline/check';
 import { readStatus, type PipelineStatus } from '../pipeline/status';
 import { collectUploads, uploadAll } from '../pipeline/upload';
+import { writeSamplePhotos } from '../images/sample-photos';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { connectClient } from '../temporal/connection';
 import { action, cliContext, UsageError } from './context';
@@ -61,6 +63,25 @@ export function registerPipelineCommands(program: Command): void {
         process.stdout.write(
           `${items.length} image${items.length === 1 ? '' : 's'} (${formatBytes(total)}) uploaded to s3://${config.pipeline.inputBucket}/${opts.prefix}\n`,
         );
+      }),
+    );
+
+  program
+    .command('sample-photos')
+    .description('Draw sample photos into a folder (nothing is downloaded), one path printed per photo written')
+    .argument('<dir>', 'folder to write into (created if needed)')
+    .option('--count <n>', 'photos to draw', wholeNumber(1), 10)
+    .option('--min-side <px>', 'shortest possible long side', wholeNumber(16), 2000)
+    .option('--max-side <px>', 'longest possible long side', wholeNumber(16), 4000)
+    .option('--seed <n>', 'series: the same seed draws the same photos', wholeNumber(1), 1)
+    .action(
+      action(async (dir: string, opts: { count: number; minSide: number; maxSide: number; seed: number }) => {
+        const { count, ...series } = opts;
+        if (series.maxSide < series.minSide) throw new UsageError('--max-side must not be below --min-side');
+        await writeSamplePhotos(dir, count, {
+          ...series,
+          onPhoto: (photo) => process.stdout.write(`${path.join(dir, photo.name)}\n`),
+        });
       }),
     );
 

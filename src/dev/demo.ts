@@ -2,29 +2,52 @@
  * `ebbflow dev --demo`: generates a batch of sample photos on this machine, uploads them, and follows the batch
  * through S3 notifications, SQS, the bridge and Temporal until every photo is processed or dead-lettered.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { sleep } from '../async';
 import { createAwsClients } from '../aws/clients';
 import { ProgressBar } from '../terminal/progress-bar';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
 import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
+import { cliCommand } from '../paths';
+import { allocatorEnv } from './processes';
 import { countWorkflows } from '../pipeline/status';
 import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
+
+interface DrawOptions {
+  minSide: number;
+  maxSide: number;
+  onPhoto?: () => void;
+}
+
+/**
+ * Draws `count` sample photos into `dir` in a short-lived `ebbflow sample-photos` process. Drawing with sharp leaves
+ * hundreds of megabytes with the allocator; in a child they are returned when it exits, not held by `ebbflow dev`
+ * for the rest of the session.
+ */
+export async function drawSamplePhotos(dir: string, count: number, options: DrawOptions): Promise<void> {
+  const sides = ['--min-side', String(options.minSide), '--max-side', String(options.maxSide)];
+  const [program, ...args] = cliCommand('sample-photos', dir, '--count', String(count), ...sides);
+  const child = spawn(program, args, { env: { ...process.env, ...allocatorEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let errors = '';
+  child.stderr.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-2000)));
+  createInterface({ input: child.stdout }).on('line', () => options.onPhoto?.());
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) {
+    throw new Error(`drawing the sample photos failed (${signal ?? `exit ${code}`}): ${errors.trim() || 'no output'}`);
+  }
+}
 
 interface DemoOptions {
   config: EbbflowConfig;
   state: DevState;
   count: number;
   logger: Logger;
-  /** Writes `count` sample photos into `dir`. */
-  generatePhotos: (
-    dir: string,
-    count: number,
-    options: { minSide: number; maxSide: number; onPhoto?: () => void },
-  ) => Promise<unknown>;
   /** Give up following after this long. */
   timeoutMs?: number;
 }
@@ -57,7 +80,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   process.stdout.write(`Sample photos are drawn on this machine into ${dir}\n`);
   const drawing = new ProgressBar('drawing   ', count);
   // Phone-camera sizes, small enough that drawing a hundred takes under a minute on two cores.
-  await options.generatePhotos(dir, count, { minSide: 1200, maxSide: 3000, onPhoto: () => drawing.tick() });
+  await drawSamplePhotos(dir, count, { minSide: 1200, maxSide: 3000, onPhoto: () => drawing.tick() });
   drawing.finish();
 
   const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });

@@ -15,6 +15,7 @@ import type { Logger } from '../logger';
 import { queueDepth } from '../pipeline/status';
 import { cliCommand } from '../paths';
 import {
+  allocatorEnv,
   assertPortsFree,
   startMoto,
   startProcess,
@@ -163,6 +164,7 @@ export async function startDevStack(
       EBBFLOW_BRIDGE_METRICS_PORT: String(options.bridgePort ?? 0),
       // The endpoints of a development stack are for this machine only.
       EBBFLOW_METRICS_HOST: '127.0.0.1',
+      ...allocatorEnv(),
       ...options.processEnv,
     };
     let bridge: ManagedProcess | undefined;

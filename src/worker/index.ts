@@ -3,6 +3,7 @@
  * Prometheus metrics and shuts down gracefully on SIGTERM within a grace time. With EBBFLOW_WORKER_BRIDGE it also runs
  * the SQS bridge, whose starts hand their first task to this worker.
  */
+import { createActivities } from '../../activities';
 import type { EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { requireQueues } from '../bridge';
@@ -10,7 +11,7 @@ import { connectWorker } from '../temporal/connection';
 import { checkSearchAttributes } from '../temporal/search-attributes';
 import { startEmbeddedBridge, type EmbeddedBridge } from './embedded-bridge';
 import { installRuntime, noteMissingNodeFlags } from './runtime';
-import { createWorker } from './worker';
+import { createActivityDeps, createWorker } from './worker';
 
 /** Runs the worker until SIGTERM/SIGINT (the SDK handles them), then lets running activities finish in the grace time. */
 export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<void> {
@@ -18,11 +19,12 @@ export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<
   installRuntime(config, logger);
   noteMissingNodeFlags(logger);
   const connection = await connectWorker(config.temporal);
+  const deps = createActivityDeps(config, logger);
   let bridge: EmbeddedBridge | undefined;
   const stopBridge = (): void => void bridge?.stop();
   try {
     if (config.image.searchAttributes) await checkSearchAttributes(connection, config.temporal.namespace, logger);
-    const worker = await createWorker({ config, logger, connection });
+    const worker = await createWorker({ config, logger, connection, activities: createActivities(deps) });
     logger.info('worker started', {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
@@ -48,6 +50,9 @@ export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<
     process.off('SIGINT', stopBridge);
     // The bridge's starts in flight use the worker's connection: they finish before it closes.
     await bridge?.stop();
+    // The worker has drained: no activity uses the database any more. An open PostgreSQL pool would keep the
+    // process alive and fail on its idle connections when the server goes away.
+    await deps.closeDatabase();
     await connection.close();
   }
   logger.info('worker stopped');

@@ -43,13 +43,24 @@ function workflowSource(
   return { workflowsPath: require.resolve('../../workflows') };
 }
 
-export function createActivityDeps(config: EbbflowConfig, logger: Logger): ActivityDeps {
+/** The activities' dependencies, and the release of what they opened: the process owns them, not the activities. */
+export interface WorkerActivityDeps extends ActivityDeps {
+  /** Closes the database if an activity opened it; call it once no activity runs any more. */
+  closeDatabase(): Promise<void>;
+}
+
+export function createActivityDeps(config: EbbflowConfig, logger: Logger): WorkerActivityDeps {
   let database: Database<unknown> | undefined;
   return {
     config,
     aws: createAwsClients(config.aws),
     logger,
     database: () => (database ??= openDatabase<unknown>(config.database.url)),
+    async closeDatabase() {
+      const opened = database;
+      database = undefined;
+      await opened?.close();
+    },
   };
 }
 

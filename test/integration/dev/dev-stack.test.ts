@@ -147,7 +147,7 @@ describe('ebbflow dev', () => {
       expect(state.temporalAddress).toBe(`127.0.0.1:${temporalPort}`);
       expect(state.awsEndpoint).toBe(`http://127.0.0.1:${awsPort}`);
 
-      // The demo: photos drawn here, uploaded, followed to completion; the stack stays up afterwards.
+      // The demo: photos drawn by a short-lived child, uploaded, followed to completion; the stack stays up afterwards.
       await eventually('the demo batch', async () => output.includes('The demo is done'), 180_000, 500);
       expect(output).toMatch(/4 photos processed into 12 variants in [\d.]+ s\./);
       const batch = /processed\/\{thumbnail,medium,large\}\/[^/\s]+\/(uploads\/demo\/\d{8}T\d{6})\//.exec(output)?.[1];
