@@ -83,6 +83,9 @@ async function liveBurst(policy: ScalingPolicyName, photos: string): Promise<Liv
       // The bridge, the scaler and the workers it starts reach the emulator through the slow reads.
       AWS_ENDPOINT_URL: slow.url,
       EBBFLOW_WORKER_MAX_ACTIVITIES: '1',
+      // Every resize a regular activity: it takes the worker's one activity slot and waits in the task queue, where the
+      // scalers see it. A local one would run inside a workflow task, outside that slot and the backlog alike.
+      EBBFLOW_IMAGE_LOCAL_MAX_BYTES: '0',
       EBBFLOW_SCALER_DRIVER: 'local',
       EBBFLOW_SCALER_POLICY: policy,
       EBBFLOW_SCALER_MIN_TASKS: '1',
