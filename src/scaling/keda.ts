@@ -3,8 +3,8 @@
  * deterministic (sources of every number: docs/scaling.md, "KEDA and the HPA").
  *
  * Two loops. KEDA's operator checks its trigger every `pollingInterval` (30 s): at 0 replicas an active trigger (metric
- * above the activation threshold, 0) scales to 1; once the trigger has been inactive for `cooldownPeriod` (300 s) it
- * scales to 0. Between 1 and the maximum the HPA decides every 15 s (its sync period) on KEDA's metric with an
+ * above the activation threshold, 0) scales to 1 (or `minReplicaCount`); an inactive one raises a fleet below
+ * `minReplicaCount` to it; once the trigger has been inactive for `cooldownPeriod` (300 s) it scales to 0. Between 1 and the maximum the HPA decides every 15 s (its sync period) on KEDA's metric with an
  * AverageValue target: `ceil(metric / target)` unless the ratio is within the 10 % tolerance; scale-up by at most the
  * larger of 4 pods or 100 % per 15 s; scale-down only to the highest recommendation of the last 300 s (stabilisation).
  *
@@ -82,6 +82,10 @@ export function decideKeda(
     if (active) next.lastActiveAt = now;
     if (current === 0 && active) {
       return decision(Math.min(settings.maxTasks, Math.max(1, settings.minTasks)), 'trigger active at 0 → activate');
+    }
+    // The operator also raises a fleet below minReplicaCount while the trigger is inactive (a new deployment at 0).
+    if (current < settings.minTasks && !active) {
+      return decision(settings.minTasks, 'trigger inactive below minReplicaCount → minReplicaCount');
     }
     const inactiveFor = now - (next.lastActiveAt ?? next.startedAt ?? now);
     if (current > 0 && !active && settings.minTasks === 0 && inactiveFor >= KEDA_COOLDOWN_PERIOD) {

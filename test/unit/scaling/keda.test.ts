@@ -52,4 +52,12 @@ describe('KEDA with the HPA', () => {
     // 10 wanted before it), so nothing changes until KEDA's cooldown ends 300 s after the last active poll: 10 → 0.
     expect(changes).toEqual([[390, 0]]);
   });
+
+  test('with no backlog, a fleet below minReplicaCount is raised to it at the next poll, and kept there', () => {
+    const atMin = { ...settings, minTasks: 1 };
+    const first = decideKeda(signals({ now: 0, desired: 0, running: 0 }), atMin, initialKedaState(0), 'temporal');
+    expect(first.decision.desired).toBe(1);
+    const later = decideKeda(signals({ now: 30 * S, desired: 1, running: 1 }), atMin, first.state, 'temporal');
+    expect(later.decision.desired).toBe(1);
+  });
 });
