@@ -1,7 +1,8 @@
 /**
- * The scaler's inputs: the ingress queue's visible and in-flight messages (SQS GetQueueAttributes) and the Temporal
- * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up). An answer without
- * statistics is flagged, not read as an empty queue.
+ * The scaler's inputs: the ingress queue's visible and in-flight messages (SQS GetQueueAttributes), the Temporal
+ * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up), and the workflows
+ * started in the last minute that are still open (visibility). An answer without statistics is flagged, not read as an
+ * empty queue.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
@@ -17,6 +18,7 @@ export type QueueSignals = Pick<
   | 'taskQueueBacklogAge'
   | 'taskQueueAddRate'
   | 'taskQueueStatsMissing'
+  | 'recentStarts'
 >;
 
 export type SignalReader = () => Promise<QueueSignals>;
@@ -69,6 +71,23 @@ async function readTaskQueue(
   return { backlog, backlogAge, addRate, statsMissing };
 }
 
+/** How far back a start counts as recent: longer than any statistics refresh, shorter than a scale-in cooldown. */
+const RECENT_START_WINDOW_MS = 60_000;
+
+/**
+ * Workflows started on the task queue in the last minute and still open, from visibility (which a start updates at
+ * once); undefined when the server cannot count, so the scaler goes on with the other signals.
+ */
+async function readRecentStarts(client: Client, taskQueue: string, now: number): Promise<number | undefined> {
+  const since = new Date(now - RECENT_START_WINDOW_MS).toISOString();
+  const query = `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running" AND StartTime > "${since}"`;
+  try {
+    return (await client.workflow.count(query)).count;
+  } catch {
+    return undefined;
+  }
+}
+
 interface SignalSources {
   sqs?: SQSClient;
   /** Without a queue URL the ingress queue counts as empty (work started straight in Temporal). */
@@ -80,9 +99,10 @@ interface SignalSources {
 
 export function createSignalReader(sources: SignalSources): SignalReader {
   return async () => {
-    const [queue, tq] = await Promise.all([
+    const [queue, tq, recentStarts] = await Promise.all([
       sources.sqs && sources.queueUrl ? readIngressQueue(sources.sqs, sources.queueUrl) : { visible: 0, inFlight: 0 },
       readTaskQueue(sources.temporal, sources.namespace, sources.taskQueue),
+      readRecentStarts(sources.temporal, sources.taskQueue, Date.now()),
     ]);
     return {
       queueVisible: queue.visible,
@@ -91,6 +111,7 @@ export function createSignalReader(sources: SignalSources): SignalReader {
       taskQueueBacklogAge: tq.backlogAge,
       taskQueueAddRate: tq.addRate,
       ...(tq.statsMissing ? { taskQueueStatsMissing: true } : {}),
+      ...(recentStarts !== undefined ? { recentStarts } : {}),
     };
   };
 }

@@ -74,6 +74,12 @@ export interface ScalingSignals {
    * known, and no policy may scale in on it.
    */
   taskQueueStatsMissing?: boolean;
+  /**
+   * Workflows started on the task queue within the last minute and still open; undefined when not read. While no task
+   * runs, each of them waits for a worker, before the task queue's statistics (refreshed every few seconds by the
+   * server) count it.
+   */
+  recentStarts?: number;
 }
 
 /** What the policy remembers between decisions. Start with {@link initialPolicyState}. */
@@ -130,9 +136,12 @@ export function decide(
   state: PolicyState,
 ): { decision: ScalingDecision; state: PolicyState } {
   const { now, desired: current, running } = signals;
-  const backlog = backlogOf(signals);
+  const queued = backlogOf(signals);
+  const waitingForFirst = running === 0 ? Math.max(0, signals.recentStarts ?? 0) : 0;
+  const backlog = Math.max(queued, waitingForFirst);
   const backlogPerTask = running > 0 ? backlog / running : backlog;
   const parts: string[] = [];
+  if (waitingForFirst > queued) parts.push(`${plural(waitingForFirst, 'workflow')} just started, no task runs`);
 
   // 1. Target tracking on the backlog itself.
   const raw = Math.max(0, Math.ceil(backlog / settings.targetBacklogPerTask - 1e-9));

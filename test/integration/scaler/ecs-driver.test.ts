@@ -96,6 +96,8 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
   for (let i = 0; i < 5; i++) {
     await temporal.workflow.start('processImageWorkflow', { taskQueue: name, workflowId: `${name}-${i}`, args: [{}] });
   }
+  // Visibility counts the starts that no worker has touched yet.
+  await eventually('recent starts counted', async () => (await readSignals()).recentStarts === 5);
   // The task queue's statistics are approximate and lag a little: wait until both queues report everything.
   await eventually('the backlog to be reported', async () => {
     const s = await readSignals();

@@ -45,7 +45,12 @@ async function photo(index: number): Promise<Buffer> {
 
 test('burst of 50 images: workers rise to the max, the queue drains, workers return to 0, nothing is cut off', async () => {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-scale-'));
-  const [temporalPort, awsPort, scalerPort] = [await freePort(), await freePort(), await freePort()];
+  const [temporalPort, awsPort, scalerPort, bridgePort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     EBBFLOW_STATE_DIR: stateDir,
@@ -72,6 +77,8 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
       String(awsPort),
       '--scaler-port',
       String(scalerPort),
+      '--bridge-port',
+      String(bridgePort),
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -84,6 +84,18 @@ describe('scaling policy: min 0', () => {
     expect(decision.reason).toContain('backlog 1 over 0 tasks');
   });
 
+  test('a workflow started while no task runs scales 0 → 1 before the task queue statistics count it', () => {
+    const state: PolicyState = { ...initialPolicyState(), lastScaleInAt: 0 };
+    const { decision } = decide(signals({ now: 1 * S, recentStarts: 1, desired: 0, running: 0 }), zero, state);
+    expect(decision.direction).toBe('out');
+    expect(decision.desired).toBe(1);
+    expect(decision.reason).toContain('1 workflow just started, no task runs');
+    // Once a task runs, recent starts are its work, not a backlog: the statistics decide again.
+    const running = decide(signals({ now: 2 * S, recentStarts: 12, desired: 1, running: 1 }), zero, state);
+    expect(running.decision.desired).toBe(1);
+    expect(running.decision.backlog).toBe(0);
+  });
+
   test('an empty queue returns to 0 after the cooldown, not before', () => {
     const timeline = [
       { at: 0, backlog: 3 },
