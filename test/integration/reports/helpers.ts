@@ -17,7 +17,8 @@ import type { AwsClients } from '../../../src/aws/clients';
 import type { EbbflowConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/logger';
 import { connectClient } from '../../../src/temporal/connection';
-import { createWorker } from '../../../src/worker/worker';
+import { createActivities } from '../../../activities';
+import { createActivityDeps, createWorker } from '../../../src/worker/worker';
 import { uniqueName } from '../../support/stack';
 
 export async function getObject(aws: AwsClients, bucket: string, key: string): Promise<Buffer> {
@@ -89,13 +90,16 @@ export async function receiveNotifications(aws: AwsClients, queueUrl: string): P
 /** A worker with the real activities on the pipeline's task queue, and a client; `stop()` shuts both down. */
 export async function startReportWorker(config: EbbflowConfig): Promise<{ client: Client; stop: () => Promise<void> }> {
   const client = await connectClient(config.temporal);
-  const worker = await createWorker({ config, logger: silentLogger, bundleFromSource: true });
+  const deps = createActivityDeps(config, silentLogger);
+  const activities = createActivities(deps);
+  const worker = await createWorker({ config, logger: silentLogger, bundleFromSource: true, activities });
   const running = worker.run();
   return {
     client,
     async stop() {
       worker.shutdown();
       await running;
+      await deps.closeDatabase();
       await client.connection.close();
     },
   };
