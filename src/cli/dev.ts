@@ -1,6 +1,8 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
 import { runDemo } from '../dev/demo';
+import { localWorkersFor } from '../dev/fleet';
 import { startDevStack } from '../dev/stack';
 import { action, cliContext } from './context';
 import { wholeNumber } from './options';
@@ -14,7 +16,7 @@ interface DevOptions {
   prefix: string;
   namespace: string;
   headless?: boolean;
-  workers: number;
+  workers?: number;
   scaler: boolean;
   demo?: boolean;
   demoCount: number;
@@ -34,14 +36,20 @@ export function registerDevCommands(program: Command): void {
     .option('--prefix <name>', 'prefix of bucket and queue names', 'ebbflow')
     .option('--namespace <ns>', 'Temporal namespace', 'default')
     .option('--headless', 'no Temporal Web UI')
-    .option('--workers <n>', 'most worker processes (the local scaler moves between 0 and this)', wholeNumber(1), 4)
+    .option(
+      '--workers <n>',
+      'most worker processes (the local scaler moves between 0 and this; default: one per ' +
+        'EBBFLOW_WORKER_MAX_ACTIVITIES cores, at least 1, as resizes are CPU-bound)',
+      wholeNumber(1),
+    )
     .option('--no-scaler', 'run a fixed fleet of --workers workers instead of the local scaler')
     .option('--demo', 'generate sample photos, upload them and follow them to completion')
     .option('--demo-count <n>', 'photos in the demo batch', wholeNumber(1), 100)
     .action(
       action(async (opts: DevOptions) => {
         const { config, logger } = cliContext('dev');
-        const { workers, demoCount } = opts;
+        const { demoCount } = opts;
+        const workers = opts.workers ?? localWorkersFor(availableParallelism(), config.worker.maxConcurrentActivities);
         const processes: string[][] = [['bridge']];
         if (opts.scaler) processes.push(['scaler']);
         else for (let i = 0; i < workers; i++) processes.push(['worker']);
@@ -80,8 +88,8 @@ export function registerDevCommands(program: Command): void {
             `  Output bucket    s3://${s.outputBucket}`,
             `  Dead letters     ${s.dlqUrl}`,
             ...(s.scalerUrl
-              ? [`  Scaler           ${s.scalerUrl}/decisions  (workers come and go with the backlog)`]
-              : []),
+              ? [`  Scaler           ${s.scalerUrl}/decisions  (0 to ${workers} workers, with the backlog)`]
+              : [`  Workers          ${workers}, fixed`]),
             ...(s.bridgeUrl ? [`  Bridge metrics   ${s.bridgeUrl}/metrics`] : []),
             `  Logs             ${stack.logDir}`,
             '',
