@@ -9,7 +9,8 @@
  * rounds' own ratios, so drift between rounds does not enter the comparison.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_VARIANTS } from '../src/common/image-variants';
@@ -62,6 +63,15 @@ export function photoCorpusFiles(count = PHOTOS): string[] {
   if (photos.length < count)
     throw new Error(`only ${photos.length} full-size photographs in the corpus, need ${count}`);
   return Array.from({ length: count }, (_, i) => photos[Math.floor((i * photos.length) / count)]!);
+}
+
+/** A folder of `count` photographs: the image benchmark's full-size ones, each used in turn, under distinct names. */
+export function photoCorpus(count: number): string {
+  const photos = photoCorpusPool();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-bench-photos-'));
+  for (let i = 0; i < count; i++)
+    copyFileSync(photos[i % photos.length]!, path.join(dir, `photo-${String(i).padStart(4, '0')}.jpg`));
+  return dir;
 }
 
 /** CPU seconds (user + system, every thread of this process) to run `one` over the photos. */

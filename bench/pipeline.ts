@@ -6,16 +6,14 @@
  * worker (EBBFLOW_WORKER_BRIDGE, eager start). The CPU of every process on each side is reported, per image.
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startBridge, type SqsBridge } from '../src/bridge/bridge';
 import { forEachConcurrently, sleep } from '../src/async';
 import { DEFAULT_VARIANTS } from '../src/common/image-variants';
 import { countWorkflows, queueDepth } from '../src/pipeline/status';
 import { collectUploads, uploadAll, type UploadItem } from '../src/pipeline/upload';
-import { photoCorpusPool } from './images';
+import { photoCorpus } from './images';
 import { startBenchStack } from './stack';
 import { renderPipelineReport } from './pipeline-report';
 import { setUpPipelineRig, startBareWorkflow, stopChildren, type PipelineRig } from './pipeline-rig';
@@ -31,15 +29,6 @@ const CONCURRENCY = os.cpus().length;
 const EVERY_CORE = `0-${CONCURRENCY - 1}`;
 /** Activity slots of the worker: its default on this machine, twice the cores, so I/O overlaps compute. */
 const WORKER_SLOTS = 2 * CONCURRENCY;
-
-/** A folder of `count` photographs: the image benchmark's full-size ones, each used in turn, under distinct names. */
-function photoCorpus(count: number): string {
-  const photos = photoCorpusPool();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-bench-photos-'));
-  for (let i = 0; i < count; i++)
-    copyFileSync(photos[i % photos.length]!, path.join(dir, `photo-${String(i).padStart(4, '0')}.jpg`));
-  return dir;
-}
 
 /** One pass of the baseline over `batch`: wall seconds, and CPU seconds of this process and of the emulator. */
 async function resizeAll(rig: PipelineRig, concurrency: number, batch: UploadItem[]): Promise<BaselineRun> {
