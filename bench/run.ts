@@ -22,6 +22,7 @@ const SECTIONS: Record<string, string> = {
   reports: './reports',
   etl: './etl',
   dev: './dev',
+  'dev-fleet': './dev-fleet',
 };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
