@@ -107,7 +107,7 @@ export async function run(): Promise<BenchSection> {
       }
       const label = fleet.fixed
         ? `${fleet.name}, running`
-        : `shipped: local scaler, 0 to ${shippedMax ?? '?'} workers, from zero`;
+        : `shipped: local scaler, 0 to ${shippedMax ?? '?'} worker${shippedMax === 1 ? '' : 's'}, from zero`;
       const shown = fleet.fixed ? ratio.toFixed(2) : `**${ratio.toFixed(2)}**`;
       rows.push(
         `| ${size} | ${label} | ${med(fleet).toFixed(2)} | ${each.map((r) => r.toFixed(2)).join(', ')} | ${shown} |`,
