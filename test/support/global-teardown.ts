@@ -1,6 +1,6 @@
 /**
- * Stops the shared servers, then fails the run if a test left a server listening or a process running. With one worker (two
- * cores) jest runs every test file in its own process, where such a leak would keep it from ever exiting.
+ * Stops the shared servers, then fails the run if a test left a server listening or a process running. With one worker
+ * (two cores) jest runs every test file in its own main process, where such a leak would keep it from ever exiting.
  */
 const LEAKS: Record<string, string> = {
   TCPServerWrap: 'server still listening',
