@@ -103,7 +103,7 @@ export async function run(): Promise<BenchSection> {
       const ratio = med(fleet) / best;
       if (!fleet.fixed) {
         ratios.push(ratio);
-        figures[`devFleet.shippedVsBestFixed.${size}`] = ratio;
+        figures[`shippedVsBestFixed${size}`] = ratio;
       }
       const label = fleet.fixed
         ? `${fleet.name}, running`

@@ -30,7 +30,7 @@ interface DrawOptions {
  * hundreds of megabytes with the allocator; in a child they are returned when it exits, not held by `ebbflow dev`
  * for the rest of the session.
  */
-export async function drawSamplePhotos(dir: string, count: number, options: DrawOptions): Promise<void> {
+async function drawSamplePhotos(dir: string, count: number, options: DrawOptions): Promise<void> {
   const sides = ['--min-side', String(options.minSide), '--max-side', String(options.maxSide)];
   const [program, ...args] = cliCommand('sample-photos', dir, '--count', String(count), ...sides);
   const child = spawn(program, args, { env: { ...process.env, ...allocatorEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });

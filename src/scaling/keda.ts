@@ -4,9 +4,10 @@
  *
  * Two loops. KEDA's operator checks its trigger every `pollingInterval` (30 s): at 0 replicas an active trigger (metric
  * above the activation threshold, 0) scales to 1 (or `minReplicaCount`); an inactive one raises a fleet below
- * `minReplicaCount` to it; once the trigger has been inactive for `cooldownPeriod` (300 s) it scales to 0. Between 1 and the maximum the HPA decides every 15 s (its sync period) on KEDA's metric with an
- * AverageValue target: `ceil(metric / target)` unless the ratio is within the 10 % tolerance; scale-up by at most the
- * larger of 4 pods or 100 % per 15 s; scale-down only to the highest recommendation of the last 300 s (stabilisation).
+ * `minReplicaCount` to it; once the trigger has been inactive for `cooldownPeriod` (300 s) it scales to 0. Between 1
+ * and the maximum the HPA decides every 15 s (its sync period) on KEDA's metric with an AverageValue target:
+ * `ceil(metric / target)` unless the ratio is within the 10 % tolerance; scale-up by at most the larger of 4 pods or
+ * 100 % per 15 s; scale-down only to the highest recommendation of the last 300 s (stabilisation).
  *
  * The metric depends on the trigger: the `temporal` scaler reads the task queue's backlog only, so work in progress is
  * invisible to it; the `aws-sqs-queue` scaler reads visible plus in-flight messages (its default, `scaleOnInFlight`).

@@ -2,6 +2,8 @@
  * Stops the shared servers, then fails the run if a test left a server listening or a process running. With one worker
  * (two cores) jest runs every test file in its own main process, where such a leak would keep it from ever exiting.
  */
+import { sleep } from '../../src/async';
+
 const LEAKS: Record<string, string> = {
   TCPServerWrap: 'server still listening',
   ProcessWrap: 'child process still running',
@@ -13,7 +15,7 @@ export default async function globalTeardown(): Promise<void> {
   const deadline = Date.now() + 5000;
   let leaks = openLeaks();
   while (leaks.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     leaks = openLeaks();
   }
   if (leaks.length > 0) {
