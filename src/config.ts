@@ -350,6 +350,12 @@ export const SETTINGS = {
       undefined,
       'Buckets a message may name besides EBBFLOW_INPUT_BUCKET (to read) and EBBFLOW_OUTPUT_BUCKET (to write), comma-separated; others are refused.',
     ),
+    wakeUrl: setting(
+      'EBBFLOW_BRIDGE_WAKE_URL',
+      str,
+      undefined,
+      'The scaler’s /wake: the bridge POSTs to it (at most once a second) as it starts workflows, so a fleet at zero scales out at once.',
+    ),
     allowedTopics: setting(
       'EBBFLOW_BRIDGE_ALLOWED_TOPICS',
       list,
@@ -482,6 +488,12 @@ export const SETTINGS = {
       str,
       undefined,
       'Kubernetes API for driver kubernetes, e.g. http://127.0.0.1:8001 from kubectl proxy; unset: the in-cluster service account.',
+    ),
+    localStandby: setting(
+      'EBBFLOW_SCALER_STANDBY',
+      parseBool,
+      'true',
+      'Local driver: keep one worker booted, not polling, below the most tasks; a scale-out promotes it at once.',
     ),
     drainGrace: setting(
       'EBBFLOW_SCALER_DRAIN_GRACE',

@@ -41,6 +41,7 @@ import { parseMessage } from './messages';
 import { planMessage, type PlanOptions, type StartRequest } from './plan';
 import { REDRIVE_ATTRIBUTE } from './redrive';
 import { emptyBridgeStats, type BridgeObservable, type BridgeStats } from './stats';
+import { wakeNotifier } from './wake';
 
 /**
  * A workflow id that ran is never started again by a message (a duplicate or a redelivery is a no-op, even when the
@@ -186,6 +187,8 @@ export class SqsBridge implements BridgeObservable {
   private markReady: () => void = () => undefined;
   private readonly sleepers = new Set<() => void>();
   private statsTimer?: NodeJS.Timeout;
+  /** Tells the scaler that work arrived (EBBFLOW_BRIDGE_WAKE_URL); nothing when unset. */
+  private readonly wake: () => void;
 
   constructor(private readonly options: BridgeOptions) {
     const { config } = options;
@@ -217,6 +220,7 @@ export class SqsBridge implements BridgeObservable {
     };
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.imageInput = (source) => processImageInput(config, source, { outputBucket: config.pipeline.outputBucket });
+    this.wake = config.bridge.wakeUrl ? wakeNotifier(config.bridge.wakeUrl, this.logger) : () => undefined;
 
     const receivers = Array.from({ length: config.bridge.receivers }, (_, i) => this.receiveLoop(i));
     this.finished = Promise.all(receivers).then(() => this.shutdown());
@@ -457,6 +461,7 @@ export class SqsBridge implements BridgeObservable {
         );
         this.stats.started++;
         this.outageStreak = 0;
+        this.wake();
         if (handle.eagerlyStarted) this.stats.eagerlyStarted++;
         log.debug('workflow started', { workflowId: request.workflowId, workflowType: request.workflowType });
         return { workflowId: request.workflowId, workflowType: request.workflowType, started: true };

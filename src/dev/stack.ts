@@ -160,7 +160,13 @@ export async function startDevStack(
     const env = {
       ...process.env,
       EBBFLOW_STATE_DIR: stateDir,
-      ...(options.scalerPort ? { EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort) } : {}),
+      // The bridge wakes the scaler as work arrives, so a fleet at zero does not wait for a poll.
+      ...(options.scalerPort
+        ? {
+            EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort),
+            EBBFLOW_BRIDGE_WAKE_URL: `http://127.0.0.1:${options.scalerPort}/wake`,
+          }
+        : {}),
       EBBFLOW_BRIDGE_METRICS_PORT: String(options.bridgePort ?? 0),
       // The endpoints of a development stack are for this machine only.
       EBBFLOW_METRICS_HOST: '127.0.0.1',

@@ -8,12 +8,13 @@ interface EndpointReply {
   body: string;
 }
 
-export type Endpoint = (url: URL) => EndpointReply | Promise<EndpointReply>;
+/** Answers one path; `method` is the request's (GET unless the endpoint says otherwise). */
+export type Endpoint = (url: URL, method: string) => EndpointReply | Promise<EndpointReply>;
 
 /** A port (0: any free one), alone or with the address to listen on (all interfaces when absent). */
 export type ListenAddress = number | { port: number; host?: string };
 
-/** Listens on `address` and answers GET on each path; anything else is a 404 listing the paths. */
+/** Listens on `address` and answers each path with its endpoint; an unknown path is a 404 listing the paths. */
 export async function serveEndpoints(
   address: ListenAddress,
   endpoints: Record<string, Endpoint>,
@@ -24,7 +25,7 @@ export async function serveEndpoints(
     const endpoint = endpoints[url.pathname];
     const answer = endpoint
       ? Promise.resolve()
-          .then(() => endpoint(url))
+          .then(() => endpoint(url, req.method ?? 'GET'))
           .catch((err: unknown) => ({ status: 500, type: 'text/plain', body: `${String(err)}\n` }))
       : Promise.resolve({ status: 404, type: 'text/plain', body: `try ${Object.keys(endpoints).join(', ')}\n` });
     void answer.then(({ status, type, body }) => {

@@ -9,6 +9,8 @@ export interface Capacity {
   busyTasks?: number;
   /** Activities in progress on the running tasks; undefined: not known. */
   runningActivities?: number;
+  /** Local driver keeping a standby: whether one is booted and waiting to be promoted; undefined: none is kept. */
+  standbyReady?: boolean;
 }
 
 export interface CapacityDriver {

@@ -40,6 +40,8 @@ async function createDriver(config: EbbflowConfig, logger: Logger, metrics?: Sca
         logger,
         drainGrace: graces.drainGrace,
         onExit: (outcome) => metrics?.workerExits.inc({ outcome }),
+        standby: s.localStandby,
+        maxWorkers: s.maxTasks,
       });
     }
   }
@@ -89,8 +91,17 @@ export async function startScaler(
     { port: config.scaler.metricsPort, host: config.general.metricsHost },
     metrics,
     () => scaler.decisions,
+    () => {
+      const polled = scaler.wake();
+      metrics.wakes.inc({ result: polled ? 'polled' : 'ignored' });
+      return polled;
+    },
   );
-  logger.info('scaler endpoints listening', { metrics: `${url}/metrics`, decisions: `${url}/decisions` });
+  logger.info('scaler endpoints listening', {
+    metrics: `${url}/metrics`,
+    decisions: `${url}/decisions`,
+    wake: `${url}/wake`,
+  });
   const abort = new AbortController();
   const loop = scaler.run(config.scaler.pollInterval, abort.signal);
   return {

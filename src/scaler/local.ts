@@ -4,11 +4,17 @@
  * activities it runs. Scale-in sends SIGTERM to idle workers first (then the least busy, newest first among equals); a
  * worker stops polling, lets its running activities finish within its shutdown grace and exits. A worker still alive
  * after `drainGrace` is killed: both graces must cover the activity timeout (see grace.ts).
+ *
+ * With `standby`, the driver also keeps one worker booted and waiting (`ebbflow worker --standby`, see
+ * src/worker/standby.ts) while the fleet is below `maxWorkers`: a scale-out promotes it over its IPC channel, which
+ * takes milliseconds where a start takes seconds, and a new standby boots behind it. The standby polls nothing and
+ * is not counted as running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../dev/processes';
 import type { Logger } from '../logger';
 import { cliCommand } from '../paths';
+import type { StandbyMessage } from '../worker/standby';
 import type { Capacity, CapacityDriver } from './driver';
 import { fleetLoad, readWorkerLoad, removalOrder, type WorkerLoad } from './worker-load';
 
@@ -24,6 +30,10 @@ export interface LocalDriverOptions {
   command?: string[];
   /** Told how each worker ended: drained after SIGTERM, killed after the grace, or crashed on its own. */
   onExit?: (outcome: WorkerExit) => void;
+  /** Keep one worker booted and waiting to be promoted while the fleet is below `maxWorkers`. @defaultValue false */
+  standby?: boolean;
+  /** Most workers the fleet will run: no standby is kept once this many run. @defaultValue no limit */
+  maxWorkers?: number;
 }
 
 export type WorkerExit = 'drained' | 'killed' | 'crashed';
@@ -38,9 +48,27 @@ interface LocalWorker {
   exited: Promise<void>;
 }
 
+interface Standby {
+  id: number;
+  process: ChildProcess;
+  metricsUrl: string;
+  /** It said it waits: a promotion is sent at once. */
+  ready: boolean;
+  /** Promoted before it was ready: the promotion is sent when it is. */
+  promoted: boolean;
+  exited: Promise<void>;
+}
+
+/** Standbys that die on their own this many times in a row are not replaced any more: something is wrong. */
+const STANDBY_FAILURE_LIMIT = 3;
+/** A standby asked to stop holds no work: this long after SIGTERM it is killed. */
+const STANDBY_STOP_GRACE_MS = 5_000;
+
 export interface LocalDriver extends CapacityDriver {
-  /** Live worker processes, draining ones included. */
+  /** Live worker processes, draining ones included (not the standby). */
   readonly workers: { id: number; pid: number | undefined; draining: boolean; metricsUrl: string }[];
+  /** The standby worker, if one is kept: its pid and whether it is booted and waiting. */
+  readonly standby: { pid: number | undefined; ready: boolean } | undefined;
 }
 
 export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
@@ -50,42 +78,123 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
   let nextId = 1;
   let desired = 0;
 
-  const start = async (): Promise<void> => {
-    const id = nextId++;
+  let standby: Standby | undefined;
+  let standbyFailures = 0;
+  let closing = false;
+
+  /** Spawns `ebbflow worker` (with `extraArgs`) on a metrics port of its own. */
+  const spawnWorker = async (
+    extraArgs: string[],
+    ipc: boolean,
+  ): Promise<{ child: ChildProcess; metricsUrl: string }> => {
     const [file, ...args] = command;
     // Several workers on one machine cannot share the worker's metrics port: each gets its own.
     const port = await freePort();
-    const child = spawn(file!, args, {
+    const out = options.output ?? 'inherit';
+    const child = spawn(file!, [...args, ...extraArgs], {
       env: { ...(options.env ?? process.env), EBBFLOW_METRICS_PORT: String(port) },
-      stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
+      stdio: ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
     });
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        const worker = workers.get(id);
-        workers.delete(id);
-        // A worker stopped by SIGTERM itself had not yet installed its handler: it was still starting, with no work.
-        const clean = code === 0 || signal === 'SIGTERM';
-        const outcome: WorkerExit = worker?.killed ? 'killed' : worker?.draining && clean ? 'drained' : 'crashed';
-        logger[outcome === 'drained' ? 'info' : 'warn']('worker exited', {
-          worker: id,
-          pid: child.pid,
-          code,
-          signal,
-          outcome,
-        });
-        options.onExit?.(outcome);
-        resolve();
+    return { child, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+  };
+
+  /** Follows a worker of the fleet (started, or a promoted standby) until it exits. */
+  const track = (id: number, child: ChildProcess, metricsUrl: string, exitedBefore?: Promise<void>): void => {
+    const exited =
+      exitedBefore ??
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.once('error', () => resolve());
       });
-      child.once('error', (error) => {
-        workers.delete(id);
-        logger.error('worker could not start', { worker: id, error });
-        options.onExit?.('crashed');
-        resolve();
+    void exited.then(() => {
+      const worker = workers.get(id);
+      if (!worker) return;
+      workers.delete(id);
+      // A worker stopped by SIGTERM itself had not yet installed its handler: it was still starting, with no work.
+      const { exitCode: code, signalCode: signal } = child;
+      const clean = code === 0 || signal === 'SIGTERM';
+      const outcome: WorkerExit = worker.killed ? 'killed' : worker.draining && clean ? 'drained' : 'crashed';
+      logger[outcome === 'drained' ? 'info' : 'warn']('worker exited', {
+        worker: id,
+        pid: child.pid,
+        code,
+        signal,
+        outcome,
       });
+      options.onExit?.(outcome);
     });
-    const metricsUrl = `http://127.0.0.1:${port}/metrics`;
     workers.set(id, { id, process: child, metricsUrl, draining: false, killed: false, exited });
+  };
+
+  const startFresh = async (): Promise<void> => {
+    const id = nextId++;
+    const { child, metricsUrl } = await spawnWorker([], false);
+    child.once('error', (error) => logger.error('worker could not start', { worker: id, error }));
+    track(id, child, metricsUrl);
     logger.info('worker started', { worker: id, pid: child.pid, metrics: metricsUrl });
+  };
+
+  const promote = (s: Standby): void => {
+    standby = undefined;
+    s.promoted = true;
+    if (s.ready) s.process.send({ ebbflow: 'run' } satisfies StandbyMessage);
+    track(s.id, s.process, s.metricsUrl, s.exited);
+    logger.info('standby worker promoted', { worker: s.id, pid: s.process.pid, ready: s.ready });
+  };
+
+  /** Boots a standby when one is wanted and none is kept. */
+  const keepStandby = async (): Promise<void> => {
+    const room = active().length < (options.maxWorkers ?? Infinity);
+    if (!options.standby || standby || closing || !room || standbyFailures >= STANDBY_FAILURE_LIMIT) return;
+    const id = nextId++;
+    const { child, metricsUrl } = await spawnWorker(['--standby'], true);
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', (error) => {
+        logger.error('standby worker could not start', { worker: id, error });
+        resolve();
+      });
+    });
+    const s: Standby = { id, process: child, metricsUrl, ready: false, promoted: false, exited };
+    child.on('message', (message: Partial<StandbyMessage> | null) => {
+      if (message?.ebbflow !== 'standby-ready') return;
+      s.ready = true;
+      standbyFailures = 0;
+      if (s.promoted) child.send({ ebbflow: 'run' } satisfies StandbyMessage);
+    });
+    // The channel closes once a promoted worker has its message; a send after that would throw.
+    child.on('error', () => undefined);
+    void exited.then(() => {
+      if (standby !== s) return; // promoted: followed as a worker of the fleet
+      standby = undefined;
+      if (closing) return;
+      standbyFailures++;
+      logger.warn('standby worker exited before it was promoted', {
+        worker: id,
+        pid: child.pid,
+        code: child.exitCode,
+        signal: child.signalCode,
+        failures: standbyFailures,
+      });
+    });
+    standby = s;
+    logger.info('standby worker starting', { worker: id, pid: child.pid, metrics: metricsUrl });
+  };
+
+  const start = async (): Promise<void> => {
+    if (standby && standby.process.exitCode === null && standby.process.signalCode === null) promote(standby);
+    else await startFresh();
+  };
+
+  const stopStandby = async (): Promise<void> => {
+    const s = standby;
+    if (!s) return;
+    standby = undefined;
+    s.process.kill('SIGTERM');
+    const timer = setTimeout(() => s.process.kill('SIGKILL'), STANDBY_STOP_GRACE_MS);
+    timer.unref();
+    await s.exited;
+    clearTimeout(timer);
   };
 
   const drain = (worker: LocalWorker): Promise<void> => {
@@ -112,6 +221,9 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
 
   return {
     name: 'local',
+    get standby() {
+      return standby && { pid: standby.process.pid, ready: standby.ready };
+    },
     get workers() {
       return [...workers.values()].map((w) => ({
         id: w.id,
@@ -123,14 +235,25 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
     async describe(): Promise<Capacity> {
       // A worker that died on its own is replaced, as ECS or a Deployment would do.
       while (active().length < desired) await start();
+      await keepStandby();
       const running = active();
-      return { desired, running: running.length, ...fleetLoad((await loads(running)).map((w) => w.load)) };
+      return {
+        desired,
+        running: running.length,
+        ...fleetLoad((await loads(running)).map((w) => w.load)),
+        ...(options.standby ? { standbyReady: standby?.ready ?? false } : {}),
+      };
     },
     async setDesired(count: number): Promise<void> {
       desired = count;
       const current = active();
       for (let i = current.length; i < count; i++) await start();
-      if (current.length <= count) return;
+      if (current.length <= count) {
+        // At the ceiling, a standby would wait for a scale-out that cannot come.
+        if (active().length >= (options.maxWorkers ?? Infinity)) await stopStandby();
+        else await keepStandby();
+        return;
+      }
       // Idle workers first: a busy one would have to finish its activities within the grace.
       const victims = removalOrder(await loads(current)).slice(0, current.length - count);
       for (const victim of victims) {
@@ -140,7 +263,8 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
     },
     async close(): Promise<void> {
       desired = 0;
-      await Promise.all([...workers.values()].map(drain));
+      closing = true;
+      await Promise.all([stopStandby(), ...[...workers.values()].map(drain)]);
     },
   };
 }

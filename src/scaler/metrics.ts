@@ -14,6 +14,8 @@ export interface ScalerMetrics {
   errors: Counter;
   /** Local driver: worker processes that ended, by outcome (drained, killed, crashed). */
   workerExits: Counter<'outcome'>;
+  /** POST /wake calls: a poll at once (the fleet was at zero), or left to the poll interval. */
+  wakes: Counter<'result'>;
   observe(decision: LoggedDecision): void;
 }
 
@@ -49,10 +51,17 @@ export function createScalerMetrics(): ScalerMetrics {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const wakes = new Counter({
+    name: 'ebbflow_scaler_wakes_total',
+    help: 'Wake calls from the bridge: polled at once (fleet at zero) or ignored (the fleet runs).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   return {
     registry,
     errors,
     workerExits,
+    wakes,
     observe(d) {
       g.backlog.set(d.backlog);
       g.perTask.set(d.backlogPerTask);
@@ -68,13 +77,23 @@ export function createScalerMetrics(): ScalerMetrics {
   };
 }
 
-/** Serves GET /metrics (Prometheus), /decisions (JSON, newest first; ?changes=1 for changes only) and /healthz. */
+/**
+ * Serves GET /metrics (Prometheus), /decisions (JSON, newest first; ?changes=1 for changes only) and /healthz, and
+ * POST /wake, which asks a scaler at zero to poll now (202 when it did, 200 when its fleet runs and it polls anyway).
+ */
 export function serveScalerEndpoints(
   port: ListenAddress,
   metrics: ScalerMetrics,
   decisions: () => readonly LoggedDecision[],
+  wake: () => boolean,
 ): Promise<{ server: Server; url: string }> {
   return serveEndpoints(port, {
+    '/wake': (_url, method) => {
+      if (method !== 'POST') return { status: 405, type: 'text/plain', body: 'POST /wake\n' };
+      return wake()
+        ? { status: 202, type: 'text/plain', body: 'polling now\n' }
+        : { status: 200, type: 'text/plain', body: 'not waiting at zero: the next poll reads the backlog\n' };
+    },
     '/metrics': async () => ({
       status: 200,
       type: metrics.registry.contentType,

@@ -39,6 +39,11 @@ export interface Scaler {
   tick(): Promise<LoggedDecision>;
   /** Polls every `interval` ms (`idleInterval` while the fleet is at zero) until the signal aborts. */
   run(interval: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Work has arrived (the bridge says so as it starts workflows): if the fleet was at zero at the last poll, polls
+   * now instead of at the next idle poll, and returns true. A fleet that runs is left to its poll interval.
+   */
+  wake(): boolean;
   /** Recent decisions, newest last. */
   readonly decisions: readonly LoggedDecision[];
 }
@@ -51,10 +56,16 @@ export function createScaler(options: ScalerOptions): Scaler {
   const policyName = options.policyName ?? 'ebbflow';
   const policy = createScalingPolicy(policyName, options.policy, { startedAt: clock() });
   let lastReason = '';
+  /** Whether the last poll found the fleet at zero, with none wanted. */
+  let idle = false;
+  /** Work arrived since the current poll began reading: a poll that finds the fleet at zero is followed at once. */
+  let woken = false;
+  /** Ends the current wait early; set only while the loop waits with the fleet at zero. */
+  let cutIdleWait: (() => void) | undefined;
 
   const tick = async (): Promise<LoggedDecision> => {
     const [capacity, queues] = await Promise.all([options.driver.describe(), options.readSignals()]);
-    const signals: ScalingSignals = { now: clock(), ...queues, ...capacity };
+    const signals: LoggedDecision['signals'] = { now: clock(), ...queues, ...capacity };
     const out = policy.decide(signals);
     const decision = out.decision;
     if (decision.desired !== capacity.desired) await options.driver.setDesired(decision.desired);
@@ -86,6 +97,11 @@ export function createScaler(options: ScalerOptions): Scaler {
     get decisions() {
       return history;
     },
+    wake() {
+      woken = true;
+      cutIdleWait?.();
+      return idle;
+    },
     async run(interval, signal) {
       logger.info('scaler started', {
         driver: options.driver.name,
@@ -96,17 +112,22 @@ export function createScaler(options: ScalerOptions): Scaler {
       while (!signal.aborted) {
         const started = clock();
         let period = interval;
+        woken = false;
         try {
           const logged = await tick();
-          if (logged.signals.running === 0 && logged.desired === 0) {
-            period = Math.min(interval, options.idleInterval ?? interval);
-          }
+          idle = logged.signals.running === 0 && logged.desired === 0;
+          if (idle) period = Math.min(interval, options.idleInterval ?? interval);
         } catch (error) {
+          idle = false;
           options.metrics?.errors.inc();
           logger.error('scaling poll failed', { error });
         }
+        if (idle && woken) continue;
         const wait = Math.max(0, period - (clock() - started));
-        await sleep(wait, signal);
+        const nap = new AbortController();
+        if (idle) cutIdleWait = () => nap.abort();
+        await sleep(wait, AbortSignal.any([signal, nap.signal]));
+        cutIdleWait = undefined;
       }
       logger.info('scaler stopped');
     },

@@ -1,7 +1,8 @@
 /**
  * The ebbflow worker process (`ebbflow worker`): serves the task queue with every workflow and activity, exposes
  * Prometheus metrics and shuts down gracefully on SIGTERM within a grace time. With EBBFLOW_WORKER_BRIDGE it also runs
- * the SQS bridge, whose starts hand their first task to this worker.
+ * the SQS bridge, whose starts hand their first task to this worker. With `standby` it boots and then waits for the
+ * local scaler to promote it before it polls (standby.ts).
  */
 import { createActivities } from '../../activities';
 import type { EbbflowConfig } from '../config';
@@ -11,11 +12,34 @@ import { connectWorker } from '../temporal/connection';
 import { checkSearchAttributes } from '../temporal/search-attributes';
 import { startEmbeddedBridge, type EmbeddedBridge } from './embedded-bridge';
 import { installRuntime, noteMissingNodeFlags } from './runtime';
+import { awaitPromotion, requireStandbyChannel, warmUpImageCode } from './standby';
 import { createActivityDeps, createWorker } from './worker';
 
-/** Runs the worker until SIGTERM/SIGINT (the SDK handles them), then lets running activities finish in the grace time. */
-export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<void> {
+interface RunWorkerOptions {
+  /** Boot, then wait to be promoted by the parent process before polling (the local scaler's standby). */
+  standby?: boolean;
+}
+
+/**
+ * Runs the worker until SIGTERM/SIGINT (the SDK handles them), then lets running activities finish in the grace time.
+ * Resolves `'stood down'` when a standby was stopped before it was promoted: its worker was built but never run, and
+ * the SDK releases a worker's hold on the process only at the end of a run, so the caller ends the process.
+ */
+export async function runWorker(
+  config: EbbflowConfig,
+  logger: Logger,
+  options: RunWorkerOptions = {},
+): Promise<'stopped' | 'stood down'> {
   if (config.worker.bridge) requireQueues(config);
+  if (options.standby) requireStandbyChannel();
+  // A stop asked for while a standby boots is kept until it would wait; the SDK's own handlers only flag it.
+  let stopAsked = false;
+  let stoodDown = false;
+  const noteStop = (): void => void (stopAsked = true);
+  if (options.standby) {
+    process.once('SIGTERM', noteStop);
+    process.once('SIGINT', noteStop);
+  }
   installRuntime(config, logger);
   noteMissingNodeFlags(logger);
   const connection = await connectWorker(config.temporal);
@@ -25,6 +49,13 @@ export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<
   try {
     if (config.image.searchAttributes) await checkSearchAttributes(connection, config.temporal.namespace, logger);
     const worker = await createWorker({ config, logger, connection, activities: createActivities(deps) });
+    if (options.standby) {
+      await warmUpImageCode(config.image.maxPixels);
+      process.off('SIGTERM', noteStop);
+      process.off('SIGINT', noteStop);
+      stoodDown = stopAsked || (await awaitPromotion(logger)) === 'stop';
+      if (stoodDown) return 'stood down';
+    }
     logger.info('worker started', {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
@@ -46,6 +77,8 @@ export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<
     }
     await running;
   } finally {
+    process.off('SIGTERM', noteStop);
+    process.off('SIGINT', noteStop);
     process.off('SIGTERM', stopBridge);
     process.off('SIGINT', stopBridge);
     // The bridge's starts in flight use the worker's connection: they finish before it closes.
@@ -53,7 +86,9 @@ export async function runWorker(config: EbbflowConfig, logger: Logger): Promise<
     // The worker has drained: no activity uses the database any more. An open PostgreSQL pool would keep the
     // process alive and fail on its idle connections when the server goes away.
     await deps.closeDatabase();
-    await connection.close();
+    // A worker that never ran still holds the connection, which then refuses to close.
+    if (!stoodDown) await connection.close();
   }
   logger.info('worker stopped');
+  return 'stopped';
 }

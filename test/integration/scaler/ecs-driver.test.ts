@@ -127,7 +127,12 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
   // Backlog per task went to CloudWatch, and the endpoints show the same story.
   const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: `Ebbflow/${name}` }));
   expect(listed.Metrics?.map((m) => m.MetricName)).toEqual(expect.arrayContaining(['BacklogPerTask', 'DesiredTasks']));
-  const { server, url } = await serveScalerEndpoints(0, metrics, () => scaler.decisions);
+  const { server, url } = await serveScalerEndpoints(
+    0,
+    metrics,
+    () => scaler.decisions,
+    () => scaler.wake(),
+  );
   try {
     const decisions = (await (await fetch(`${url}/decisions?changes=1`)).json()) as {
       direction: string;
@@ -140,6 +145,10 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/ebbflow_scaler_desired_tasks 5/);
     expect(text).toMatch(/ebbflow_scaler_decisions_total\{direction="out"\} 1/);
+    // /wake is a POST, and a scaler that is not waiting at zero says so instead of polling.
+    expect((await fetch(`${url}/wake`)).status).toBe(405);
+    const wake = await fetch(`${url}/wake`, { method: 'POST' });
+    expect([wake.status, await wake.text()]).toEqual([200, expect.stringContaining('not waiting at zero')]);
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }

@@ -1,7 +1,8 @@
 /**
- * Scaling seen locally, as a user runs it: `ebbflow dev` with the local scaler. A burst of 50 photos takes the
- * workers to the max, the queue drains, the fleet returns to 0 after the (shortened) cooldown, and no activity is cut
- * off by a scale-in: every workflow completes with each activity's first attempt.
+ * Scaling seen locally, as a user runs it: `ebbflow dev` with the local scaler. At rest a standby worker waits; a
+ * burst of 50 photos wakes the scaler, which promotes it and takes the workers to the max, the queue drains, the fleet
+ * returns to 0 after the (shortened) cooldown, and no activity is cut off by a scale-in: every workflow completes with
+ * each activity's first attempt.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -99,6 +100,16 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     const state = JSON.parse(readFileSync(devJson, 'utf8')) as DevJson;
     const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
     const images = await Promise.all(Array.from({ length: PHOTOS }, (_, i) => photo(i)));
+    // At rest: no worker runs, and a standby worker has booted and waits to be promoted.
+    await eventually(
+      'a standby worker ready at zero',
+      async () => {
+        const [latest] = await poll().catch(() => []);
+        return latest?.signals.running === 0 && latest.signals.standbyReady === true;
+      },
+      90_000,
+      250,
+    );
     const uploadStarted = Date.now();
     await Promise.all(
       images.map((body, i) =>
@@ -153,6 +164,11 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
       return drained >= MAX_WORKERS && text;
     });
     expect(metrics).not.toMatch(/outcome="(killed|crashed)"/);
+    // The bridge woke the scaler at zero, and the first worker was the standby, promoted rather than started.
+    expect(Number(/wakes_total\{result="polled"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
+    const scalerLog = readFileSync(path.join(stateDir, 'logs', 'scaler.log'), 'utf8');
+    expect(scalerLog).toContain('"msg":"standby worker promoted"');
+    expect(scalerLog).toContain('"msg":"standby worker promoted: polling"');
 
     // No activity cut off: every workflow completed and every activity succeeded on its first attempt.
     try {

@@ -27,6 +27,24 @@ const worker = (ready: string, finishMs: number, stubborn = false): string[] => 
 ];
 
 const isPid = (f: string) => /^\d+$/.test(f);
+/**
+ * A stand-in for `ebbflow worker`, standby or not: it serves an idle slot gauge on EBBFLOW_METRICS_PORT. Started with
+ * `--standby` it waits `bootMs`, tells its parent it is ready and leaves `<pid>.run` in `ready` when promoted.
+ */
+const standbyWorker = (ready: string, bootMs: number): string[] => [
+  process.execPath,
+  '-e',
+  `const fs = require('fs'); const mark = (suffix) => fs.writeFileSync(require('path').join(${JSON.stringify(ready)}, process.pid + suffix), '');` +
+    " process.on('SIGTERM', () => process.exit(0));" +
+    " require('http').createServer((req, res) => res.end('temporal_worker_task_slots_used{worker_type=\"ActivityWorker\"} 0\\n'))" +
+    "   .listen(Number(process.env.EBBFLOW_METRICS_PORT), '127.0.0.1');" +
+    " if (process.argv.includes('--standby')) setTimeout(() => {" +
+    "   process.on('message', (m) => { if (m.ebbflow === 'run') { mark('.run'); process.disconnect(); } });" +
+    "   process.send({ ebbflow: 'standby-ready' });" +
+    ` }, ${bootMs});` +
+    ' setInterval(() => {}, 1000);',
+  '--',
+];
 
 const readyDir = () => mkdtempSync(path.join(os.tmpdir(), 'ebbflow-local-driver-'));
 
@@ -144,5 +162,100 @@ describe('local driver', () => {
     expect(await driver.describe()).toMatchObject({ desired: 1, running: 1 });
     await driver.setDesired(0);
     await driver.close();
+  });
+  test('keeps a standby booted, promotes it on a scale-out and boots the next, up to the most workers', async () => {
+    const ready = readyDir();
+    const driver = createLocalDriver({
+      logger: silentLogger,
+      drainGrace: 10_000,
+      output: 'ignore',
+      command: standbyWorker(ready, 0),
+      standby: true,
+      maxWorkers: 2,
+    });
+    try {
+      expect(await driver.describe()).toMatchObject({ desired: 0, running: 0, standbyReady: false });
+      await until(() => driver.standby?.ready === true);
+      expect(await driver.describe()).toMatchObject({ running: 0, standbyReady: true });
+      const first = driver.standby!.pid;
+
+      // The standby becomes the first worker: told to run, not started.
+      await driver.setDesired(1);
+      expect(driver.workers.map((w) => w.pid)).toEqual([first]);
+      await until(() => readdirSync(ready).includes(`${first}.run`));
+      // Below the most workers, another standby boots behind it.
+      await until(() => driver.standby?.ready === true);
+      const second = driver.standby!.pid;
+      expect(second).not.toBe(first);
+
+      await driver.setDesired(2);
+      expect(driver.workers.map((w) => w.pid)).toEqual([first, second]);
+      await until(() => readdirSync(ready).includes(`${second}.run`));
+      // At the ceiling no standby is kept.
+      expect(driver.standby).toBeUndefined();
+      expect(await driver.describe()).toMatchObject({ desired: 2, running: 2, standbyReady: false });
+    } finally {
+      await driver.close();
+    }
+    expect(driver.workers).toEqual([]);
+    expect(driver.standby).toBeUndefined();
+  });
+
+  test('a standby promoted while it still boots runs as soon as it is ready', async () => {
+    const ready = readyDir();
+    const driver = createLocalDriver({
+      logger: silentLogger,
+      drainGrace: 10_000,
+      output: 'ignore',
+      command: standbyWorker(ready, 700),
+      standby: true,
+      maxWorkers: 1,
+    });
+    try {
+      await driver.describe(); // boots the standby
+      const pid = driver.standby!.pid;
+      expect(driver.standby!.ready).toBe(false);
+      await driver.setDesired(1);
+      expect(driver.workers.map((w) => w.pid)).toEqual([pid]);
+      await until(() => readdirSync(ready).includes(`${pid}.run`));
+    } finally {
+      await driver.close();
+    }
+  });
+
+  test('a standby that keeps dying is not replaced for ever, and the fleet still starts workers', async () => {
+    const exits: WorkerExit[] = [];
+    const driver = createLocalDriver({
+      logger: silentLogger,
+      drainGrace: 1000,
+      output: 'ignore',
+      // Dies at once as a standby; runs as a plain worker.
+      command: [
+        process.execPath,
+        '-e',
+        "if (process.argv.includes('--standby')) process.exit(3); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000);",
+        '--',
+      ],
+      standby: true,
+      onExit: (o) => exits.push(o),
+    });
+    try {
+      let booted = 0;
+      for (let i = 0; i < 10; i++) {
+        await driver.describe();
+        if (!driver.standby) continue;
+        booted++;
+        await until(() => driver.standby === undefined);
+      }
+      expect(booted).toBe(3);
+      await driver.describe();
+      expect(driver.standby).toBeUndefined();
+      await driver.setDesired(1);
+      expect(driver.workers).toHaveLength(1);
+    } finally {
+      await driver.close();
+    }
+    // Standbys that died are not fleet workers: only the started worker's exit is reported.
+    expect(exits).toEqual(['drained']);
   });
 });

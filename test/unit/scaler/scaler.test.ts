@@ -120,6 +120,68 @@ describe('live scaler loop', () => {
     expect(driver.desired).toBeGreaterThan(0);
     expect(polls).toBe(3);
   });
+
+  test('wake() polls at once while the fleet is at zero, and leaves a running fleet to its interval', async () => {
+    let polls = 0;
+    let work = 0;
+    const driver = fakeDriver();
+    const scaler = createScaler({
+      policy: DEFAULT_POLICY,
+      driver,
+      logger: silentLogger,
+      idleInterval: 60_000,
+      readSignals: async () => {
+        polls++;
+        return queues(work);
+      },
+    });
+    const abort = new AbortController();
+    const running = scaler.run(60_000, abort.signal);
+    const until = async (check: () => boolean) => {
+      while (!check()) await new Promise((r) => setTimeout(r, 5));
+    };
+    try {
+      await until(() => scaler.decisions.length === 1);
+      // At zero and waiting a minute: work arrives, and the next poll comes at once and starts a worker.
+      work = 3;
+      expect(scaler.wake()).toBe(true);
+      await until(() => scaler.decisions.length === 2);
+      expect(scaler.decisions[1]!.direction).toBe('out');
+      expect(driver.desired).toBeGreaterThan(0);
+      // With workers running, a wake changes nothing: no poll before the interval.
+      expect(scaler.wake()).toBe(false);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(polls).toBe(2);
+    } finally {
+      abort.abort();
+      await running;
+    }
+  });
+
+  test('a wake that arrives while a poll reads the queues is not lost', async () => {
+    let polls = 0;
+    const scaler = createScaler({
+      policy: DEFAULT_POLICY,
+      driver: fakeDriver(),
+      logger: silentLogger,
+      idleInterval: 60_000,
+      readSignals: async () => {
+        polls++;
+        // The first poll reads an empty queue just before the bridge starts a workflow and wakes the scaler.
+        if (polls === 1) scaler.wake();
+        return queues(polls === 1 ? 0 : 2);
+      },
+    });
+    const abort = new AbortController();
+    const running = scaler.run(60_000, abort.signal);
+    try {
+      while (scaler.decisions.length < 2) await new Promise((r) => setTimeout(r, 5));
+      expect(scaler.decisions.map((d) => d.direction)).toEqual(['none', 'out']);
+    } finally {
+      abort.abort();
+      await running;
+    }
+  });
 });
 
 const POLL = 5_000;

@@ -1,0 +1,76 @@
+/**
+ * A standby worker (`ebbflow worker --standby`): the local scaler keeps one booted, so that scaling from zero costs a
+ * message rather than a start-up. It does everything a worker does before its first poll (loads the code, connects,
+ * builds the workflow bundle's isolates, runs the image code once) and then waits, polling nothing, until its parent
+ * tells it to run. The two talk over the IPC channel Node opens for a child spawned with one:
+ *
+ * - the worker sends `{ ebbflow: 'standby-ready' }` once it waits;
+ * - the parent sends `{ ebbflow: 'run' }` to promote it; the worker then closes the channel and polls as any other.
+ *
+ * A standby whose parent goes away, or that is asked to stop (SIGTERM, SIGINT) before it was promoted, stops: it
+ * holds no work.
+ */
+import sharp from 'sharp';
+import { DEFAULT_VARIANTS } from '../common/image-variants';
+import { ConfigError } from '../errors';
+import { renderVariants } from '../images/resize';
+import type { Logger } from '../logger';
+
+export type StandbyMessage = { ebbflow: 'standby-ready' } | { ebbflow: 'run' };
+
+/** Thrown when `--standby` is used without a parent process to promote the worker. */
+export function requireStandbyChannel(): void {
+  if (!process.send) {
+    throw new ConfigError(
+      '--standby needs an IPC channel to its parent: the local scaler starts standby workers; run `ebbflow worker` without it',
+    );
+  }
+}
+
+/**
+ * Runs the image code once on a small generated photo-sized JPEG: sharp's first pipeline loads libvips' codecs and
+ * the JIT compiles the resize path, which would otherwise both be paid by the first real upload.
+ */
+export async function warmUpImageCode(maxPixels: number): Promise<void> {
+  const input = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#6a8caf' } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+  await renderVariants(input, DEFAULT_VARIANTS, { maxPixels });
+}
+
+/**
+ * Tells the parent this worker is ready and resolves `'run'` when it is promoted, or `'stop'` when it is asked to
+ * stop or its parent has gone first.
+ */
+export function awaitPromotion(logger: Logger): Promise<'run' | 'stop'> {
+  return new Promise((resolve) => {
+    const signals = ['SIGTERM', 'SIGINT'] as const;
+    const finish = (outcome: 'run' | 'stop'): void => {
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+      for (const signal of signals) process.off(signal, onStop);
+      // Nothing more is said over the channel; an open one would keep the process alive after the worker stops.
+      if (process.connected) process.disconnect();
+      resolve(outcome);
+    };
+    const onMessage = (message: unknown): void => {
+      if ((message as Partial<StandbyMessage> | null)?.ebbflow === 'run') {
+        logger.info('standby worker promoted: polling');
+        finish('run');
+      }
+    };
+    const onDisconnect = (): void => {
+      logger.info('standby worker stopping: its parent has gone');
+      finish('stop');
+    };
+    const onStop = (signal: NodeJS.Signals): void => {
+      logger.info('standby worker stopping before it was needed', { signal });
+      finish('stop');
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', onDisconnect);
+    for (const signal of signals) process.once(signal, onStop);
+    process.send?.({ ebbflow: 'standby-ready' } satisfies StandbyMessage);
+    logger.info('standby worker ready: waiting to be promoted');
+  });
+}
