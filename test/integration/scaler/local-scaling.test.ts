@@ -61,6 +61,8 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     EBBFLOW_SCALER_MIN_TASKS: '0',
     EBBFLOW_WORKER_SHUTDOWN_GRACE: '30s',
     EBBFLOW_SCALER_DRAIN_GRACE: '40s',
+    // The scaler's log says how the first worker came: promoted from standby.
+    EBBFLOW_LOG_LEVEL: 'info',
   };
   delete env.TEMPORAL_ADDRESS;
   delete env.AWS_ENDPOINT_URL;
