@@ -115,3 +115,21 @@ export async function waitForBatch(dev: DevRun, prefix: string, count: number, t
   );
   return completed;
 }
+
+/**
+ * Waits until the stack's local scaler has its fleet at zero with a standby worker booted and waiting: a stack at
+ * rest, ready for a first upload.
+ */
+export async function atRestWithStandby(dev: DevRun): Promise<void> {
+  await waitFor(
+    'the fleet at zero with its standby worker ready',
+    async () => {
+      // The scaler may not listen yet: `ebbflow dev` says it runs once its processes are started.
+      const answer = await fetch(`${dev.state.scalerUrl}/decisions`).catch(() => undefined);
+      if (!answer?.ok) return false;
+      const [latest] = (await answer.json()) as { signals?: { running?: number; standbyReady?: boolean } }[];
+      return latest?.signals?.running === 0 && latest.signals.standbyReady === true;
+    },
+    { timeoutMs: 120_000, intervalMs: 100 },
+  );
+}

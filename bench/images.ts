@@ -8,7 +8,6 @@
  * runs every implementation, in a rotating order; rates are the median round's, and each ratio is the median of the
  * rounds' own ratios, so drift between rounds does not enter the comparison.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { DEFAULT_VARIANTS } from '../src/common/image-variants';
 import { isSrgbProfile } from '../src/images/icc';
 import { renderVariants } from '../src/images/resize';
 import { PROJECT_ROOT } from '../src/paths';
+import { pillowCpuSeconds } from './pillow';
 import { median } from './stats';
 import type { BenchSection } from './types';
 
@@ -24,8 +24,6 @@ const ROUNDS = 9;
 const P3_ROUNDS = 5;
 const PHOTOS = 10;
 const MAX_PIXELS = 100_000_000;
-const PYTHON = path.join(PROJECT_ROOT, '.ebbflow', 'venv', 'bin', 'python');
-const REFERENCE = path.join(PROJECT_ROOT, 'bench', 'reference', 'pillow_resize.py');
 
 /**
  * Where Debian's plasma-workspace-wallpapers package is unpacked; installed on first use (what
@@ -111,13 +109,6 @@ const perVariant = async (photo: Buffer) => {
   }
 };
 
-function pillowRound(files: string[]): number {
-  if (!existsSync(PYTHON)) throw new Error(`no Python venv at ${PYTHON}: run node scripts/bootstrap.js --bench`);
-  const out = execFileSync(PYTHON, [REFERENCE, '1', ...files], { encoding: 'utf8' });
-  const { cpu_seconds } = JSON.parse(out) as { cpu_seconds: number[] };
-  return cpu_seconds[0]!;
-}
-
 export async function run(): Promise<BenchSection> {
   const files = photoCorpusFiles();
   const photos = files.map((f) => readFileSync(f));
@@ -141,7 +132,7 @@ export async function run(): Promise<BenchSection> {
       ['perVariant', perVariant],
     ] as const;
     for (let r = 0; r < ROUNDS; r++) {
-      seconds.pillow.push(pillowRound(files));
+      seconds.pillow.push(pillowCpuSeconds(files));
       // Rotate the order each round, so that no implementation always runs first after Pillow's process.
       for (let k = 0; k < sharpSides.length; k++) {
         const [name, one] = sharpSides[(r + k) % sharpSides.length]!;

@@ -4,6 +4,7 @@
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 export function cpuSeconds(pid: number | undefined): number {
@@ -77,4 +78,31 @@ export function commandLine(pid: number): string[] {
   } catch {
     return [];
   }
+}
+
+/** What a process of an `ebbflow dev` stack is, from its command line. */
+export function roleOf(argv: string[]): string {
+  const cli = argv.findIndex((a) => a.endsWith(path.join('bin', 'ebbflow.js')));
+  if (cli >= 0) return `ebbflow ${argv[cli + 1] ?? ''}`.trim();
+  if (argv.includes('start-dev')) return 'Temporal dev server';
+  if (argv.some((a) => a.endsWith('moto_server'))) return 'AWS emulator (moto)';
+  return path.basename(argv[0] ?? 'unknown');
+}
+
+/** CPU seconds used so far by `root` and every process below it, by pid, with each one's role. */
+export function treeCpu(root: number): Map<number, { role: string; cpu: number }> {
+  const tree = new Map<number, { role: string; cpu: number }>();
+  for (const pid of [root, ...descendants(root)])
+    tree.set(pid, { role: roleOf(commandLine(pid)), cpu: cpuSeconds(pid) });
+  return tree;
+}
+
+/** CPU seconds each role used between two readings of `treeCpu`; a process new in `after` counts from zero. */
+export function cpuByRole(
+  before: Map<number, { role: string; cpu: number }>,
+  after: Map<number, { role: string; cpu: number }>,
+): Map<string, number> {
+  const used = new Map<string, number>();
+  for (const [pid, { role, cpu }] of after) used.set(role, (used.get(role) ?? 0) + cpu - (before.get(pid)?.cpu ?? 0));
+  return used;
 }
