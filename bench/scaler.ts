@@ -95,6 +95,8 @@ async function liveBurst(policy: ScalingPolicyName, photos: string): Promise<Liv
       EBBFLOW_SCALER_SCALE_IN_COOLDOWN: '300s',
       EBBFLOW_SCALER_POLL_INTERVAL: '5s',
       EBBFLOW_SCALER_METRICS_PORT: String(scalerPort),
+      // Every scale-out starts a process, as ECS starts a task: no booted standby that only a local fleet has.
+      EBBFLOW_SCALER_STANDBY: 'false',
     };
     const { aws } = stack;
     const res = await provisionPipeline(aws, pipelineNames('burst'));
