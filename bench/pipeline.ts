@@ -7,7 +7,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import type { Client } from '@temporalio/client';
 import { startBridge, type SqsBridge } from '../src/bridge/bridge';
 import { forEachConcurrently, sleep } from '../src/async';
 import { DEFAULT_VARIANTS } from '../src/common/image-variants';
@@ -20,6 +19,7 @@ import { setUpPipelineRig, startBareWorkflow, stopChildren, type PipelineRig } f
 import { summarise, type BareRun, type BaselineRun, type Burst, type Placement } from './pipeline-rounds';
 import { cpuSeconds, hasTaskset, pinProcess, signal } from './processes';
 import type { BenchSection } from './types';
+import { lastClose } from './visibility';
 
 const IMAGES = 60;
 /** Rounds of each placement: the cost of one round has ranged over ±6 points on a shared host, so the median needs a few. */
@@ -66,24 +66,6 @@ async function bareBurst(rig: PipelineRig, round: number): Promise<BareRun> {
 }
 
 /**
- * When the last of the `n` workflows started on `taskQueue` since `since` closed, by the server's clock (the same
- * host's): counted in visibility every half second, then read from their close times, so neither the polling
- * interval nor visibility's lag adds to the measured time.
- */
-async function lastClose(client: Client, taskQueue: string, since: Date, n: number): Promise<Date> {
-  const query = `TaskQueue = "${taskQueue}" AND StartTime >= "${since.toISOString()}"`;
-  while ((await client.workflow.count(`${query} AND ExecutionStatus != "Running"`)).count < n) {
-    await sleep(500);
-  }
-  let last = since.getTime();
-  for await (const run of client.workflow.list({ query })) {
-    if (run.status.name !== 'COMPLETED') throw new Error(`workflow ${run.workflowId} ended ${run.status.name}`);
-    last = Math.max(last, run.closeTime!.getTime());
-  }
-  return new Date(last);
-}
-
-/**
  * Lets the queued batch drain (`drain` starts the bridge) and measures until the last of its `n` workflows on
  * `taskQueue` closed: the seconds, and the CPU of the worker, the server, the emulator and this process.
  */
@@ -103,10 +85,11 @@ async function measure(
   };
   const t1 = new Date();
   drain();
-  const last = await lastClose(rig.client, taskQueue, t1, n);
+  const batch = `TaskQueue = "${taskQueue}" AND StartTime >= "${t1.toISOString()}"`;
+  const last = await lastClose(rig.client, batch, n, t1.getTime());
   const self = process.cpuUsage(cpu0.self);
   return {
-    seconds: (last.getTime() - t1.getTime()) / 1000,
+    seconds: (last - t1.getTime()) / 1000,
     worker: cpuSeconds(drainer.pid) - cpu0.worker,
     temporal: cpuSeconds(temporal.child.pid) - cpu0.temporal,
     moto: cpuSeconds(moto.child.pid) - cpu0.moto,
