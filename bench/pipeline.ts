@@ -15,7 +15,7 @@ import { collectUploads, uploadAll, type UploadItem } from '../src/pipeline/uplo
 import { photoCorpus } from './images';
 import { startBenchStack } from './stack';
 import { renderPipelineReport } from './pipeline-report';
-import { setUpPipelineRig, startBareWorkflow, stopChildren, type PipelineRig } from './pipeline-rig';
+import { rigProcesses, setUpPipelineRig, startBareWorkflow, stopChildren, type PipelineRig } from './pipeline-rig';
 import { summarise, type BareRun, type BaselineRun, type Burst, type Placement } from './pipeline-rounds';
 import { cpuSeconds, hasTaskset, pinProcess, signal } from './processes';
 import type { BenchSection } from './types';
@@ -160,13 +160,7 @@ async function runRounds(rig: PipelineRig, canPin: boolean): Promise<Placement[]
       if (canPin) {
         pinProcess(temporal.child.pid!, placement.apart ? `${serverCore}` : EVERY_CORE);
         const cores = placement.apart ? `0-${serverCore - 1}` : EVERY_CORE;
-        for (const pid of [
-          process.pid,
-          rig.worker.pid!,
-          rig.bridgedWorker.pid!,
-          rig.bareWorker.pid!,
-          moto.child.pid!,
-        ]) {
+        for (const pid of [process.pid, ...rigProcesses(rig).map((c) => c.pid!), moto.child.pid!]) {
           pinProcess(pid, cores);
         }
       }
@@ -213,7 +207,7 @@ export async function run(): Promise<BenchSection> {
     // The sections after this one run in the same process: give it every core back.
     if (canPin) pinProcess(process.pid, EVERY_CORE);
     await rig?.client.connection.close();
-    await stopChildren(rig?.children ?? []);
+    await stopChildren(rig ? rigProcesses(rig) : []);
     await stack.stop();
   }
 }
