@@ -14,7 +14,7 @@ import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import type { LoggedDecision } from '../src/scaler/types';
 import { waitFor } from '../src/dev/processes';
 import { writeSamplePhotos } from '../src/images/sample-photos';
-import { countWorkflows } from '../src/pipeline/status';
+import { countWorkflows, endedCount } from '../src/pipeline/status';
 import { collectUploads, uploadAll, type UploadItem } from '../src/pipeline/upload';
 import { TreeSampler, type ProcessMemory } from './dev-memory';
 import { renderDevReport, type LongRun } from './dev-report';
@@ -140,7 +140,7 @@ async function longRun(dev: DevRun, photos: string[], sampler: TreeSampler): Pro
     while (checkpoints.length < CHECKPOINTS.length && w.completed >= CHECKPOINTS[checkpoints.length]!) {
       checkpoints.push({ images: CHECKPOINTS[checkpoints.length]!, rss });
     }
-    const finished = w.completed + w.failed + w.timedOut + w.terminated;
+    const finished = endedCount(w);
     if (finished >= LONG_RUN) break;
     if (Date.now() - t0 > 30 * 60_000) throw new Error(`the long run did not finish in 30 minutes (${finished})`);
     await sleep(500);
