@@ -1,6 +1,6 @@
 /**
- * Every activity ebbflow runs, built from injected dependencies. Workflows proxy
- * `ReturnType<typeof createActivities>` as a type only; the worker registers the object returned here.
+ * Every activity ebbflow runs, built from injected dependencies. Workflows proxy {@link Activities}, the type of what
+ * `createActivities` returns, as a type only; the worker registers the object returned here.
  */
 import { createDeadLetterActivities } from './dead-letter';
 import type { ActivityDeps } from './deps';

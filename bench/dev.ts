@@ -2,7 +2,8 @@
  * The local stack as a person runs it: the built `ebbflow dev`, headless, on free ports and a state folder of its own.
  * Three measurements: the cold start of a fleet scaled to zero (first upload → the first image's variants all in the
  * output bucket) against a fleet whose worker already runs; the peak resident memory of every process of the stack
- * while the demo runs; and one worker's resident memory over 1,000 images.
+ * while the demo runs; and one worker's resident memory over 1,000 images. This module drives the stack and collects
+ * the figures; bench/dev-report.ts turns them into the section.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,12 +14,11 @@ import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import type { LoggedDecision } from '../src/scaler/types';
 import { waitFor } from '../src/dev/processes';
 import { writeSamplePhotos } from '../src/images/sample-photos';
-import { countWorkflows } from '../src/pipeline/status';
+import { countWorkflows, endedCount } from '../src/pipeline/status';
 import { collectUploads, uploadAll, type UploadItem } from '../src/pipeline/upload';
-import { formatBytes } from '../src/terminal/format';
+import { TreeSampler, type ProcessMemory } from './dev-memory';
+import { renderDevReport, type LongRun } from './dev-report';
 import { startDev, variantsWritten, waitForBatch, type DevRun } from './dev-stack';
-import { commandLine, descendants, residentBytes } from './processes';
-import { median } from './stats';
 import type { BenchSection } from './types';
 
 /** Cold starts measured on each fleet. */
@@ -40,67 +40,6 @@ const SCALER_ENV = {
   EBBFLOW_SCALER_SCALE_IN_COOLDOWN: '3s',
   EBBFLOW_SCALER_SCALE_OUT_COOLDOWN: '1s',
 };
-
-interface ProcessMemory {
-  pid: number;
-  role: string;
-  peak: number;
-  now: number;
-  gone: boolean;
-}
-
-/** What a process of the stack is, from its command line. */
-function roleOf(argv: string[]): string {
-  const cli = argv.findIndex((a) => a.endsWith(path.join('bin', 'ebbflow.js')));
-  if (cli >= 0) return `ebbflow ${argv[cli + 1] ?? ''}`.trim();
-  if (argv.includes('start-dev')) return 'Temporal dev server';
-  if (argv.some((a) => a.endsWith('moto_server'))) return 'AWS emulator (moto)';
-  return path.basename(argv[0] ?? 'unknown');
-}
-
-/** Reads the resident memory of a process and everything below it, every `intervalMs`, keeping each one's peak. */
-class TreeSampler {
-  readonly seen = new Map<number, ProcessMemory>();
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(private readonly root: number) {}
-
-  start(intervalMs = 250): void {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), intervalMs);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.sample();
-  }
-
-  /** Processes alive at the last sample whose role is `role`. */
-  alive(role: string): ProcessMemory[] {
-    return [...this.seen.values()].filter((p) => p.role === role && !p.gone);
-  }
-
-  sample(): void {
-    const pids = new Set([this.root, ...descendants(this.root)]);
-    for (const pid of pids) {
-      const memory = residentBytes(pid);
-      if (!memory) continue;
-      let entry = this.seen.get(pid);
-      if (!entry) {
-        entry = { pid, role: roleOf(commandLine(pid)), peak: 0, now: 0, gone: false };
-        this.seen.set(pid, entry);
-      }
-      entry.peak = Math.max(entry.peak, memory.peak);
-      entry.now = memory.now;
-    }
-    for (const entry of this.seen.values()) if (!pids.has(entry.pid)) entry.gone = true;
-  }
-
-  /** A copy of what has been seen so far. */
-  snapshot(): ProcessMemory[] {
-    return [...this.seen.values()].map((p) => ({ ...p }));
-  }
-}
 
 interface Round {
   /** First upload → the first photo's variants all written. */
@@ -174,15 +113,6 @@ async function backlogVisibleAfter(dev: DevRun, attempt: number): Promise<number
   }
 }
 
-interface LongRun {
-  /** Resident memory of the worker when the completed count first reached each checkpoint. */
-  checkpoints: { images: number; rss: number }[];
-  peak: number;
-  seconds: number;
-  workers: number;
-  completed: number;
-}
-
 /** 1,000 uploads through a fleet of at most one worker, its memory read as the completed count passes checkpoints. */
 async function longRun(dev: DevRun, photos: string[], sampler: TreeSampler): Promise<LongRun> {
   const prefix = `${dev.config.image.keyPrefix}bench-long/`;
@@ -210,7 +140,7 @@ async function longRun(dev: DevRun, photos: string[], sampler: TreeSampler): Pro
     while (checkpoints.length < CHECKPOINTS.length && w.completed >= CHECKPOINTS[checkpoints.length]!) {
       checkpoints.push({ images: CHECKPOINTS[checkpoints.length]!, rss });
     }
-    const finished = w.completed + w.failed + w.timedOut + w.terminated;
+    const finished = endedCount(w);
     if (finished >= LONG_RUN) break;
     if (Date.now() - t0 > 30 * 60_000) throw new Error(`the long run did not finish in 30 minutes (${finished})`);
     await sleep(500);
@@ -226,28 +156,6 @@ async function longRun(dev: DevRun, photos: string[], sampler: TreeSampler): Pro
     workers: used.length,
     completed,
   };
-}
-
-const count = (n: number): string => n.toLocaleString('en-US');
-const mb = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MB`;
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-
-/** One row per role: how many processes, the largest peak among them, and what those alive still held at the end. */
-function memoryTable(processes: ProcessMemory[]): string {
-  const roles = new Map<string, ProcessMemory[]>();
-  for (const p of processes) roles.set(p.role, [...(roles.get(p.role) ?? []), p]);
-  const rows = [...roles.entries()]
-    .sort((a, b) => Math.max(...b[1].map((p) => p.peak)) - Math.max(...a[1].map((p) => p.peak)))
-    .map(([role, list]) => {
-      const alive = list.filter((p) => !p.gone);
-      const end = alive.length > 0 ? mb(alive.reduce((sum, p) => sum + p.now, 0)) : 'exited';
-      return `| ${role} | ${list.length} | ${mb(Math.max(...list.map((p) => p.peak)))} | ${end} |`;
-    });
-  return [
-    '| process | processes | peak RSS (largest) | RSS at the end (sum) |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows,
-  ].join('\n');
 }
 
 export async function run(): Promise<BenchSection> {
@@ -279,7 +187,7 @@ export async function run(): Promise<BenchSection> {
   );
   const sampler = new TreeSampler(scaled.child.pid!);
   sampler.start();
-  let demoMemory: ProcessMemory[];
+  let afterRounds: ProcessMemory[];
   let long: LongRun;
   let devAfterDemo: ProcessMemory | undefined;
   try {
@@ -296,7 +204,7 @@ export async function run(): Promise<BenchSection> {
       process.stderr.write(`cold start ${r + 1}: ${cold.at(-1)} ms\n`);
     }
     await fleetAtZero(scaled, sampler);
-    demoMemory = sampler.snapshot();
+    afterRounds = sampler.snapshot();
     for (let i = 0; i < 3; i++) backlogLag.push(await backlogVisibleAfter(scaled, i));
     process.stderr.write(`dev: ${LONG_RUN} images through one worker\n`);
     long = await longRun(scaled, files, sampler);
@@ -306,82 +214,26 @@ export async function run(): Promise<BenchSection> {
   }
   process.stderr.write(`${JSON.stringify({ cold, long })}\n`);
 
-  const coldMedian = median(cold);
-  const warmMedian = median(warm);
-  const ratio = coldMedian / warmMedian;
-  const devProcess = demoMemory.find((p) => p.pid === scaled.child.pid)!;
-  const drawing = demoMemory.filter((p) => p.role === 'ebbflow sample-photos');
-  const emulator = sampler.snapshot().filter((p) => p.role === 'AWS emulator (moto)');
-  const at = (n: number): number => long.checkpoints.find((c) => c.images === n)?.rss ?? NaN;
-  const growth = at(LONG_RUN) / at(CHECKPOINTS[0]!);
-  const coldMet = Math.max(...cold) <= COLD_START_GOAL_MS;
-  const readings = CHECKPOINTS.map(at);
-  const flat = growth <= 1.1;
-
-  const markdown = [
-    `The built \`ebbflow dev\` (headless, free ports, a state folder of its own) as \`npm run demo\` runs it, with at`,
-    `most one worker. **Cold start**: ${ROUND_PHOTOS} sample photos (${PHOTO_SIDES.minSide}–${PHOTO_SIDES.maxSide} px) uploaded under`,
-    '`uploads/`, timed from the first upload until all three variants of the first photo are in the output bucket.',
-    `Scaled to zero: the local scaler (scale-in cooldown ${SCALER_ENV.EBBFLOW_SCALER_SCALE_IN_COOLDOWN} here, so the fleet is back at zero between rounds) has`,
-    `to start a worker. Baseline: the same stack with a fixed fleet of one worker already polling (\`--no-scaler`,
-    `--workers 1\`). ${ROUNDS} rounds each; medians.`,
-    '',
-    '| fleet | cold start, median | each round | ÷ warm |',
-    '| --- | ---: | --- | ---: |',
-    `| one worker already running | ${secs(warmMedian)} | ${warm.map(secs).join(', ')} | 1.00× |`,
-    `| scaled to zero | ${secs(coldMedian)} | ${cold.map(secs).join(', ')} | **${ratio.toFixed(2)}×** |`,
-    '',
-    `Scaling from zero costs ${secs(coldMedian - warmMedian)} over a running worker (median). The scaler decided to start a`,
-    `worker ${scaleOuts.length > 0 ? secs(median(scaleOuts)) : 'at an unmeasured time'} after the first upload (median, from its /decisions log); the rest is the worker's`,
-    `start-up and the resize. The bridge takes each message off SQS at once, and the Temporal dev server's task queue`,
-    `statistics (DescribeTaskQueue) are refreshed every few seconds, not when asked: a workflow started on a task queue`,
-    `no worker polls, asked about every 100 ms, showed in them ${backlogLag.map(secs).join(', ')} later (${backlogLag.length} checks). So the scaler also`,
-    `counts the workflows started in the last minute that are still open (visibility, which a start updates at once):`,
-    `while no worker runs, each of them waits for one. The goal, the first image's variants within 3 s of the first`,
-    `upload, is`,
-    `**${coldMet ? 'met' : 'not met'}**: the slowest round took ${secs(Math.max(...cold))}.`,
-    '',
-    `**Memory of every process.** Resident set size of the \`ebbflow dev\` process and everything below it, read every`,
-    `250 ms from /proc (VmHWM, the kernel's peak, and VmRSS), from the start of \`--demo --demo-count ${DEMO_PHOTOS}\``,
-    `through the cold-start rounds; \`ebbflow sample-photos\` is the short-lived process that draws the demo's photos,`,
-    'and each worker the scaler started is one process. "RSS at the end" is what the processes still running held',
-    'after the rounds, once the fleet was back at zero.',
-    '',
-    memoryTable(demoMemory),
-    '',
-    `The \`ebbflow dev\` process peaked at ${mb(devProcess.peak)} (${devAfterDemo ? `${mb(devAfterDemo.now)} when the demo was done` : 'after the demo'}). The photos are`,
-    `drawn by \`ebbflow sample-photos\`, a child that peaked at ${drawing.length > 0 ? mb(Math.max(...drawing.map((p) => p.peak))) : 'an unmeasured size (it ended between two readings)'} and gave all of it back when it`,
-    `exited; drawn inside \`ebbflow dev\`, ${DEMO_PHOTOS} photos had left that process at 575 MB for the rest of the session (measured`,
-    'by hand before the drawing moved out).',
-    '',
-    `**A worker over ${count(LONG_RUN)} images.** ${count(LONG_RUN)} uploads (${DISTINCT_PHOTOS} sample photos cycled) through the`,
-    `same stack, one worker (${long.workers} worker process${long.workers === 1 ? '' : 'es'} over the run), resident set size read as the completed`,
-    `count passed each mark; baseline: the reading at ${CHECKPOINTS[0]} images. ${count(long.completed)} completed in ${long.seconds.toFixed(0)} s.`,
-    '',
-    `| images | ${CHECKPOINTS.join(' | ')} | peak |`,
-    `| --- | ${CHECKPOINTS.map(() => '---:').join(' | ')} | ---: |`,
-    `| worker RSS | ${CHECKPOINTS.map((n) => mb(at(n))).join(' | ')} | ${mb(long.peak)} |`,
-    `| ÷ at ${CHECKPOINTS[0]} | ${CHECKPOINTS.map((n) => `${(at(n) / at(CHECKPOINTS[0]!)).toFixed(2)}×`).join(' | ')} | |`,
-    '',
-    `Between ${mb(Math.min(...readings))} and ${mb(Math.max(...readings))} at the marks, with images in flight at each reading;`,
-    `at ${count(LONG_RUN)} images it is **${growth.toFixed(2)}×** the reading at ${CHECKPOINTS[0]}: the worker's memory ${flat ? 'stays flat (no upward trend)' : 'grows'}.`,
-    `The emulator keeps every object in memory: after the long run it held ${emulator.length > 0 ? formatBytes(Math.max(...emulator.map((p) => p.now))) : 'an unmeasured amount'}, which`,
-    'is the uploads and variants themselves, not a leak.',
-  ].join('\n');
-
-  return {
-    title: 'The local stack: cold start from zero, memory of every process, a worker over 1,000 images',
-    markdown,
-    figures: {
-      coldStartRatio: Number(ratio.toFixed(3)),
-      coldStartMedianSeconds: coldMedian / 1000,
-      coldStartMaxSeconds: Math.max(...cold) / 1000,
-      warmMedianSeconds: warmMedian / 1000,
-      ...(scaleOuts.length > 0 ? { scaleOutDecisionMedianSeconds: median(scaleOuts) / 1000 } : {}),
-      backlogStatisticLagMedianSeconds: median(backlogLag) / 1000,
-      devProcessPeakMB: Math.round(devProcess.peak / 2 ** 20),
-      workerRssGrowthRatio: Number(growth.toFixed(3)),
-      workerPeakMB: Math.round(long.peak / 2 ** 20),
+  return renderDevReport({
+    setup: {
+      rounds: ROUNDS,
+      roundPhotos: ROUND_PHOTOS,
+      photoSides: PHOTO_SIDES,
+      scaleInCooldown: SCALER_ENV.EBBFLOW_SCALER_SCALE_IN_COOLDOWN,
+      demoPhotos: DEMO_PHOTOS,
+      distinctPhotos: DISTINCT_PHOTOS,
+      longRun: LONG_RUN,
+      checkpoints: CHECKPOINTS,
+      coldStartGoalMs: COLD_START_GOAL_MS,
     },
-  };
+    warm,
+    cold,
+    scaleOuts,
+    backlogLag,
+    devPid: scaled.child.pid!,
+    devAfterDemo,
+    afterRounds,
+    atEnd: sampler.snapshot(),
+    long,
+  });
 }

@@ -29,7 +29,7 @@ const MAX_PIXELS = 100_000_000;
  * Where Debian's plasma-workspace-wallpapers package is unpacked; installed on first use (what
  * `node scripts/bootstrap.js --bench` does).
  */
-export function photoCorpusRoot(): string {
+function photoCorpusRoot(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ensurePhotoCorpus } = require(path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js')) as {
     ensurePhotoCorpus(): string;
@@ -38,7 +38,7 @@ export function photoCorpusRoot(): string {
 }
 
 /** Real photographs: every full-size wallpaper (2560×1600 and larger) in the corpus, in a stable order. */
-export function photoCorpusPool(): string[] {
+function photoCorpusPool(): string[] {
   const root = path.join(photoCorpusRoot(), 'usr', 'share', 'wallpapers');
   const photos: string[] = [];
   for (const name of readdirSync(root).sort()) {
@@ -56,7 +56,7 @@ export function photoCorpusPool(): string[] {
 }
 
 /** `count` of the pool's photographs, spread over it so the mix of sizes does not depend on the first folders' names. */
-export function photoCorpusFiles(count = PHOTOS): string[] {
+function photoCorpusFiles(count = PHOTOS): string[] {
   const photos = photoCorpusPool();
   if (photos.length < count)
     throw new Error(`only ${photos.length} full-size photographs in the corpus, need ${count}`);

@@ -41,8 +41,11 @@ export interface PipelineRig {
   bridgedWorker: ChildProcess;
   bareQueue: string;
   bareWorker: ChildProcess;
-  /** Every process started here, for the caller to stop. */
-  children: ChildProcess[];
+}
+
+/** Every process the rig started, for the caller to pin and to stop. */
+export function rigProcesses(rig: PipelineRig): ChildProcess[] {
+  return [rig.worker, rig.bridgedWorker, rig.bareWorker];
 }
 
 /** Resolves once `n` workflows on `taskQueue` have completed. */
@@ -79,7 +82,7 @@ export function startBareWorkflow(rig: PipelineRig, id: string, key: string, siz
 
 /**
  * Sets every side up on `stack`, each worker process with `workerSlots` activity slots. On failure the processes
- * started so far are stopped; on success the caller stops `children`.
+ * started so far are stopped; on success the caller stops {@link rigProcesses}.
  */
 export async function setUpPipelineRig(
   stack: BenchStack,
@@ -148,7 +151,6 @@ export async function setUpPipelineRig(
       bridgedWorker,
       bareQueue,
       bareWorker,
-      children,
     };
     await (await startBareWorkflow(rig, 'bare-warmup', 'warmup/first.jpg', items[0]!.bytes)).result();
     return rig;

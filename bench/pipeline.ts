@@ -7,7 +7,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import type { Client } from '@temporalio/client';
 import { startBridge, type SqsBridge } from '../src/bridge/bridge';
 import { forEachConcurrently, sleep } from '../src/async';
 import { DEFAULT_VARIANTS } from '../src/common/image-variants';
@@ -16,10 +15,11 @@ import { collectUploads, uploadAll, type UploadItem } from '../src/pipeline/uplo
 import { photoCorpus } from './images';
 import { startBenchStack } from './stack';
 import { renderPipelineReport } from './pipeline-report';
-import { setUpPipelineRig, startBareWorkflow, stopChildren, type PipelineRig } from './pipeline-rig';
+import { rigProcesses, setUpPipelineRig, startBareWorkflow, stopChildren, type PipelineRig } from './pipeline-rig';
 import { summarise, type BareRun, type BaselineRun, type Burst, type Placement } from './pipeline-rounds';
 import { cpuSeconds, hasTaskset, pinProcess, signal } from './processes';
 import type { BenchSection } from './types';
+import { lastClose } from './visibility';
 
 const IMAGES = 60;
 /** Rounds of each placement: the cost of one round has ranged over ±6 points on a shared host, so the median needs a few. */
@@ -66,24 +66,6 @@ async function bareBurst(rig: PipelineRig, round: number): Promise<BareRun> {
 }
 
 /**
- * When the last of the `n` workflows started on `taskQueue` since `since` closed, by the server's clock (the same
- * host's): counted in visibility every half second, then read from their close times, so neither the polling
- * interval nor visibility's lag adds to the measured time.
- */
-async function lastClose(client: Client, taskQueue: string, since: Date, n: number): Promise<Date> {
-  const query = `TaskQueue = "${taskQueue}" AND StartTime >= "${since.toISOString()}"`;
-  while ((await client.workflow.count(`${query} AND ExecutionStatus != "Running"`)).count < n) {
-    await sleep(500);
-  }
-  let last = since.getTime();
-  for await (const run of client.workflow.list({ query })) {
-    if (run.status.name !== 'COMPLETED') throw new Error(`workflow ${run.workflowId} ended ${run.status.name}`);
-    last = Math.max(last, run.closeTime!.getTime());
-  }
-  return new Date(last);
-}
-
-/**
  * Lets the queued batch drain (`drain` starts the bridge) and measures until the last of its `n` workflows on
  * `taskQueue` closed: the seconds, and the CPU of the worker, the server, the emulator and this process.
  */
@@ -103,10 +85,11 @@ async function measure(
   };
   const t1 = new Date();
   drain();
-  const last = await lastClose(rig.client, taskQueue, t1, n);
+  const batch = `TaskQueue = "${taskQueue}" AND StartTime >= "${t1.toISOString()}"`;
+  const last = await lastClose(rig.client, batch, n, t1.getTime());
   const self = process.cpuUsage(cpu0.self);
   return {
-    seconds: (last.getTime() - t1.getTime()) / 1000,
+    seconds: (last - t1.getTime()) / 1000,
     worker: cpuSeconds(drainer.pid) - cpu0.worker,
     temporal: cpuSeconds(temporal.child.pid) - cpu0.temporal,
     moto: cpuSeconds(moto.child.pid) - cpu0.moto,
@@ -177,13 +160,7 @@ async function runRounds(rig: PipelineRig, canPin: boolean): Promise<Placement[]
       if (canPin) {
         pinProcess(temporal.child.pid!, placement.apart ? `${serverCore}` : EVERY_CORE);
         const cores = placement.apart ? `0-${serverCore - 1}` : EVERY_CORE;
-        for (const pid of [
-          process.pid,
-          rig.worker.pid!,
-          rig.bridgedWorker.pid!,
-          rig.bareWorker.pid!,
-          moto.child.pid!,
-        ]) {
+        for (const pid of [process.pid, ...rigProcesses(rig).map((c) => c.pid!), moto.child.pid!]) {
           pinProcess(pid, cores);
         }
       }
@@ -230,7 +207,7 @@ export async function run(): Promise<BenchSection> {
     // The sections after this one run in the same process: give it every core back.
     if (canPin) pinProcess(process.pid, EVERY_CORE);
     await rig?.client.connection.close();
-    await stopChildren(rig?.children ?? []);
+    await stopChildren(rig ? rigProcesses(rig) : []);
     await stack.stop();
   }
 }

@@ -9,10 +9,8 @@ import {
   workflowInfo,
   type ActivityFailure,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
 import { assertTimeZone, dailySalesReportKey, isIsoDate, reportDateFor } from '../src/common/report-dates';
-
-type Activities = ReturnType<typeof createActivities>;
 
 /** Set by Temporal on every run a schedule starts (including triggered and backfilled ones). */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

@@ -21,7 +21,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
 import { ETL_UPDATE_SET, etlSetProblem, type EtlControls, type EtlSetRequest } from '../src/common/etl-controls';
 import { countStatuses, toleranceExceeded } from '../src/common/etl-ledger';
 import { compactEntry, expandEntry } from '../src/common/etl-ledger-codec';
@@ -38,8 +38,6 @@ import {
 } from '../src/common/etl-types';
 import { clip } from '../src/common/text';
 import { etlSourceWorkflow } from './etl-source-workflow';
-
-type Activities = ReturnType<typeof createActivities>;
 
 export const etlLedgerQuery = defineQuery<EtlLedger>(ETL_QUERY_LEDGER);
 /** Changes parallelism and failure tolerance of a running fan-out; answered with the settings now in force. */

@@ -8,11 +8,9 @@
  * missing prefix, corrupt gzip) stop at once.
  */
 import { ApplicationFailure, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
 import type { EtlCheckpoint, EtlSourceInput, EtlSourceResult } from '../src/common/etl-types';
 import { clip } from '../src/common/text';
-
-type Activities = ReturnType<typeof createActivities>;
 
 /** What a failed attempt tells the retry loop. */
 interface AttemptFailure {

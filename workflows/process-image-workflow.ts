@@ -9,7 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import {
   LOCAL_ACTIVITY_MAX_BYTES_LIMIT,
@@ -23,8 +23,6 @@ import {
   type ProcessImageResult,
   type VariantSpec,
 } from '../src/common/image-variants';
-
-type Activities = ReturnType<typeof createActivities>;
 
 const SOURCE_BUCKET = defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceBucket, 'KEYWORD');
 const SOURCE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceKey, 'KEYWORD');

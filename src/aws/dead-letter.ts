@@ -85,7 +85,7 @@ function queueMessageLimit(sqs: SQSClient, queueUrl: string): Promise<number> {
 
 /** `s3://bucket/key` of a stored body, and back. */
 const s3Url = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
-export function parseS3Url(url: string): { bucket: string; key: string } | undefined {
+function parseS3Url(url: string): { bucket: string; key: string } | undefined {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
   return match ? { bucket: match[1]!, key: match[2]! } : undefined;
 }

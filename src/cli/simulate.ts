@@ -58,7 +58,7 @@ interface SimulateOptions {
 }
 
 /** "5/min", "300/h", "0.5/s" or a bare number per minute, as items a minute. */
-export function parseRate(raw: string): number {
+function parseRate(raw: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|min|m|h|hour))?$/.exec(raw.trim());
   if (!match) throw new InvalidArgumentError('expected a rate such as 5/min, 300/h or 0.5/s.');
   const per = { s: 60, sec: 60, min: 1, m: 1, h: 1 / 60, hour: 1 / 60 }[(match[2] ?? 'min') as 'min'];

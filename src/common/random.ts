@@ -23,7 +23,7 @@ export function exponential(random: Random, mean: number): number {
 }
 
 /** Standard normal value (Box–Muller). */
-export function normal(random: Random): number {
+function normal(random: Random): number {
   const u = 1 - random();
   const v = random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);

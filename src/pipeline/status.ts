@@ -50,6 +50,11 @@ export async function countWorkflows(
   return { running: running!, completed: completed!, failed: failed!, timedOut: timedOut!, terminated: terminated! };
 }
 
+/** Workflows of a count that have ended, whatever the outcome: what a batch is waiting for before it is done. */
+export function endedCount(w: PipelineStatus['workflows']): number {
+  return w.completed + w.failed + w.timedOut + w.terminated;
+}
+
 export async function readStatus(
   client: Client,
   sqs: SQSClient,

@@ -130,7 +130,7 @@ interface Task {
   draining: boolean;
 }
 
-export function simulate(options: SimulationOptions): SimulationResult {
+function simulate(options: SimulationOptions): SimulationResult {
   const { workload, policy, startup, concurrency } = options;
   const jobs = workload.jobs;
   const events = new EventQueue();
