@@ -8,7 +8,6 @@
  * every process of the stack spent during a batch says where each image's cost goes.
  */
 import os from 'node:os';
-import type { Client } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import { collectUploads, uploadAll } from '../src/pipeline/upload';
 import { atRestWithStandby, startDev, variantsWritten, waitForBatch, type DevRun } from './dev-stack';
@@ -17,6 +16,7 @@ import { photoCorpus } from './images';
 import { pillowImagesPerSecond } from './pillow';
 import { cpuByRole, treeCpu } from './processes';
 import { median } from './stats';
+import { lastClose } from './visibility';
 import type { BenchSection } from './types';
 
 /** Batch sizes, as a person drops a folder of photos. */
@@ -40,15 +40,6 @@ const FLEETS: Fleet[] = [
   { name: 'fixed, 1 worker', args: ['--no-scaler', '--workers', '1'], fixed: true },
   { name: 'fixed, 2 workers', args: ['--no-scaler', '--workers', '2'], fixed: true },
 ];
-
-/** When the last workflow started for keys under `prefix` closed, by the server's clock (this host's). */
-async function lastClose(client: Client, prefix: string): Promise<number> {
-  let last = 0;
-  for await (const run of client.workflow.list({ query: `${SEARCH_ATTRIBUTES.sourceKey} STARTS_WITH "${prefix}"` })) {
-    last = Math.max(last, run.closeTime?.getTime() ?? 0);
-  }
-  return last;
-}
 
 interface Batch {
   rate: number;
@@ -84,7 +75,8 @@ async function batchOn(fleet: Fleet, photos: string, size: number, round: number
     const used = cpuByRole(before, treeCpu(dev.child.pid!));
     if (completed !== items.length)
       throw new Error(`${fleet.name}: ${items.length - completed} images did not complete`);
-    const seconds = ((await lastClose(dev.client, prefix)) - t0) / 1000;
+    const query = `${SEARCH_ATTRIBUTES.sourceKey} STARTS_WITH "${prefix}"`;
+    const seconds = ((await lastClose(dev.client, query, items.length)) - t0) / 1000;
     const cpuMsPerImage = new Map([...used].map(([role, cpu]) => [role, (cpu * 1000) / items.length]));
     return { rate: items.length / seconds, max: max === undefined ? undefined : Number(max), cpuMsPerImage };
   } finally {

@@ -2,8 +2,7 @@
  * The resident memory of every process of a running `ebbflow dev`, read from /proc as the stack runs: short-lived
  * processes (the demo's photo drawing, workers the scaler stops) end between two reports, so the tree is sampled.
  */
-import path from 'node:path';
-import { commandLine, descendants, residentBytes } from './processes';
+import { commandLine, descendants, residentBytes, roleOf } from './processes';
 
 /** One process seen under the root, in bytes: its peak so far, its last reading, and whether it has exited. */
 export interface ProcessMemory {
@@ -12,15 +11,6 @@ export interface ProcessMemory {
   peak: number;
   now: number;
   gone: boolean;
-}
-
-/** What a process of the stack is, from its command line. */
-function roleOf(argv: string[]): string {
-  const cli = argv.findIndex((a) => a.endsWith(path.join('bin', 'ebbflow.js')));
-  if (cli >= 0) return `ebbflow ${argv[cli + 1] ?? ''}`.trim();
-  if (argv.includes('start-dev')) return 'Temporal dev server';
-  if (argv.some((a) => a.endsWith('moto_server'))) return 'AWS emulator (moto)';
-  return path.basename(argv[0] ?? 'unknown');
 }
 
 /** Reads the resident memory of a process and everything below it, every `intervalMs`, keeping each one's peak. */

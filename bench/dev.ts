@@ -71,16 +71,18 @@ async function coldStart(dev: DevRun, photos: string, round: string): Promise<Ro
   return { ms, scaleOutMs };
 }
 
-/** Waits until the scaler has taken the fleet to zero and its scale-out cooldown has passed. */
+/**
+ * Waits until the scaler has taken the fleet to zero, the drained worker has exited, the standby that replaces it is
+ * ready, and the scale-out cooldown has passed: the stack at rest.
+ */
 async function fleetAtZero(dev: DevRun, sampler: TreeSampler): Promise<void> {
   await waitFor(
     'the fleet back at zero',
     async () => {
-      const [latest] = (await (await fetch(`${dev.state.scalerUrl}/decisions`)).json()) as {
-        signals?: { running?: number };
-      }[];
+      const [latest] = (await (await fetch(`${dev.state.scalerUrl}/decisions`)).json()) as LoggedDecision[];
       sampler.sample();
-      return latest?.signals?.running === 0 && sampler.alive('ebbflow worker').length === 0;
+      const atRest = latest?.signals.running === 0 && latest.signals.standbyReady === true;
+      return atRest && sampler.alive('ebbflow worker').length === 1;
     },
     { timeoutMs: 120_000, intervalMs: 250 },
   );
