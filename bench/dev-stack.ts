@@ -14,6 +14,7 @@ import { DEFAULT_VARIANTS, variantKey } from '../src/common/image-variants';
 import { loadConfig, type DevState, type EbbflowConfig } from '../src/config';
 import { freePort, waitFor } from '../src/dev/processes';
 import { CLI_PATH } from '../src/paths';
+import type { LoggedDecision } from '../src/scaler/types';
 import { countWorkflows } from '../src/pipeline/status';
 import { connectClient } from '../src/temporal/connection';
 
@@ -127,8 +128,8 @@ export async function atRestWithStandby(dev: DevRun): Promise<void> {
       // The scaler may not listen yet: `ebbflow dev` says it runs once its processes are started.
       const answer = await fetch(`${dev.state.scalerUrl}/decisions`).catch(() => undefined);
       if (!answer?.ok) return false;
-      const [latest] = (await answer.json()) as { signals?: { running?: number; standbyReady?: boolean } }[];
-      return latest?.signals?.running === 0 && latest.signals.standbyReady === true;
+      const [latest] = (await answer.json()) as LoggedDecision[];
+      return latest?.desired === 0 && latest.signals.running === 0 && latest.signals.standbyReady === true;
     },
     { timeoutMs: 120_000, intervalMs: 100 },
   );

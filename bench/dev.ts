@@ -81,7 +81,12 @@ async function fleetAtZero(dev: DevRun, sampler: TreeSampler): Promise<void> {
     async () => {
       const [latest] = (await (await fetch(`${dev.state.scalerUrl}/decisions`)).json()) as LoggedDecision[];
       sampler.sample();
-      const atRest = latest?.signals.running === 0 && latest.signals.standbyReady === true;
+      // The latest poll, not a scale-out's, found nothing running and nothing to do, with a standby ready.
+      const atRest =
+        latest?.direction === 'none' &&
+        latest.desired === 0 &&
+        latest.signals.running === 0 &&
+        latest.signals.standbyReady === true;
       return atRest && sampler.alive('ebbflow worker').length === 1;
     },
     { timeoutMs: 120_000, intervalMs: 250 },

@@ -79,6 +79,8 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
   let desired = 0;
 
   let standby: Standby | undefined;
+  /** A standby is being spawned (its port chosen): no second one meanwhile. */
+  let standbyStarting = false;
   let standbyFailures = 0;
   let closing = false;
 
@@ -122,6 +124,8 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
         outcome,
       });
       options.onExit?.(outcome);
+      // Below the ceiling again: the next scale-out should find a standby, not wait for the next poll to boot one.
+      keepStandby().catch((error: unknown) => logger.warn('could not start a standby worker', { error }));
     });
     workers.set(id, { id, process: child, metricsUrl, draining: false, killed: false, exited });
   };
@@ -145,9 +149,11 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
   /** Boots a standby when one is wanted and none is kept. */
   const keepStandby = async (): Promise<void> => {
     const room = active().length < (options.maxWorkers ?? Infinity);
-    if (!options.standby || standby || closing || !room || standbyFailures >= STANDBY_FAILURE_LIMIT) return;
+    const wanted = options.standby && !standby && !standbyStarting && !closing && room;
+    if (!wanted || standbyFailures >= STANDBY_FAILURE_LIMIT) return;
     const id = nextId++;
-    const { child, metricsUrl } = await spawnWorker(['--standby'], true);
+    standbyStarting = true;
+    const { child, metricsUrl } = await spawnWorker(['--standby'], true).finally(() => (standbyStarting = false));
     const exited = new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.once('error', (error) => {

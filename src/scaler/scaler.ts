@@ -24,7 +24,7 @@ interface ScalerOptions {
   /** Called after each decision, e.g. to publish to CloudWatch; failures are logged. */
   publish?: (decision: ScalingDecision, signals: ScalingSignals) => Promise<void>;
   /**
-   * Poll interval, in ms, while no worker runs and none is wanted: a short one lets the first message of a burst
+   * Poll interval, in ms, while no worker is wanted (at zero, or draining to it): a short one lets the first message of a burst
    * start a worker without waiting out a whole poll. Meant for drivers whose reads are free (the local one).
    * @defaultValue the poll interval given to `run`
    */
@@ -56,7 +56,7 @@ export function createScaler(options: ScalerOptions): Scaler {
   const policyName = options.policyName ?? 'ebbflow';
   const policy = createScalingPolicy(policyName, options.policy, { startedAt: clock() });
   let lastReason = '';
-  /** Whether the last poll found the fleet at zero, with none wanted. */
+  /** Whether the last poll left the fleet at zero: no worker wanted. */
   let idle = false;
   /** Work arrived since the current poll began reading: a poll that finds the fleet at zero is followed at once. */
   let woken = false;
@@ -115,7 +115,8 @@ export function createScaler(options: ScalerOptions): Scaler {
         woken = false;
         try {
           const logged = await tick();
-          idle = logged.signals.running === 0 && logged.desired === 0;
+          // A scale-in to zero counts too: its workers are draining, and new work must not wait a whole interval.
+          idle = logged.desired === 0;
           if (idle) period = Math.min(interval, options.idleInterval ?? interval);
         } catch (error) {
           idle = false;

@@ -201,6 +201,28 @@ describe('local driver', () => {
     expect(driver.standby).toBeUndefined();
   });
 
+  test('a worker that drains at the ceiling is replaced by a standby at once, not at the next poll', async () => {
+    const ready = readyDir();
+    const driver = createLocalDriver({
+      logger: silentLogger,
+      drainGrace: 10_000,
+      output: 'ignore',
+      command: standbyWorker(ready, 0),
+      standby: true,
+      maxWorkers: 1,
+    });
+    try {
+      await driver.setDesired(1); // no standby yet: a worker is started
+      expect(driver.workers).toHaveLength(1);
+      expect(driver.standby).toBeUndefined();
+      await driver.setDesired(0);
+      // No describe() in between: the worker's exit boots the standby.
+      await until(() => driver.workers.length === 0 && driver.standby?.ready === true);
+    } finally {
+      await driver.close();
+    }
+  });
+
   test('a standby promoted while it still boots runs as soon as it is ready', async () => {
     const ready = readyDir();
     const driver = createLocalDriver({
