@@ -101,6 +101,19 @@ function exitFor(view: RunView): void {
   if (view.outcome?.status === 'failed') process.exitCode = 1;
 }
 
+type Tolerances = Pick<EtlSetRequest, 'toleratedFailurePercent' | 'toleratedFailureCount'>;
+
+/**
+ * The failure tolerances given on the command line; one not given is left out, not sent empty: the workflow holds a
+ * run given only a count to no percentage, and an update leaves a setting it is not sent as it is.
+ */
+function givenTolerances(opts: Tolerances): Tolerances {
+  return {
+    ...(opts.toleratedFailurePercent === undefined ? {} : { toleratedFailurePercent: opts.toleratedFailurePercent }),
+    ...(opts.toleratedFailureCount === undefined ? {} : { toleratedFailureCount: opts.toleratedFailureCount }),
+  };
+}
+
 export function registerEtlCommands(program: Command): void {
   const etl = program
     .command('etl')
@@ -141,11 +154,7 @@ export function registerEtlCommands(program: Command): void {
           const input: EtlFanOutInput = {
             sources: await sourcesKey(config, opts.config),
             parallelism: opts.parallelism ?? config.etl.parallelism,
-            // Left out when not given: the workflow holds a run given only a count to no percentage.
-            ...(opts.toleratedFailurePercent === undefined
-              ? {}
-              : { toleratedFailurePercent: opts.toleratedFailurePercent }),
-            ...(opts.toleratedFailureCount === undefined ? {} : { toleratedFailureCount: opts.toleratedFailureCount }),
+            ...givenTolerances(opts),
             maxAttempts: opts.maxAttempts ?? config.etl.maxAttempts,
             date: opts.date ?? today(),
             retryInitialIntervalMs: config.etl.retryInitialInterval,
@@ -216,10 +225,7 @@ export function registerEtlCommands(program: Command): void {
         ) => {
           const request: EtlSetRequest = {
             ...(opts.parallelism === undefined ? {} : { parallelism: opts.parallelism }),
-            ...(opts.toleratedFailurePercent === undefined
-              ? {}
-              : { toleratedFailurePercent: opts.toleratedFailurePercent }),
-            ...(opts.toleratedFailureCount === undefined ? {} : { toleratedFailureCount: opts.toleratedFailureCount }),
+            ...givenTolerances(opts),
           };
           const problem = etlSetProblem(request);
           if (problem) throw new UsageError(`etl set: ${problem.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`);
