@@ -15,7 +15,7 @@ import { loadConfig, type DevState, type EbbflowConfig } from '../src/config';
 import { freePort, waitFor } from '../src/dev/processes';
 import { CLI_PATH } from '../src/paths';
 import type { LoggedDecision } from '../src/scaler/types';
-import { countWorkflows } from '../src/pipeline/status';
+import { countWorkflows, endedCount } from '../src/pipeline/status';
 import { connectClient } from '../src/temporal/connection';
 
 export interface DevRun {
@@ -110,7 +110,7 @@ export async function waitForBatch(dev: DevRun, prefix: string, count: number, t
     async () => {
       const w = await countWorkflows(dev.client, dev.state.taskQueue, query);
       completed = w.completed;
-      return w.completed + w.failed + w.timedOut + w.terminated >= count;
+      return endedCount(w) >= count;
     },
     { timeoutMs, intervalMs: 500 },
   );

@@ -15,7 +15,7 @@ import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { cliCommand } from '../paths';
 import { allocatorEnv } from './processes';
-import { countWorkflows } from '../pipeline/status';
+import { countWorkflows, endedCount } from '../pipeline/status';
 import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 
@@ -101,7 +101,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const deadline = started + (options.timeoutMs ?? 15 * 60_000);
     for (;;) {
       const w = await countWorkflows(client, state.taskQueue, query);
-      const finished = w.completed + w.failed + w.timedOut + w.terminated;
+      const finished = endedCount(w);
       const workers = await runningWorkers(state.scalerUrl);
       progress.update(
         finished,
