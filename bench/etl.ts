@@ -331,8 +331,9 @@ function report(rounds: Record<Backend, Round[]>, totalRows: number): BenchSecti
     return (
       `On ${LABELS[backend]}, in the fleet's median round, the fleet, the Temporal server, the emulator and the ` +
       `database needed ${fleet.ours.toFixed(1)} CPU-seconds, ${((fleet.ours / direct.ours - 1) * 100).toFixed(0)} % ` +
-      `more than the baseline's ${direct.ours.toFixed(1)} (the orchestration: a workflow per source, its activity ` +
-      'and heartbeats, in the workers and in the Temporal server). The machine was ' +
+      `more than the baseline's ${direct.ours.toFixed(1)}: the Temporal server's ${perRow(round.fleet.serverCpu)} µs ` +
+      `per row, and ${perRow(round.fleet.cpu)} µs per row in the workers against ${perRow(round.direct.cpu)} in the ` +
+      'baseline process. The machine was ' +
       `${fleet.machineBusy.toFixed(0)} % busy, the workers had ${fleet.loadersBusy.toFixed(0)} % of its ${cores} ` +
       `cores, and other work took ${fleet.others.toFixed(1)} CPU-seconds meanwhile ` +
       `(${direct.others.toFixed(1)} during the baseline). On ${cores} cores of its own the fleet's work takes at ` +
@@ -360,7 +361,7 @@ function report(rounds: Record<Backend, Round[]>, totalRows: number): BenchSecti
     '',
     '**What limits the fan-out: CPU.** Each row costs CPU in the worker ' +
       '(parsing, checking, binding: the loading column), in the database server (on PostgreSQL nearly as much ' +
-      'again), and orchestration adds a little to the first and the Temporal server column. A worker in the ' +
+      'again), and orchestration adds to the first and is the Temporal server column. A worker in the ' +
       'benchmark process parses every row on its one thread, as the baseline does, plus the orchestration: it can at ' +
       'best match one process where that thread is the bottleneck (SQLite). A fleet of one worker per core spreads the sources over both cores, and ' +
       'then the sum of all columns divided by the cores is the floor of its time:',
