@@ -8,13 +8,34 @@ import path from 'node:path';
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 export function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
+  return pid ? ticks(pid).own / 100 : 0;
+}
+
+/** Clock ticks of /proc/<pid>/stat: its own (utime, stime) and its waited-for children's (cutime, cstime). */
+function ticks(pid: number): { own: number; children: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { own: Number(fields[11]) + Number(fields[12]), children: Number(fields[13]) + Number(fields[14]) };
   } catch {
-    return 0;
+    return { own: 0, children: 0 };
   }
+}
+
+/**
+ * CPU seconds a process and every process below it have used so far: the live ones' own time, and the time of those
+ * that exited and were waited for (a server's finished connections). A difference of two readings is the tree's CPU
+ * in between, also when children came and went.
+ */
+export function treeCpuSeconds(root: number): number {
+  return [root, ...descendants(root)].map(ticks).reduce((sum, t) => sum + t.own + t.children, 0) / 100;
+}
+
+/** CPU seconds every core of the machine has spent busy (not idle, not waiting for I/O) so far, from /proc/stat. */
+export function machineBusySeconds(): number {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal …: all but idle and iowait are busy.
+  const busy = ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
+  return busy / 100;
 }
 
 /** Sends a signal to a child process that must still be running. */

@@ -33,8 +33,8 @@ interface SourceEtlOptions {
 }
 
 /**
- * The data records of one file, each parsed against the schema: JSON Lines one per non-blank line, CSV one per record
- * after the header (which must name every required column).
+ * The data records of one file, each parsed against the schema, in the arrays the extract reads them in: JSON Lines
+ * one per non-blank line, CSV one per record after the header (which must name every required column).
  */
 async function* parsedRecords(
   s3: S3Client,
@@ -42,25 +42,29 @@ async function* parsedRecords(
   source: EtlSourceDefinition,
   columns: readonly ColumnSpec[],
   limits: ExtractLimits,
-): AsyncGenerator<Parsed> {
+): AsyncGenerator<Parsed[]> {
   if (source.format === 'jsonl') {
     const parse = jsonLinesParser(columns);
-    for await (const line of readLines(s3, file, limits)) if (line.trim() !== '') yield parse(line);
+    for await (const lines of readLines(s3, file, limits)) {
+      const parsed: Parsed[] = [];
+      for (const line of lines) if (line.trim() !== '') parsed.push(parse(line));
+      yield parsed;
+    }
     return;
   }
   let parse: ((cells: readonly string[]) => Parsed) | undefined;
-  for await (const record of readCsvRecords(s3, file, limits)) {
-    if (parse) {
-      yield parse(record);
-      continue;
-    }
-    const missing = missingColumns(columns, record);
-    if (missing.length > 0) {
-      throw new EtlSchemaMismatchError(
-        `source ${source.name}: s3://${file.bucket}/${file.key} has no column ${missing.join(', ')} (header: ${record.join(', ')}); fix the export or the schema`,
-      );
-    }
-    parse = csvParser(columns, record);
+  for await (const records of readCsvRecords(s3, file, limits)) {
+    if (!parse) {
+      const header = records[0]!;
+      const missing = missingColumns(columns, header);
+      if (missing.length > 0) {
+        throw new EtlSchemaMismatchError(
+          `source ${source.name}: s3://${file.bucket}/${file.key} has no column ${missing.join(', ')} (header: ${header.join(', ')}); fix the export or the schema`,
+        );
+      }
+      parse = csvParser(columns, header);
+      yield records.slice(1).map(parse);
+    } else yield records.map(parse);
   }
   if (!parse) {
     throw new EtlSchemaMismatchError(`source ${source.name}: s3://${file.bucket}/${file.key} has no header line`);
@@ -116,32 +120,36 @@ export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadRe
       batchStart = offset;
     };
 
-    for await (const parsed of parsedRecords(s3, file, source, columns, { ...options.limits, source: source.name })) {
-      offset++;
-      if (offset <= skip) continue;
-      totals.rowsRead++;
-      if (parsed.ok) {
-        batch.push(parsed.row);
-        totals.rowsWritten++;
-      } else {
-        totals.rowsRejected++;
-        reasons[parsed.reason] = (reasons[parsed.reason] ?? 0) + 1;
-      }
-      if (source.format === 'jsonl' && skip === 0 && probed < SCHEMA_PROBE_RECORDS) {
-        probed++;
-        probeMisses = parsed.ok
-          ? {}
-          : /: missing$/.test(parsed.reason)
-            ? { [parsed.reason]: (probeMisses[parsed.reason] ?? 0) + 1 }
-            : {};
-        const [reason, n] = Object.entries(probeMisses)[0] ?? [];
-        if (reason && n === SCHEMA_PROBE_RECORDS) {
-          throw new EtlSchemaMismatchError(
-            `source ${source.name}: the first ${n} records of s3://${file.bucket}/${file.key} lack ${reason.replace(/: missing$/, '')}; fix the export or the schema`,
-          );
+    const limits = { ...options.limits, source: source.name };
+    // One await per chunk of records, not per record: the loop below runs synchronously between batches.
+    for await (const chunk of parsedRecords(s3, file, source, columns, limits)) {
+      for (const parsed of chunk) {
+        offset++;
+        if (offset <= skip) continue;
+        totals.rowsRead++;
+        if (parsed.ok) {
+          batch.push(parsed.row);
+          totals.rowsWritten++;
+        } else {
+          totals.rowsRejected++;
+          reasons[parsed.reason] = (reasons[parsed.reason] ?? 0) + 1;
         }
+        if (source.format === 'jsonl' && skip === 0 && probed < SCHEMA_PROBE_RECORDS) {
+          probed++;
+          probeMisses = parsed.ok
+            ? {}
+            : /: missing$/.test(parsed.reason)
+              ? { [parsed.reason]: (probeMisses[parsed.reason] ?? 0) + 1 }
+              : {};
+          const [reason, n] = Object.entries(probeMisses)[0] ?? [];
+          if (reason && n === SCHEMA_PROBE_RECORDS) {
+            throw new EtlSchemaMismatchError(
+              `source ${source.name}: the first ${n} records of s3://${file.bucket}/${file.key} lack ${reason.replace(/: missing$/, '')}; fix the export or the schema`,
+            );
+          }
+        }
+        if (batch.length >= options.batchRows) await flush();
       }
-      if (batch.length >= options.batchRows) await flush();
     }
     await flush();
   }

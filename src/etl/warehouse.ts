@@ -6,6 +6,7 @@
  */
 import type SQLite from 'better-sqlite3';
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
+import { sleep } from '../async';
 import type { EtlCheckpoint, EtlColumnType } from '../common/etl-types';
 import type { Database } from '../db/connection';
 import type { Row } from './records';
@@ -44,6 +45,35 @@ interface LoadAudit {
 }
 
 type SqlType = 'bigint' | 'integer' | 'double precision' | 'text';
+
+/** Longest pause between two tries for SQLite's write lock, in ms. */
+const LOCK_RETRY_MAX_MS = 8;
+
+/**
+ * Runs `write`, a transaction that begins IMMEDIATE (taking the write lock at BEGIN, where a deferred one could fail
+ * on upgrading its lock), once SQLite's write lock is free. While another worker process holds the lock it waits
+ * without blocking this process: better-sqlite3's own busy wait sleeps on the event loop's thread, and with it every
+ * other source the worker is parsing. Gives up with SQLITE_BUSY after the connection's busy timeout, as SQLite would.
+ * Call it inside `db.connection().execute(…)`: no other query runs on the connection while its timeout is 0.
+ */
+async function whenWriteLockFree(sqlite: SQLite.Database, write: () => void): Promise<void> {
+  const timeoutMs = Number(sqlite.pragma('busy_timeout', { simple: true }));
+  const deadline = Date.now() + timeoutMs;
+  sqlite.pragma('busy_timeout = 0');
+  try {
+    for (let pause = 1; ; pause = Math.min(pause * 2, LOCK_RETRY_MAX_MS)) {
+      try {
+        write();
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      }
+      await sleep(pause);
+    }
+  } finally {
+    sqlite.pragma(`busy_timeout = ${timeoutMs}`);
+  }
+}
 
 export class Warehouse {
   private readonly ensured = new Map<string, Promise<void>>();
@@ -172,7 +202,7 @@ export class Warehouse {
       const columns = batch.rows.length > 0 ? Object.keys(batch.rows[0]!) : [];
       const upsert = columns.length > 0 ? this.sqliteUpsert(sqlite, batch.table, columns, batch.key) : undefined;
       await this.db.connection().execute(async () => {
-        sqlite.transaction(() => {
+        const write = sqlite.transaction(() => {
           for (const row of batch.rows) {
             const params: unknown[] = [batch.source, batch.date];
             for (const c of columns) params.push(row[c]);
@@ -182,7 +212,8 @@ export class Warehouse {
             const compiled = query.compile();
             sqlite.prepare(compiled.sql).run(compiled.parameters as unknown[]);
           }
-        })();
+        });
+        await whenWriteLockFree(sqlite, () => write.immediate());
       });
       return;
     }

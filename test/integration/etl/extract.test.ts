@@ -17,12 +17,12 @@ describe('reading CSV exports from S3', () => {
 
   async function records(file: DataFile): Promise<string[][]> {
     const out: string[][] = [];
-    for await (const record of readCsvRecords(pipeline.aws.s3, file, {
+    for await (const chunk of readCsvRecords(pipeline.aws.s3, file, {
       source: 'test',
       maxLineBytes: 1 << 20,
       maxFileBytes: 1 << 30,
     }))
-      out.push(record);
+      out.push(...chunk);
     return out;
   }
 

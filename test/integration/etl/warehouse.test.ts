@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import { openDatabase } from '../../../src/db/connection';
 import { columnsOf } from '../../../src/etl/sources';
 import { Warehouse } from '../../../src/etl/warehouse';
@@ -66,6 +67,44 @@ describe('the warehouse', () => {
       );
       expect(Object.keys((await warehouse.snapshot('orders'))[0]!)).toContain('channel');
     } finally {
+      await database.close();
+    }
+  });
+
+  it('waits for another process holding the SQLite write lock without blocking its own event loop', async () => {
+    const file = path.join(os.tmpdir(), `ebbflow-wh-lock-${process.pid}-${Date.now()}.db`);
+    const database = openDatabase<unknown>(`sqlite:${file}`);
+    const other = new SQLite(file);
+    try {
+      const warehouse = new Warehouse(database);
+      await warehouse.ensureTable('orders', columnsOf(source), source.key);
+      await warehouse.ensureBookkeeping();
+      other.prepare('BEGIN IMMEDIATE').run();
+      const loaded = warehouse.loadBatch({
+        scope: 'run-2/shop-orders@r',
+        source: source.name,
+        date: '2025-01-02',
+        table: 'orders',
+        key: source.key,
+        rows: [{ order_id: 1, amount: 2, ordered_on: '2025-01-02', note: null }],
+        attempt: 1,
+        fromRow: 0,
+        checkpoint: { fileIndex: 0, file: 'a.csv', offset: 1, rowsRead: 1, rowsWritten: 1, rowsRejected: 0 },
+        rejectReasons: {},
+      });
+      // Timers still fire while the batch waits: the wait does not hold the thread.
+      let ticks = 0;
+      const ticking = setInterval(() => ticks++, 5);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      clearInterval(ticking);
+      expect(ticks).toBeGreaterThan(5);
+      expect(other.prepare('SELECT count(*) AS n FROM etl_loads').get()).toEqual({ n: 0 });
+      other.prepare('COMMIT').run();
+      await loaded;
+      expect(await warehouse.countRows('orders', source.name, '2025-01-02')).toBe(1);
+      expect(database.sqlite!.pragma('busy_timeout', { simple: true })).toBe(5000);
+    } finally {
+      other.close();
       await database.close();
     }
   });
