@@ -12,7 +12,7 @@ import { connectWorker } from '../temporal/connection';
 import { checkSearchAttributes } from '../temporal/search-attributes';
 import { startEmbeddedBridge, type EmbeddedBridge } from './embedded-bridge';
 import { installRuntime, noteMissingNodeFlags } from './runtime';
-import { awaitPromotion, requireStandbyChannel, warmUpImageCode } from './standby';
+import { standbyGate, warmUpImageCode } from './standby';
 import { createActivityDeps, createWorker } from './worker';
 
 interface RunWorkerOptions {
@@ -31,29 +31,27 @@ export async function runWorker(
   options: RunWorkerOptions = {},
 ): Promise<'stopped' | 'stood down'> {
   if (config.worker.bridge) requireQueues(config);
-  if (options.standby) requireStandbyChannel();
-  // A stop asked for while a standby boots is kept until it would wait; the SDK's own handlers only flag it.
-  let stopAsked = false;
+  // A standby listens from now on: a stop asked for while it boots is kept until it would wait.
+  const gate = options.standby ? standbyGate(logger) : undefined;
   let stoodDown = false;
-  const noteStop = (): void => void (stopAsked = true);
-  if (options.standby) {
-    process.once('SIGTERM', noteStop);
-    process.once('SIGINT', noteStop);
+  let connection;
+  try {
+    installRuntime(config, logger);
+    noteMissingNodeFlags(logger);
+    connection = await connectWorker(config.temporal);
+  } catch (err) {
+    gate?.release(); // its channel would keep the failed process alive
+    throw err;
   }
-  installRuntime(config, logger);
-  noteMissingNodeFlags(logger);
-  const connection = await connectWorker(config.temporal);
   const deps = createActivityDeps(config, logger);
   let bridge: EmbeddedBridge | undefined;
   const stopBridge = (): void => void bridge?.stop();
   try {
     if (config.image.searchAttributes) await checkSearchAttributes(connection, config.temporal.namespace, logger);
     const worker = await createWorker({ config, logger, connection, activities: createActivities(deps) });
-    if (options.standby) {
+    if (gate) {
       await warmUpImageCode(config.image.maxPixels);
-      process.off('SIGTERM', noteStop);
-      process.off('SIGINT', noteStop);
-      stoodDown = stopAsked || (await awaitPromotion(logger)) === 'stop';
+      stoodDown = (await gate.waitForPromotion()) === 'stop';
       if (stoodDown) return 'stood down';
     }
     logger.info('worker started', {
@@ -77,8 +75,7 @@ export async function runWorker(
     }
     await running;
   } finally {
-    process.off('SIGTERM', noteStop);
-    process.off('SIGINT', noteStop);
+    gate?.release();
     process.off('SIGTERM', stopBridge);
     process.off('SIGINT', stopBridge);
     // The bridge's starts in flight use the worker's connection: they finish before it closes.

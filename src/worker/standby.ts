@@ -18,15 +18,6 @@ import type { Logger } from '../logger';
 
 export type StandbyMessage = { ebbflow: 'standby-ready' } | { ebbflow: 'run' };
 
-/** Thrown when `--standby` is used without a parent process to promote the worker. */
-export function requireStandbyChannel(): void {
-  if (!process.send) {
-    throw new ConfigError(
-      '--standby needs an IPC channel to its parent: the local scaler starts standby workers; run `ebbflow worker` without it',
-    );
-  }
-}
-
 /**
  * Runs the image code once on a small generated photo-sized JPEG: sharp's first pipeline loads libvips' codecs and
  * the JIT compiles the resize path, which would otherwise both be paid by the first real upload.
@@ -38,39 +29,66 @@ export async function warmUpImageCode(maxPixels: number): Promise<void> {
   await renderVariants(input, DEFAULT_VARIANTS, { maxPixels });
 }
 
+export interface StandbyGate {
+  /**
+   * Tells the parent this worker waits and resolves `'run'` once it is promoted, or `'stop'` once it is asked to
+   * stop or its parent has gone, also when that happened while it booted.
+   */
+  waitForPromotion(): Promise<'run' | 'stop'>;
+  /** Stops listening and closes the channel, whatever came of it: an open channel would keep the process alive. */
+  release(): void;
+}
+
 /**
- * Tells the parent this worker is ready and resolves `'run'` when it is promoted, or `'stop'` when it is asked to
- * stop or its parent has gone first.
+ * Listens from now on, while the worker boots, for a stop (SIGTERM, SIGINT, its parent gone) and, once it waits, for
+ * its promotion. The SDK's own signal handlers only flag a stop for workers that run, so the gate keeps it.
+ * @throws ConfigError without an IPC channel to a parent that could promote the worker.
  */
-export function awaitPromotion(logger: Logger): Promise<'run' | 'stop'> {
-  return new Promise((resolve) => {
-    const signals = ['SIGTERM', 'SIGINT'] as const;
-    const finish = (outcome: 'run' | 'stop'): void => {
-      process.off('message', onMessage);
-      process.off('disconnect', onDisconnect);
-      for (const signal of signals) process.off(signal, onStop);
-      // Nothing more is said over the channel; an open one would keep the process alive after the worker stops.
-      if (process.connected) process.disconnect();
-      resolve(outcome);
-    };
-    const onMessage = (message: unknown): void => {
-      if ((message as Partial<StandbyMessage> | null)?.ebbflow === 'run') {
-        logger.info('standby worker promoted: polling');
-        finish('run');
-      }
-    };
-    const onDisconnect = (): void => {
-      logger.info('standby worker stopping: its parent has gone');
-      finish('stop');
-    };
-    const onStop = (signal: NodeJS.Signals): void => {
-      logger.info('standby worker stopping before it was needed', { signal });
-      finish('stop');
-    };
-    process.on('message', onMessage);
-    process.once('disconnect', onDisconnect);
-    for (const signal of signals) process.once(signal, onStop);
-    process.send?.({ ebbflow: 'standby-ready' } satisfies StandbyMessage);
-    logger.info('standby worker ready: waiting to be promoted');
-  });
+export function standbyGate(logger: Logger): StandbyGate {
+  if (!process.send) {
+    throw new ConfigError(
+      '--standby needs an IPC channel to its parent: the local scaler starts standby workers; run `ebbflow worker` without it',
+    );
+  }
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  let outcome: 'run' | 'stop' | undefined;
+  let settle: ((outcome: 'run' | 'stop') => void) | undefined;
+  const release = (): void => {
+    process.off('message', onMessage);
+    process.off('disconnect', onDisconnect);
+    for (const signal of signals) process.off(signal, onStop);
+    if (process.connected) process.disconnect();
+  };
+  const finish = (result: 'run' | 'stop'): void => {
+    if (outcome) return;
+    outcome = result;
+    release();
+    settle?.(result);
+  };
+  const onMessage = (message: unknown): void => {
+    if ((message as Partial<StandbyMessage> | null)?.ebbflow === 'run') {
+      logger.info('standby worker promoted: polling');
+      finish('run');
+    }
+  };
+  const onDisconnect = (): void => {
+    logger.info('standby worker stopping: its parent has gone');
+    finish('stop');
+  };
+  const onStop = (signal: NodeJS.Signals): void => {
+    logger.info('standby worker stopping before it was needed', { signal });
+    finish('stop');
+  };
+  process.on('message', onMessage);
+  process.once('disconnect', onDisconnect);
+  for (const signal of signals) process.once(signal, onStop);
+  return {
+    waitForPromotion() {
+      if (outcome) return Promise.resolve(outcome);
+      process.send?.({ ebbflow: 'standby-ready' } satisfies StandbyMessage);
+      logger.info('standby worker ready: waiting to be promoted');
+      return new Promise((resolve) => (settle = resolve));
+    },
+    release,
+  };
 }
