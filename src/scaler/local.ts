@@ -74,6 +74,7 @@ export interface LocalDriver extends CapacityDriver {
 export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
   const logger = options.logger.child({ driver: 'local' });
   const command = options.command ?? cliCommand('worker');
+  const ceiling = options.maxWorkers ?? Infinity;
   const workers = new Map<number, LocalWorker>();
   let nextId = 1;
   let desired = 0;
@@ -84,11 +85,11 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
   let standbyFailures = 0;
   let closing = false;
 
-  /** Spawns `ebbflow worker` (with `extraArgs`) on a metrics port of its own. */
+  /** Spawns `ebbflow worker` (with `extraArgs`) on a metrics port of its own; `exited` resolves when it is gone. */
   const spawnWorker = async (
     extraArgs: string[],
     ipc: boolean,
-  ): Promise<{ child: ChildProcess; metricsUrl: string }> => {
+  ): Promise<{ child: ChildProcess; metricsUrl: string; exited: Promise<void> }> => {
     const [file, ...args] = command;
     // Several workers on one machine cannot share the worker's metrics port: each gets its own.
     const port = await freePort();
@@ -97,17 +98,18 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
       env: { ...(options.env ?? process.env), EBBFLOW_METRICS_PORT: String(port) },
       stdio: ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
     });
-    return { child, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', (error) => {
+        logger.error('worker could not start', { pid: child.pid, standby: ipc, error });
+        resolve();
+      });
+    });
+    return { child, metricsUrl: `http://127.0.0.1:${port}/metrics`, exited };
   };
 
   /** Follows a worker of the fleet (started, or a promoted standby) until it exits. */
-  const track = (id: number, child: ChildProcess, metricsUrl: string, exitedBefore?: Promise<void>): void => {
-    const exited =
-      exitedBefore ??
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.once('error', () => resolve());
-      });
+  const track = (id: number, child: ChildProcess, metricsUrl: string, exited: Promise<void>): void => {
     void exited.then(() => {
       const worker = workers.get(id);
       if (!worker) return;
@@ -132,9 +134,8 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
 
   const startFresh = async (): Promise<void> => {
     const id = nextId++;
-    const { child, metricsUrl } = await spawnWorker([], false);
-    child.once('error', (error) => logger.error('worker could not start', { worker: id, error }));
-    track(id, child, metricsUrl);
+    const { child, metricsUrl, exited } = await spawnWorker([], false);
+    track(id, child, metricsUrl, exited);
     logger.info('worker started', { worker: id, pid: child.pid, metrics: metricsUrl });
   };
 
@@ -148,19 +149,14 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
 
   /** Boots a standby when one is wanted and none is kept. */
   const keepStandby = async (): Promise<void> => {
-    const room = active().length < (options.maxWorkers ?? Infinity);
+    const room = active().length < ceiling;
     const wanted = options.standby && !standby && !standbyStarting && !closing && room;
     if (!wanted || standbyFailures >= STANDBY_FAILURE_LIMIT) return;
     const id = nextId++;
     standbyStarting = true;
-    const { child, metricsUrl } = await spawnWorker(['--standby'], true).finally(() => (standbyStarting = false));
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.once('error', (error) => {
-        logger.error('standby worker could not start', { worker: id, error });
-        resolve();
-      });
-    });
+    const { child, metricsUrl, exited } = await spawnWorker(['--standby'], true).finally(
+      () => (standbyStarting = false),
+    );
     const s: Standby = { id, process: child, metricsUrl, ready: false, promoted: false, exited };
     child.on('message', (message: Partial<StandbyMessage> | null) => {
       if (message?.ebbflow !== 'standby-ready') return;
@@ -256,7 +252,7 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
       for (let i = current.length; i < count; i++) await start();
       if (current.length <= count) {
         // At the ceiling, a standby would wait for a scale-out that cannot come.
-        if (active().length >= (options.maxWorkers ?? Infinity)) await stopStandby();
+        if (active().length >= ceiling) await stopStandby();
         else await keepStandby();
         return;
       }
