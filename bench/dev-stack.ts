@@ -118,19 +118,26 @@ export async function waitForBatch(dev: DevRun, prefix: string, count: number, t
 }
 
 /**
- * Waits until the stack's local scaler has its fleet at zero with a standby worker booted and waiting: a stack at
- * rest, ready for a first upload.
+ * Whether the stack's local scaler is at rest: its latest poll (not a scale-out's) found nothing running and nothing
+ * to do, with a standby worker booted and waiting. False while the scaler does not listen yet: `ebbflow dev` says it
+ * runs once its processes are started.
  */
-export async function atRestWithStandby(dev: DevRun): Promise<void> {
-  await waitFor(
-    'the fleet at zero with its standby worker ready',
-    async () => {
-      // The scaler may not listen yet: `ebbflow dev` says it runs once its processes are started.
-      const answer = await fetch(`${dev.state.scalerUrl}/decisions`).catch(() => undefined);
-      if (!answer?.ok) return false;
-      const [latest] = (await answer.json()) as LoggedDecision[];
-      return latest?.desired === 0 && latest.signals.running === 0 && latest.signals.standbyReady === true;
-    },
-    { timeoutMs: 120_000, intervalMs: 100 },
+export async function scalerAtRest(dev: DevRun): Promise<boolean> {
+  const answer = await fetch(`${dev.state.scalerUrl}/decisions`).catch(() => undefined);
+  if (!answer?.ok) return false;
+  const [latest] = (await answer.json()) as LoggedDecision[];
+  return (
+    latest?.direction === 'none' &&
+    latest.desired === 0 &&
+    latest.signals.running === 0 &&
+    latest.signals.standbyReady === true
   );
+}
+
+/** Waits until the stack's local scaler is at rest: ready for a first upload. */
+export async function atRestWithStandby(dev: DevRun): Promise<void> {
+  await waitFor('the fleet at zero with its standby worker ready', () => scalerAtRest(dev), {
+    timeoutMs: 120_000,
+    intervalMs: 100,
+  });
 }

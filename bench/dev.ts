@@ -18,7 +18,7 @@ import { countWorkflows, endedCount } from '../src/pipeline/status';
 import { collectUploads, uploadAll, type UploadItem } from '../src/pipeline/upload';
 import { TreeSampler, type ProcessMemory } from './dev-memory';
 import { renderDevReport, type LongRun } from './dev-report';
-import { startDev, variantsWritten, waitForBatch, type DevRun } from './dev-stack';
+import { scalerAtRest, startDev, variantsWritten, waitForBatch, type DevRun } from './dev-stack';
 import type { BenchSection } from './types';
 
 /** Cold starts measured on each fleet. */
@@ -79,14 +79,8 @@ async function fleetAtZero(dev: DevRun, sampler: TreeSampler): Promise<void> {
   await waitFor(
     'the fleet back at zero',
     async () => {
-      const [latest] = (await (await fetch(`${dev.state.scalerUrl}/decisions`)).json()) as LoggedDecision[];
+      const atRest = await scalerAtRest(dev);
       sampler.sample();
-      // The latest poll, not a scale-out's, found nothing running and nothing to do, with a standby ready.
-      const atRest =
-        latest?.direction === 'none' &&
-        latest.desired === 0 &&
-        latest.signals.running === 0 &&
-        latest.signals.standbyReady === true;
       return atRest && sampler.alive('ebbflow worker').length === 1;
     },
     { timeoutMs: 120_000, intervalMs: 250 },

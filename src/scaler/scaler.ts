@@ -24,8 +24,8 @@ interface ScalerOptions {
   /** Called after each decision, e.g. to publish to CloudWatch; failures are logged. */
   publish?: (decision: ScalingDecision, signals: ScalingSignals) => Promise<void>;
   /**
-   * Poll interval, in ms, while no worker is wanted (at zero, or draining to it): a short one lets the first message of a burst
-   * start a worker without waiting out a whole poll. Meant for drivers whose reads are free (the local one).
+   * Poll interval, in ms, while no worker is wanted (at zero, or draining to it): a short one lets the first message
+   * of a burst start a worker without waiting out a whole poll. Meant for drivers whose reads are free (the local one).
    * @defaultValue the poll interval given to `run`
    */
   idleInterval?: number;

@@ -48,6 +48,20 @@ const standbyWorker = (ready: string, bootMs: number): string[] => [
 
 const readyDir = () => mkdtempSync(path.join(os.tmpdir(), 'ebbflow-local-driver-'));
 
+/** A driver that keeps a standby of stand-in workers booting in `bootMs`, at most `maxWorkers` of them running. */
+function standbyFleet(bootMs: number, maxWorkers: number) {
+  const ready = readyDir();
+  const driver = createLocalDriver({
+    logger: silentLogger,
+    drainGrace: 10_000,
+    output: 'ignore',
+    command: standbyWorker(ready, bootMs),
+    standby: true,
+    maxWorkers,
+  });
+  return { ready, driver };
+}
+
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -164,15 +178,7 @@ describe('local driver', () => {
     await driver.close();
   });
   test('keeps a standby booted, promotes it on a scale-out and boots the next, up to the most workers', async () => {
-    const ready = readyDir();
-    const driver = createLocalDriver({
-      logger: silentLogger,
-      drainGrace: 10_000,
-      output: 'ignore',
-      command: standbyWorker(ready, 0),
-      standby: true,
-      maxWorkers: 2,
-    });
+    const { ready, driver } = standbyFleet(0, 2);
     try {
       expect(await driver.describe()).toMatchObject({ desired: 0, running: 0, standbyReady: false });
       await until(() => driver.standby?.ready === true);
@@ -202,15 +208,7 @@ describe('local driver', () => {
   });
 
   test('a worker that drains at the ceiling is replaced by a standby at once, not at the next poll', async () => {
-    const ready = readyDir();
-    const driver = createLocalDriver({
-      logger: silentLogger,
-      drainGrace: 10_000,
-      output: 'ignore',
-      command: standbyWorker(ready, 0),
-      standby: true,
-      maxWorkers: 1,
-    });
+    const { driver } = standbyFleet(0, 1);
     try {
       await driver.setDesired(1); // no standby yet: a worker is started
       expect(driver.workers).toHaveLength(1);
@@ -224,15 +222,7 @@ describe('local driver', () => {
   });
 
   test('a standby promoted while it still boots runs as soon as it is ready', async () => {
-    const ready = readyDir();
-    const driver = createLocalDriver({
-      logger: silentLogger,
-      drainGrace: 10_000,
-      output: 'ignore',
-      command: standbyWorker(ready, 700),
-      standby: true,
-      maxWorkers: 1,
-    });
+    const { ready, driver } = standbyFleet(700, 1);
     try {
       await driver.describe(); // boots the standby
       const pid = driver.standby!.pid;
