@@ -4,7 +4,8 @@
  *
  * Delivery rules:
  * - each message is deleted as soon as Temporal accepted every workflow in it (started, or already started), whatever
- *   its batch-mates do: a slow one never holds back the others' deletes;
+ *   its batch-mates do: a slow one never holds back the others' deletes (those ready together share one
+ *   DeleteMessageBatch request: deletes.ts);
  * - a message it cannot understand, that names a workflow the worker does not serve or that the admission rules refuse
  *   (admission.ts), or whose start Temporal refuses as invalid (INVALID_ARGUMENT), goes to the DLQ at once with the
  *   reason, and is deleted from ingress;
@@ -20,7 +21,7 @@
  */
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
   type SQSClient,
@@ -37,6 +38,7 @@ import { connectionOptions, grpcCode } from '../temporal/connection';
 import { searchAttributePairs } from '../temporal/search-attributes';
 import { admissionRules, type AdmissionRules } from './admission';
 import { backoffDelay } from './backoff';
+import { batchDeleter, type BatchDeleter } from './deletes';
 import { parseMessage } from './messages';
 import { planMessage, type PlanOptions, type StartRequest } from './plan';
 import { REDRIVE_ATTRIBUTE } from './redrive';
@@ -189,6 +191,8 @@ export class SqsBridge implements BridgeObservable {
   private statsTimer?: NodeJS.Timeout;
   /** Tells the scaler that work arrived (EBBFLOW_BRIDGE_WAKE_URL); nothing when unset. */
   private readonly wake: () => void;
+  /** Deletes from the ingress queue, in batches, one request at a time. */
+  private readonly deletes: BatchDeleter;
 
   constructor(private readonly options: BridgeOptions) {
     const { config } = options;
@@ -221,6 +225,10 @@ export class SqsBridge implements BridgeObservable {
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.imageInput = (source) => processImageInput(config, source, { outputBucket: config.pipeline.outputBucket });
     this.wake = config.bridge.wakeUrl ? wakeNotifier(config.bridge.wakeUrl, this.logger) : () => undefined;
+    this.deletes = batchDeleter((entries) => {
+      this.stats.deleteRequests++;
+      return this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+    });
 
     const receivers = Array.from({ length: config.bridge.receivers }, (_, i) => this.receiveLoop(i));
     this.finished = Promise.all(receivers).then(() => this.shutdown());
@@ -334,7 +342,7 @@ export class SqsBridge implements BridgeObservable {
 
   private async deleteMessage(message: Message, log: Logger): Promise<void> {
     try {
-      await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await this.deletes.delete(message.ReceiptHandle ?? '');
       this.stats.deleted++;
     } catch (err) {
       log.warn('delete failed; the message will come back and be absorbed as a duplicate', { error: err });

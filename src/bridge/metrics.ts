@@ -20,6 +20,11 @@ const COUNTERS: { stat: keyof BridgeStats; name: string; help: string }[] = [
   },
   { stat: 'ignored', name: 'messages_ignored', help: 'Messages acknowledged without a workflow (s3:TestEvent, …).' },
   { stat: 'deleted', name: 'messages_deleted', help: 'Messages deleted from the ingress queue.' },
+  {
+    stat: 'deleteRequests',
+    name: 'delete_requests',
+    help: 'DeleteMessageBatch requests sent to the ingress queue (up to ten messages each).',
+  },
   { stat: 'failed', name: 'messages_failed', help: 'Messages left on the queue for redelivery after an error.' },
   {
     stat: 'released',

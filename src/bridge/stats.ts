@@ -16,6 +16,8 @@ export interface BridgeStats {
   ignored: number;
   /** Messages deleted from the ingress queue. */
   deleted: number;
+  /** DeleteMessageBatch requests those deletes took (up to ten messages each). */
+  deleteRequests: number;
   /** Messages left for redelivery after an error. */
   failed: number;
   /** Messages made visible again because the bridge stopped while Temporal was unreachable. */
@@ -34,6 +36,7 @@ export function emptyBridgeStats(): BridgeStats {
     deadLettered: 0,
     ignored: 0,
     deleted: 0,
+    deleteRequests: 0,
     failed: 0,
     released: 0,
     outages: 0,

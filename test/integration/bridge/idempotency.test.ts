@@ -3,7 +3,7 @@
  * cannot start is in the DLQ at once with the reason.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { startBridge, type BridgeOptions, type SqsBridge } from '../../../src/bridge/bridge';
 import { serveBridgeEndpoints } from '../../../src/bridge/endpoints';
@@ -11,7 +11,15 @@ import { peekDeadLetters } from '../../../src/aws/dead-letter';
 import { createLogger } from '../../../src/logger';
 import { connectClient } from '../../../src/temporal/connection';
 import { createTestPipeline, eventually, uniqueName, type TestPipeline } from '../../support/stack';
-import { executions, queueDepth, send, startTestWorker, TEST_WORKFLOWS, type RunningWorker } from './support';
+import {
+  executions,
+  queueCounts,
+  queueDepth,
+  send,
+  startTestWorker,
+  TEST_WORKFLOWS,
+  type RunningWorker,
+} from './support';
 
 const logger = createLogger({ level: 'warn' });
 const taskQueue = uniqueName('bridge-idem');
@@ -105,6 +113,31 @@ describe('the SQS bridge', () => {
     await eventually('the late copy handled', async () => b.stats.deleted === 3);
     expect(b.stats).toMatchObject({ started: 1, duplicates: 2 });
     expect(await executions(client, workflowId)).toHaveLength(1);
+  });
+
+  it('deletes a burst in batches, and no deleted message comes back', async () => {
+    const p = await pipeline();
+    const count = 150;
+    for (let i = 0; i < count; i += 10) {
+      const entries = Array.from({ length: 10 }, (_, j) => {
+        const id = uniqueName(`burst-${i + j}`);
+        return { Id: String(j), MessageBody: JSON.stringify({ workflow: 'echoWorkflow', id, input: { id } }) };
+      });
+      await p.aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: p.resources.ingressQueueUrl, Entries: entries }));
+    }
+    // A long visibility timeout: a delete the queue lost would leave its message in flight for the rest of the test.
+    const b = bridge(p, { visibilityTimeoutSeconds: 300 });
+
+    await eventually(
+      'every message started and every copy received deleted',
+      async () => b.stats.started === count && b.stats.deleted === b.stats.received,
+      60_000,
+    );
+    expect(await queueCounts(p.aws.sqs, p.resources.ingressQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    // Provisioning leaves an s3:TestEvent on the queue, acknowledged without a workflow.
+    expect(b.stats.deleted).toBeGreaterThanOrEqual(count + 1);
+    // Deletes ready together shared requests: one request a message would be 151.
+    expect(b.stats.deleteRequests).toBeLessThan(count / 2);
   });
 
   it('starts one execution when the bridge dies between start and delete and another takes the redelivery', async () => {

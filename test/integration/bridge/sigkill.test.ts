@@ -2,7 +2,7 @@
  * `ebbflow bridge` killed with SIGKILL while messages are between their workflow start and their delete: the
  * redeliveries are absorbed by the derived workflow ids, so a second bridge finishes the queue with exactly one run per
  * message and nothing dead-lettered. The window between a start and its delete is a few milliseconds against the
- * emulator, so the first bridge talks to SQS through a proxy that holds each DeleteMessage for a second (a slow SQS);
+ * emulator, so the first bridge talks to SQS through a proxy that holds each DeleteMessageBatch for a second (a slow SQS);
  * the test checks from the data that messages had their workflow started and were still on the queue at the kill.
  */
 import type { Client } from '@temporalio/client';
@@ -53,7 +53,7 @@ it('starts each message exactly once across a SIGKILL between start and delete',
   };
 
   proxy = await startAwsProxy(p.config.aws.endpoint!);
-  proxy.delay.set('DeleteMessage', 1000);
+  proxy.delay.set('DeleteMessageBatch', 1000);
   const first = await spawnBridgeProcess(p.env, { ...env, AWS_ENDPOINT_URL: proxy.url });
   bridges.push(first);
   await eventually(

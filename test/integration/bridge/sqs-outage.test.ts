@@ -40,7 +40,10 @@ it('stays up while SQS is unreachable, says so, and loses nothing once it is bac
     EBBFLOW_BRIDGE_MAX_BACKOFF: '1s',
   });
   for (let i = 0; i < 5; i++) await send(p.aws.sqs, queue, s3Event(bucket, i));
-  await eventually('the first items started', async () => (await bridge!.counter('workflows_started')) === 5);
+  await eventually(
+    'the first items started and deleted',
+    async () => (await bridge!.counter('workflows_started')) === 5 && (await queueDepth(p.aws.sqs, queue)) === 0,
+  );
 
   await proxy.down();
   const failedReceives = () =>

@@ -157,7 +157,7 @@ export async function workflowExists(client: Client, workflowId: string): Promis
 
 /**
  * An HTTP proxy in front of the AWS emulator, for faults the emulator cannot make: `delayMs` holds each request of the
- * named SQS actions (`DeleteMessage`, …) before passing it on; `down()` closes the port and cuts open connections,
+ * named SQS actions (`DeleteMessageBatch`, …) before passing it on; `down()` closes the port and cuts open connections,
  * `up()` listens on the same port again.
  */
 export interface AwsProxy {
