@@ -61,8 +61,8 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     EBBFLOW_SCALER_MIN_TASKS: '0',
     EBBFLOW_WORKER_SHUTDOWN_GRACE: '30s',
     EBBFLOW_SCALER_DRAIN_GRACE: '40s',
-    // A message SQS hands out twice stays in flight, counted as backlog, until its visibility runs out and the bridge
-    // deletes the copy as a duplicate: a short timeout keeps that inside the wait for the fleet's return to 0.
+    // A message whose delete did not take stays in flight, counted as backlog, until its visibility runs out and the
+    // bridge deletes it as a duplicate: a short timeout keeps that inside the wait for the fleet's return to 0.
     EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT: '15s',
     // The scaler's log says how the first worker came: promoted from standby.
     EBBFLOW_LOG_LEVEL: 'info',
