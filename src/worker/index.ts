@@ -12,7 +12,7 @@ import { connectWorker } from '../temporal/connection';
 import { checkSearchAttributes } from '../temporal/search-attributes';
 import { startEmbeddedBridge, type EmbeddedBridge } from './embedded-bridge';
 import { installRuntime, noteMissingNodeFlags } from './runtime';
-import { standbyGate, warmUpImageCode } from './standby';
+import { standbyGate, warmUpImageCode, warmUpStorage } from './standby';
 import { createActivityDeps, createWorker } from './worker';
 
 interface RunWorkerOptions {
@@ -51,6 +51,7 @@ export async function runWorker(
     const worker = await createWorker({ config, logger, connection, activities: createActivities(deps) });
     if (gate) {
       await warmUpImageCode(config.image.maxPixels);
+      await warmUpStorage(deps.aws.s3, [config.pipeline.inputBucket, config.pipeline.outputBucket], logger);
       stoodDown = (await gate.waitForPromotion()) === 'stop';
       if (stoodDown) return 'stood down';
     }

