@@ -64,7 +64,8 @@ export function createScaler(options: ScalerOptions): Scaler {
   let cutIdleWait: (() => void) | undefined;
 
   const tick = async (): Promise<LoggedDecision> => {
-    const [capacity, queues] = await Promise.all([options.driver.describe(), options.readSignals()]);
+    const fleet = options.driver.describe();
+    const [capacity, queues] = await Promise.all([fleet, options.readSignals(fleet)]);
     const signals: LoggedDecision['signals'] = { now: clock(), ...queues, ...capacity };
     const out = policy.decide(signals);
     const decision = out.decision;

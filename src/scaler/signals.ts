@@ -1,7 +1,7 @@
 /**
  * The scaler's inputs: the ingress queue's visible and in-flight messages (SQS GetQueueAttributes), the Temporal
- * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up), and the workflows
- * started in the last minute that are still open (visibility). An answer without statistics is flagged, not read as an
+ * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up), and, while no worker
+ * runs, the workflows started in the last minute that are still open (visibility). An answer without statistics is flagged, not read as an
  * empty queue.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -21,7 +21,12 @@ export type QueueSignals = Pick<
   | 'recentStarts'
 >;
 
-export type SignalReader = () => Promise<QueueSignals>;
+/**
+ * Reads the queues. Given the fleet's size as it is being read, the reader counts recent starts only when no worker
+ * runs, the one case the policy uses them in; a visibility count every poll would load the server's visibility store
+ * for nothing. Without it, the reader counts them on every call.
+ */
+export type SignalReader = (fleet?: Promise<{ running: number }>) => Promise<QueueSignals>;
 
 async function readIngressQueue(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
   const out = await sqs.send(
@@ -98,11 +103,15 @@ interface SignalSources {
 }
 
 export function createSignalReader(sources: SignalSources): SignalReader {
-  return async () => {
+  const countIfIdle = async (fleet: Promise<{ running: number }> | undefined): Promise<number | undefined> => {
+    if (fleet && (await fleet).running > 0) return undefined;
+    return readRecentStarts(sources.temporal, sources.taskQueue, Date.now());
+  };
+  return async (fleet) => {
     const [queue, tq, recentStarts] = await Promise.all([
       sources.sqs && sources.queueUrl ? readIngressQueue(sources.sqs, sources.queueUrl) : { visible: 0, inFlight: 0 },
       readTaskQueue(sources.temporal, sources.namespace, sources.taskQueue),
-      readRecentStarts(sources.temporal, sources.taskQueue, Date.now()),
+      countIfIdle(fleet),
     ]);
     return {
       queueVisible: queue.visible,

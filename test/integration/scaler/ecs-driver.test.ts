@@ -98,6 +98,9 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
   }
   // Visibility counts the starts that no worker has touched yet.
   await eventually('recent starts counted', async () => (await readSignals()).recentStarts === 5);
+  // They matter only to a fleet at zero: with a task running, the reader leaves visibility alone.
+  expect((await readSignals(Promise.resolve({ running: 0 }))).recentStarts).toBe(5);
+  expect((await readSignals(Promise.resolve({ running: 1 }))).recentStarts).toBeUndefined();
   // The task queue's statistics are approximate and lag a little: wait until both queues report everything.
   await eventually('the backlog to be reported', async () => {
     const s = await readSignals();
@@ -117,6 +120,9 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
   const held = await scaler.tick();
   expect(held.direction).toBe('none');
   expect(held.reason).toContain('scale-in held');
+  // Seven tasks run: the scaler did not ask visibility for recent starts.
+  expect(held.signals.running).toBe(7);
+  expect(held.signals.recentStarts).toBeUndefined();
   expect((await driver.describe()).desired).toBe(7);
   now += 300_000;
   const scaledIn = await scaler.tick();
