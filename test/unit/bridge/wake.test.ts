@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { wakeNotifier } from '../../../src/bridge/wake';
-import { silentLogger } from '../../../src/logger';
+import { createLogger, silentLogger, type Logger } from '../../../src/logger';
 
 /** A scaler's /wake stand-in that records the method of every call. */
 async function wakeEndpoint(): Promise<{ server: Server; url: string; calls: string[] }> {
@@ -42,14 +42,47 @@ describe('waking the scaler', () => {
     }
   });
 
-  test('a scaler that cannot be reached costs the caller nothing', async () => {
+  test('a scaler that cannot be reached costs the caller nothing, and is warned about once', async () => {
     const { server, url } = await wakeEndpoint();
     await new Promise((resolve) => server.close(resolve));
-    const failures: unknown[] = [];
-    const logger = { ...silentLogger, debug: (_: string, fields?: Record<string, unknown>) => failures.push(fields) };
-    const wake = wakeNotifier(url, logger as typeof silentLogger);
+    const { logger, lines } = recordingLogger();
+    let now = 0;
+    const wake = wakeNotifier(url, logger, 1_000, () => now);
     expect(wake()).toBeUndefined(); // returns at once, before the call has failed
-    await until(() => failures.length === 1);
-    expect(failures[0]).toMatchObject({ url });
+    await until(() => lines.length === 1);
+    now = 1_000;
+    wake();
+    await until(() => lines.length === 2);
+    expect(lines.map(({ level }) => level)).toEqual(['warn', 'debug']);
+    expect(lines[0]).toMatchObject({ url });
+  });
+
+  test('an error status is a failure that names it, and a scaler that answers again is noted', async () => {
+    let status = 404;
+    const server = createServer((_req, res) => void res.writeHead(status).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wrong`;
+    const { logger, lines } = recordingLogger();
+    let now = 0;
+    try {
+      const wake = wakeNotifier(url, logger, 1_000, () => now);
+      wake();
+      await until(() => lines.length === 1);
+      expect(lines[0]).toMatchObject({ level: 'warn' });
+      expect(JSON.stringify(lines[0]!.error)).toContain(`${url} answered 404`);
+      status = 202;
+      now = 1_000;
+      wake();
+      await until(() => lines.length === 2);
+      expect(lines[1]).toMatchObject({ level: 'info', msg: 'the scaler answers wake calls again' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
+
+/** A debug-level logger whose JSON lines are kept, parsed. */
+function recordingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  return { logger: createLogger({ level: 'debug', sink: (line) => lines.push(JSON.parse(line)) }), lines };
+}
