@@ -9,24 +9,15 @@
  * one can be undone: its message returns after its visibility timeout and is absorbed as a duplicate, but holds the
  * queue's in-flight count (and so a scaled fleet) above zero until then.
  */
+import type { DeleteMessageBatchRequestEntry, DeleteMessageBatchResult } from '@aws-sdk/client-sqs';
 
 /** SQS takes at most this many entries in one DeleteMessageBatch. */
 export const MAX_DELETE_BATCH = 10;
 
-export interface DeleteBatchEntry {
-  Id: string;
-  ReceiptHandle: string;
-}
-
-/** What SQS answers for the entries of a batch it could not delete; the others were deleted. */
-export interface DeleteBatchFailure {
-  Id?: string;
-  Code?: string;
-  Message?: string;
-}
-
-/** Sends one DeleteMessageBatch request for these entries. */
-export type SendDeleteBatch = (entries: DeleteBatchEntry[]) => Promise<{ Failed?: DeleteBatchFailure[] }>;
+/** Sends one DeleteMessageBatch request for these entries; `Failed` lists the entries SQS kept. */
+export type SendDeleteBatch = (
+  entries: DeleteMessageBatchRequestEntry[],
+) => Promise<Pick<DeleteMessageBatchResult, 'Failed'>>;
 
 /** SQS kept a message of a batch: the error code and message it gave for that entry. */
 export class DeleteRefusedError extends Error {

@@ -1,12 +1,17 @@
-import { batchDeleter, MAX_DELETE_BATCH, type DeleteBatchEntry } from '../../../src/bridge/deletes';
+import type { BatchResultErrorEntry, DeleteMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { batchDeleter, MAX_DELETE_BATCH } from '../../../src/bridge/deletes';
 
 /** A DeleteMessageBatch stand-in whose requests the test answers one by one. */
 function fakeSqs() {
-  const requests: { entries: DeleteBatchEntry[]; answer: (failed?: string[]) => void; fail: (e: Error) => void }[] = [];
+  const requests: {
+    entries: DeleteMessageBatchRequestEntry[];
+    answer: (failed?: string[]) => void;
+    fail: (e: Error) => void;
+  }[] = [];
   let inFlight = 0;
   let mostInFlight = 0;
-  const send = (entries: DeleteBatchEntry[]) =>
-    new Promise<{ Failed?: { Id: string; Code: string; Message: string }[] }>((resolve, reject) => {
+  const send = (entries: DeleteMessageBatchRequestEntry[]) =>
+    new Promise<{ Failed: BatchResultErrorEntry[] }>((resolve, reject) => {
       inFlight++;
       mostInFlight = Math.max(mostInFlight, inFlight);
       const done = (): void => void inFlight--;
@@ -16,7 +21,12 @@ function fakeSqs() {
           done();
           const ids = new Map(entries.map((e) => [e.ReceiptHandle, e.Id]));
           resolve({
-            Failed: failed.map((h) => ({ Id: ids.get(h)!, Code: 'ReceiptHandleIsInvalid', Message: `bad ${h}` })),
+            Failed: failed.map((h) => ({
+              Id: ids.get(h),
+              SenderFault: true,
+              Code: 'ReceiptHandleIsInvalid',
+              Message: `bad ${h}`,
+            })),
           });
         },
         fail: (e) => {
