@@ -1,8 +1,8 @@
 /**
  * The scaler's inputs: the ingress queue's visible and in-flight messages (SQS GetQueueAttributes), the Temporal
- * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up), and, while no worker
- * runs, the workflows started in the last minute that are still open (visibility). An answer without statistics is flagged, not read as an
- * empty queue.
+ * task queue's backlog (DescribeTaskQueue with reportStats, workflow and activity queues added up), and, while no
+ * worker runs, the workflows started in the last minute that are still open (visibility). An answer without
+ * statistics is flagged, not read as an empty queue.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';

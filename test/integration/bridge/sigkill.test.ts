@@ -2,8 +2,8 @@
  * `ebbflow bridge` killed with SIGKILL while messages are between their workflow start and their delete: the
  * redeliveries are absorbed by the derived workflow ids, so a second bridge finishes the queue with exactly one run per
  * message and nothing dead-lettered. The window between a start and its delete is a few milliseconds against the
- * emulator, so the first bridge talks to SQS through a proxy that holds each DeleteMessageBatch for a second (a slow SQS);
- * the test checks from the data that messages had their workflow started and were still on the queue at the kill.
+ * emulator, so the first bridge talks to SQS through a proxy that holds each DeleteMessageBatch for a second (a slow
+ * SQS); the test checks from the data that messages had their workflow started and were still on the queue at the kill.
  */
 import type { Client } from '@temporalio/client';
 import { s3WorkflowId } from '../../../src/bridge/workflow-id';

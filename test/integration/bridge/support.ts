@@ -157,8 +157,8 @@ export async function workflowExists(client: Client, workflowId: string): Promis
 
 /**
  * An HTTP proxy in front of the AWS emulator, for faults the emulator cannot make: `delayMs` holds each request of the
- * named SQS actions (`DeleteMessageBatch`, …) before passing it on; `down()` closes the port and cuts open connections,
- * `up()` listens on the same port again.
+ * named SQS actions (`DeleteMessageBatch`, …) before passing it on; `down()` closes the port and cuts open
+ * connections, `up()` listens on the same port again.
  */
 export interface AwsProxy {
   url: string;
