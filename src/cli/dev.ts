@@ -99,9 +99,12 @@ export function registerDevCommands(program: Command): void {
           ].join('\n'),
         );
         let stopping = false;
+        // A demo still drawing, uploading or following its batch ends with the stack, its drawing child included.
+        const demo = new AbortController();
         const stop = async (): Promise<void> => {
           if (stopping) return;
           stopping = true;
+          demo.abort();
           process.stdout.write('\nstopping…\n');
           await stack.stop();
           process.stdout.write('stopped.\n');
@@ -110,8 +113,8 @@ export function registerDevCommands(program: Command): void {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
         });
         if (opts.demo) {
-          await runDemo({ config, state: s, count: demoCount, logger }).catch((err: unknown) => {
-            process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+          await runDemo({ config, state: s, count: demoCount, logger, signal: demo.signal }).catch((err: unknown) => {
+            if (!stopping) process.stderr.write(`demo failed: ${(err as Error).message}\n`);
           });
           if (!stopping)
             process.stdout.write('\nThe demo is done; the stack stays up for exploring. Ctrl-C stops it.\n');

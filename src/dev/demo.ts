@@ -23,6 +23,8 @@ interface DrawOptions {
   minSide: number;
   maxSide: number;
   onPhoto?: () => void;
+  /** Stops the drawing child (SIGTERM) and rejects. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -33,7 +35,11 @@ interface DrawOptions {
 async function drawSamplePhotos(dir: string, count: number, options: DrawOptions): Promise<void> {
   const sides = ['--min-side', String(options.minSide), '--max-side', String(options.maxSide)];
   const [program, ...args] = cliCommand('sample-photos', dir, '--count', String(count), ...sides);
-  const child = spawn(program, args, { env: { ...process.env, ...allocatorEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, args, {
+    env: { ...process.env, ...allocatorEnv() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal: options.signal,
+  });
   let errors = '';
   child.stderr.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-2000)));
   createInterface({ input: child.stdout }).on('line', () => options.onPhoto?.());
@@ -50,6 +56,8 @@ interface DemoOptions {
   logger: Logger;
   /** Give up following after this long. */
   timeoutMs?: number;
+  /** The stack is stopping: end the drawing child, the uploads and the following, and reject. */
+  signal?: AbortSignal;
 }
 
 interface DemoResult {
@@ -72,7 +80,7 @@ async function runningWorkers(scalerUrl: string | undefined): Promise<number | u
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
-  const { config, state, count } = options;
+  const { config, state, count, signal } = options;
   // Under the image prefix, which is all the bucket's notification covers.
   const batch = `${config.image.keyPrefix}demo/${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const dir = path.join(config.general.stateDir, 'demo-photos', path.basename(batch));
@@ -80,13 +88,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   process.stdout.write(`Sample photos are drawn on this machine into ${dir}\n`);
   const drawing = new ProgressBar('drawing   ', count);
   // Phone-camera sizes, small enough that drawing a hundred takes under a minute on two cores.
-  await drawSamplePhotos(dir, count, { minSide: 1200, maxSide: 3000, onPhoto: () => drawing.tick() });
+  await drawSamplePhotos(dir, count, {
+    minSide: 1200,
+    maxSide: 3000,
+    onPhoto: () => drawing.tick(),
+    signal,
+  });
   drawing.finish();
 
   const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
   const items = collectUploads([dir], batch);
   const upload = new ProgressBar('uploading ', items.length);
-  await uploadAll(aws.s3, state.inputBucket, items, { onUploaded: () => upload.tick() });
+  await uploadAll(aws.s3, state.inputBucket, items, { onUploaded: () => upload.tick(), signal });
   upload.finish();
 
   const client = await connectClient({
@@ -100,6 +113,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     const deadline = started + (options.timeoutMs ?? 15 * 60_000);
     for (;;) {
+      signal?.throwIfAborted();
       const w = await countWorkflows(client, state.taskQueue, query);
       const finished = endedCount(w);
       const workers = await runningWorkers(state.scalerUrl);
@@ -122,7 +136,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }
       if (Date.now() > deadline)
         throw new Error(`the demo batch did not finish within the time limit (${finished}/${items.length})`);
-      await sleep(1000);
+      await sleep(1000, signal);
     }
   } finally {
     await client.connection.close();

@@ -66,9 +66,10 @@ export async function uploadAll(
   s3: S3Client,
   bucket: string,
   items: UploadItem[],
-  options: { concurrency?: number; onUploaded?: (item: UploadItem) => void } = {},
+  options: { concurrency?: number; onUploaded?: (item: UploadItem) => void; signal?: AbortSignal } = {},
 ): Promise<void> {
   await forEachConcurrently(items, options.concurrency ?? 8, async (item) => {
+    options.signal?.throwIfAborted();
     const body = item.bytes <= RETRYABLE_UPLOAD_BYTES ? await readFile(item.file) : createReadStream(item.file);
     await s3.send(
       new PutObjectCommand({
@@ -78,6 +79,7 @@ export async function uploadAll(
         ContentLength: Buffer.isBuffer(body) ? body.length : item.bytes,
         ContentType: CONTENT_TYPES[path.extname(item.file).toLowerCase()] ?? 'application/octet-stream',
       }),
+      { abortSignal: options.signal },
     );
     options.onUploaded?.(item);
   });

@@ -37,6 +37,36 @@ function listeningOn(port: number): string[] {
   );
 }
 
+/** Processes whose parent is `pid`, with their command lines, from /proc. */
+function childrenOf(pid: number): { pid: number; cmdline: string }[] {
+  const children: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      children.push({
+        pid: Number(entry),
+        cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '),
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+/** Whether `pid` still runs (a zombie waiting to be reaped does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 describe('ebbflow dev', () => {
   it('fails at once with a clear message when a port is taken', async () => {
     const blocker = net.createServer();
@@ -94,6 +124,56 @@ describe('ebbflow dev', () => {
       expect(await exited).toBe(0);
     }
   }, 180_000);
+
+  it('ends a demo still drawing its photos when it is stopped, the drawing child with it', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
+    const ports: string[] = [];
+    for (const flag of ['--temporal-port', '--aws-port', '--bridge-port']) ports.push(flag, String(await freePort()));
+    // Enough photos that the drawing is still under way when the stop arrives.
+    const args = ['dev', '--headless', '--no-scaler', '--workers', '1', ...ports, '--demo', '--demo-count', '2000'];
+    const dev = spawn(process.execPath, [CLI_PATH, ...args], {
+      env: devEnv(stateDir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    dev.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    dev.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+    let drawing: { pid: number; cmdline: string } | undefined;
+    try {
+      await eventually(
+        'the sample photos being drawn',
+        async () => {
+          drawing = childrenOf(dev.pid!).find((child) => child.cmdline.includes('sample-photos'));
+          const dir = /drawn on this machine into (\S+)/.exec(output)?.[1];
+          return drawing !== undefined && dir !== undefined && existsSync(dir) && readdirSync(dir).length > 0;
+        },
+        120_000,
+        100,
+      );
+    } finally {
+      // SIGTERM to `ebbflow dev` alone, as a service manager or `kill` sends it: not to its process group.
+      dev.kill('SIGTERM');
+    }
+    try {
+      // Stopping the stack takes seconds; a demo left drawing would keep the process for minutes more.
+      await eventually(
+        'ebbflow dev to exit',
+        async () => dev.exitCode !== null || dev.signalCode !== null,
+        90_000,
+        100,
+      );
+    } finally {
+      for (const pid of [dev.pid!, drawing?.pid]) if (pid !== undefined && running(pid)) process.kill(pid, 'SIGKILL');
+    }
+    const code = await exited;
+    if (code !== 0) process.stderr.write(`ebbflow dev exited with ${code}:\n${output}\n`);
+    expect(code).toBe(0);
+    expect(output).toContain('stopped.');
+    expect(output).not.toContain('demo failed');
+    expect(output).not.toContain('The demo is done');
+    await eventually('the drawing child gone', async () => !running(drawing!.pid), 10_000, 50);
+  }, 240_000);
 
   it('brings the stack up, runs the demo, serves other commands through dev.json, stops everything on Ctrl-C', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
