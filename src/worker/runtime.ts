@@ -10,11 +10,27 @@ function bindAddress(host: string | undefined, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Installs the SDK runtime once per process, with the Prometheus endpoint when a port is configured. */
+/**
+ * The SDK core warns (TMPRL1104) about every workflow task that lasts longer than this many seconds, 5 unless set. A
+ * workflow task that resizes an image as a local activity lasts as long as the resize and its wait for a free slot,
+ * so under a backlog nearly every image would warn. Ebbflow warns from the workflow task timeout (10 s) on: a task that
+ * long needed the worker to extend it, which says the worker is saturated. A value in the environment is kept.
+ */
+export const WORKFLOW_TASK_WARN_SECONDS = '10';
+const WORKFLOW_TASK_WARN_VARIABLE = 'TEMPORAL_WORKFLOW_TASK_DURATION_WARN_SECONDS';
+
+/**
+ * Installs the SDK runtime once per process, with the Prometheus endpoint when a port is configured. The SDK core's
+ * own log lines (warnings and errors) go through ebbflow's logger too, so that a worker's output is one JSON object
+ * per line, as log collectors parse it.
+ */
 export function installRuntime(config: EbbflowConfig, logger: Logger): void {
   const port = config.worker.metricsPort;
+  // Read by the SDK core in this process's environment, the first time a workflow task completes.
+  process.env[WORKFLOW_TASK_WARN_VARIABLE] ??= WORKFLOW_TASK_WARN_SECONDS;
   Runtime.install({
     telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
       metrics:
         port > 0
           ? { prometheus: { bindAddress: bindAddress(config.general.metricsHost, port), useSecondsForDurations: true } }

@@ -27,10 +27,18 @@ describe('ebbflow worker', () => {
     const metricsPort = await freePort();
     const [program, ...argv] = cliCommand('worker');
     const worker = spawn(program, argv, {
-      env: { ...process.env, ...pipeline.env, EBBFLOW_METRICS_PORT: String(metricsPort), EBBFLOW_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        ...pipeline.env,
+        EBBFLOW_METRICS_PORT: String(metricsPort),
+        EBBFLOW_LOG_LEVEL: 'info',
+        // Every workflow task counts as slow: the SDK core warns about each, in its own code.
+        TEMPORAL_WORKFLOW_TASK_DURATION_WARN_SECONDS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
+    worker.stdout.on('data', (d: Buffer) => (log += d.toString()));
     worker.stderr.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
 
@@ -67,6 +75,18 @@ describe('ebbflow worker', () => {
     expect(log).toContain('worker stopped');
     expect(log).toContain('worker started');
     expect(log).not.toContain('runs without the flags'); // started as ebbflow starts its children
+    // One JSON object per line, the SDK core's warnings included, as a log collector parses them.
+    const records = log
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        try {
+          return JSON.parse(line) as { level?: string; msg?: string };
+        } catch {
+          throw new Error(`a worker log line is not JSON: ${line}`);
+        }
+      });
+    expect(records.filter((r) => r.level === 'warn' && r.msg?.includes('TMPRL1104')).length).toBeGreaterThan(0);
 
     // The running activity was allowed to finish on the stopping worker: one attempt, completed.
     const history = await handle.fetchHistory();
