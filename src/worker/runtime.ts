@@ -1,5 +1,5 @@
 /** The Temporal SDK's process-wide runtime: its Prometheus endpoint and its logs through ebbflow's logger. */
-import { Runtime } from '@temporalio/worker';
+import { LogTimestamp, Runtime, type LogMetadata } from '@temporalio/worker';
 import type { EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { NODE_FLAGS } from '../node-flags';
@@ -38,20 +38,31 @@ export function installRuntime(config: EbbflowConfig, logger: Logger): void {
     },
     logger: {
       log: (level, message, meta) => {
-        const fields = meta as Record<string, unknown> | undefined;
+        const fields = sdkLogFields(meta);
         if (level === 'ERROR') logger.error(message, fields);
         else if (level === 'WARN') logger.warn(message, fields);
         else if (level === 'INFO') logger.info(message, fields);
         else logger.debug(message, fields);
       },
       trace: () => undefined,
-      debug: (message, meta) => logger.debug(message, meta as Record<string, unknown>),
-      info: (message, meta) => logger.info(message, meta as Record<string, unknown>),
-      warn: (message, meta) => logger.warn(message, meta as Record<string, unknown>),
-      error: (message, meta) => logger.error(message, meta as Record<string, unknown>),
+      debug: (message, meta) => logger.debug(message, sdkLogFields(meta)),
+      info: (message, meta) => logger.info(message, sdkLogFields(meta)),
+      warn: (message, meta) => logger.warn(message, sdkLogFields(meta)),
+      error: (message, meta) => logger.error(message, sdkLogFields(meta)),
     },
   });
   if (port > 0) logger.info('metrics endpoint listening', { url: `http://localhost:${port}/metrics` });
+}
+
+/**
+ * The fields of one SDK log line. The SDK holds its lines back for about a tenth of a second to put the core's and its
+ * own in order, and stamps each with the moment it was logged: that moment is the line's `time`, not the moment it
+ * reaches ebbflow's logger.
+ */
+export function sdkLogFields(meta: LogMetadata | undefined): Record<string, unknown> | undefined {
+  const at = meta?.[LogTimestamp];
+  if (typeof at !== 'bigint') return meta;
+  return { ...meta, time: new Date(Number(at / 1_000_000n)).toISOString() };
 }
 
 /** Says so when node runs without the flags ebbflow starts it with: images then cost more CPU. */
