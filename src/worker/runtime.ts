@@ -16,7 +16,7 @@ function bindAddress(host: string | undefined, port: number): string {
  * so under a backlog nearly every image would warn. Ebbflow warns from the workflow task timeout (10 s) on: a task that
  * long needed the worker to extend it, which says the worker is saturated. A value in the environment is kept.
  */
-export const WORKFLOW_TASK_WARN_SECONDS = '10';
+const WORKFLOW_TASK_WARN_SECONDS = '10';
 const WORKFLOW_TASK_WARN_VARIABLE = 'TEMPORAL_WORKFLOW_TASK_DURATION_WARN_SECONDS';
 
 /**
