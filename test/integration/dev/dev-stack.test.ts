@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createAwsClients } from '../../../src/aws/clients';
 import { freePort, portIsFree } from '../../../src/dev/processes';
+import { commandLine, descendants, roleOf } from '../../../bench/processes';
 import { CLI_PATH } from '../../../src/paths';
 import { eventually } from '../../support/stack';
 
@@ -35,26 +36,6 @@ function listeningOn(port: number): string[] {
       .filter((fields) => fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`))
       .map((fields) => fields[1]!.split(':')[0]!),
   );
-}
-
-/** Processes whose parent is `pid`, with their command lines, from /proc. */
-function childrenOf(pid: number): { pid: number; cmdline: string }[] {
-  const children: { pid: number; cmdline: string }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== pid) continue;
-      children.push({
-        pid: Number(entry),
-        cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '),
-      });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
 }
 
 /** Whether `pid` still runs (a zombie waiting to be reaped does not). */
@@ -139,12 +120,12 @@ describe('ebbflow dev', () => {
     dev.stdout.on('data', (d: Buffer) => (output += d.toString()));
     dev.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
-    let drawing: { pid: number; cmdline: string } | undefined;
+    let drawing: number | undefined;
     try {
       await eventually(
         'the sample photos being drawn',
         async () => {
-          drawing = childrenOf(dev.pid!).find((child) => child.cmdline.includes('sample-photos'));
+          drawing = descendants(dev.pid!).find((pid) => roleOf(commandLine(pid)) === 'ebbflow sample-photos');
           const dir = /drawn on this machine into (\S+)/.exec(output)?.[1];
           return drawing !== undefined && dir !== undefined && existsSync(dir) && readdirSync(dir).length > 0;
         },
@@ -164,7 +145,7 @@ describe('ebbflow dev', () => {
         100,
       );
     } finally {
-      for (const pid of [dev.pid!, drawing?.pid]) if (pid !== undefined && running(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of [dev.pid!, drawing]) if (pid !== undefined && running(pid)) process.kill(pid, 'SIGKILL');
     }
     const code = await exited;
     if (code !== 0) process.stderr.write(`ebbflow dev exited with ${code}:\n${output}\n`);
@@ -172,7 +153,7 @@ describe('ebbflow dev', () => {
     expect(output).toContain('stopped.');
     expect(output).not.toContain('demo failed');
     expect(output).not.toContain('The demo is done');
-    await eventually('the drawing child gone', async () => !running(drawing!.pid), 10_000, 50);
+    await eventually('the drawing child gone', async () => !running(drawing!), 10_000, 50);
   }, 240_000);
 
   it('brings the stack up, runs the demo, serves other commands through dev.json, stops everything on Ctrl-C', async () => {
