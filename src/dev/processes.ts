@@ -3,7 +3,7 @@
  * emulator. Used by `ebbflow dev` and by the integration tests' global setup, so both run the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, fchmodSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -133,23 +133,27 @@ export function startProcess(
   args: string[],
   options: { logFile?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): ManagedProcess {
-  const child = spawn(command, args, {
-    env: options.env ?? process.env,
-    cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: false,
-  });
+  // The child writes its output to the log file itself: relayed through a pipe, every line a server or worker logs
+  // (the emulator logs each request) would wake this process to copy it.
+  let log: number | 'ignore' = 'ignore';
   if (options.logFile) {
     mkdirSync(path.dirname(options.logFile), { recursive: true });
     // Logs can carry keys, URLs and errors with secrets in them: the owner's only, also when an earlier run left the
     // file behind (an appending open keeps its old mode).
-    const out = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 });
-    out.once('open', (fd) => fchmodSync(fd, 0o600));
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
-  } else {
-    child.stdout?.resume();
-    child.stderr?.resume();
+    log = openSync(options.logFile, 'a', 0o600);
+    fchmodSync(log, 0o600);
+  }
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ['ignore', log, log],
+      detached: false,
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    if (typeof log === 'number') closeSync(log);
   }
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => resolve(code));

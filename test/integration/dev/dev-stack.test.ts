@@ -227,6 +227,22 @@ describe('ebbflow dev', () => {
         );
         expect(listed.KeyCount).toBe(4);
       }
+      // Each process writes its log file itself, not through `ebbflow dev`: the emulator's request log grows while
+      // `ebbflow dev` is stopped.
+      const emulatorLog = path.join(logDir, 'aws-emulator.log');
+      const logged = statSync(emulatorLog).size;
+      process.kill(dev.pid!, 'SIGSTOP');
+      try {
+        await aws.s3.send(new ListObjectsV2Command({ Bucket: state.outputBucket, MaxKeys: 1 }));
+        await eventually(
+          'the request in the emulator log',
+          async () => statSync(emulatorLog).size > logged,
+          10_000,
+          50,
+        );
+      } finally {
+        process.kill(dev.pid!, 'SIGCONT');
+      }
 
       const { stdout } = await run(process.execPath, [CLI_PATH, 'status', '--json'], { env });
       const status = JSON.parse(stdout) as { taskQueue: string; dlq: { visible: number }; ingress: { url: string } };
