@@ -3,7 +3,7 @@
  * emulator. Used by `ebbflow dev` and by the integration tests' global setup, so both run the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -67,8 +67,49 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A port the OS considers free right now. */
-export function freePort(): Promise<number> {
+/**
+ * The ports the kernel hands out by itself, to outgoing connections and to servers that listen on port 0: Linux's
+ * setting when it can be read, else the default of Linux (32768–60999) and below macOS's (49152–65535).
+ */
+export function ephemeralPorts(
+  read: () => string = () => readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'),
+): {
+  low: number;
+  high: number;
+} {
+  try {
+    const [low, high] = read().trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! > 0 && low! <= high!) return { low: low!, high: high! };
+  } catch {
+    // not Linux
+  }
+  return { low: 32768, high: 60999 };
+}
+
+/** Where freePort looks first: registered ports, clear of well-known services' and of the kernel's own. */
+const PICK_FROM = 20000;
+/** Ports this process handed out in the last minute, so two calls do not return one port before either is bound. */
+const handedOut = new Map<number, number>();
+const HANDED_OUT_MS = 60_000;
+
+/**
+ * A port free right now, for a process about to be started to listen on. It is chosen below the kernel's ephemeral
+ * range when there is room: a port from that range (what listening on port 0 gives) can be taken before the process
+ * binds it, by an outgoing connection or by a server that picks its own ports at random (the Temporal dev server
+ * does, for its metrics and internal services).
+ */
+export async function freePort(): Promise<number> {
+  const now = Date.now();
+  for (const [port, at] of handedOut) if (now - at > HANDED_OUT_MS) handedOut.delete(port);
+  const { low } = ephemeralPorts();
+  const span = Math.min(low, 32768) - PICK_FROM;
+  for (let attempt = 0; span >= 1000 && attempt < 50; attempt++) {
+    const port = PICK_FROM + Math.floor(Math.random() * span);
+    if (handedOut.has(port) || !(await portIsFree(port))) continue;
+    handedOut.set(port, now);
+    return port;
+  }
+  // No room below the ephemeral range: let the kernel choose.
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
