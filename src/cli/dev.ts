@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../common/constants';
 import { runDemo } from '../dev/demo';
 import { localWorkersFor } from '../dev/fleet';
+import { describeExit } from '../dev/processes';
 import { startDevStack } from '../dev/stack';
 import { action, cliContext } from './context';
 import { wholeNumber } from './options';
@@ -111,6 +112,14 @@ export function registerDevCommands(program: Command): void {
         };
         const done = new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
+          // A stack without one of its processes cannot do its work: say which and why, and stop the rest.
+          void stack.lost.then(async (proc) => {
+            if (stopping) return;
+            process.exitCode = 1;
+            process.stderr.write(`\nThe stack cannot run on: ${describeExit(proc)}\n`);
+            await stop();
+            resolve();
+          });
         });
         if (opts.demo) {
           await runDemo({ config, state: s, count: demoCount, logger, signal: demo.signal }).catch((err: unknown) => {

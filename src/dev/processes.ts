@@ -3,7 +3,7 @@
  * emulator. Used by `ebbflow dev` and by the integration tests' global setup, so both run the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -43,6 +43,8 @@ export const tools = {
 export interface ManagedProcess {
   readonly name: string;
   readonly child: ChildProcess;
+  /** Where its output goes, if anywhere. */
+  readonly logFile?: string;
   /** Resolves when the process has exited. */
   readonly exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL after `graceMs`. */
@@ -203,6 +205,7 @@ export function startProcess(
   return {
     name,
     child,
+    logFile: options.logFile,
     exited,
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -212,6 +215,42 @@ export function startProcess(
       clearTimeout(timer);
     },
   };
+}
+
+/** The last `count` lines of a log file (each clipped), or none when it cannot be read. */
+export function logTail(file: string, count: number): string[] {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 16 * 1024);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const lines = buffer.toString('utf8').split('\n');
+    // A line cut by the window's start is not shown half.
+    if (length < size) lines.shift();
+    return lines
+      .filter((line) => line.trim() !== '')
+      .slice(-count)
+      .map((line) => (line.length > 500 ? `${line.slice(0, 500)}…` : line));
+  } catch {
+    return [];
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** How a process of the stack ended, and the end of its log: what to read first when it should not have. */
+export function describeExit(proc: ManagedProcess): string {
+  const { exitCode, signalCode } = proc.child;
+  const how = signalCode
+    ? `was killed (${signalCode})`
+    : exitCode === null
+      ? 'could not start'
+      : `exited with code ${exitCode}`;
+  const tail = proc.logFile ? logTail(proc.logFile, 5) : [];
+  const log = proc.logFile ? `; its log: ${proc.logFile}` : '';
+  return `${proc.name} ${how}${log}${tail.map((line) => `\n  ${line}`).join('')}`;
 }
 
 interface TemporalDevServerOptions {

@@ -58,6 +58,8 @@ interface DevStack {
   state: DevState;
   processes: ManagedProcess[];
   logDir: string;
+  /** Resolves with the first process of the stack that exits before stop() is called: the stack cannot run on. */
+  lost: Promise<ManagedProcess>;
   stop(): Promise<void>;
 }
 
@@ -105,13 +107,23 @@ export async function startDevStack(
   await assertPortsFree(ports);
 
   const started: ManagedProcess[] = [];
+  let stopping = false;
+  let lose: (proc: ManagedProcess) => void = () => undefined;
+  const lost = new Promise<ManagedProcess>((resolve) => (lose = resolve));
+  const follow = (proc: ManagedProcess): void => {
+    started.push(proc);
+    void proc.exited.then(() => {
+      if (!stopping) lose(proc);
+    });
+  };
   const stopAll = async (): Promise<void> => {
+    stopping = true;
     for (const proc of [...started].reverse()) await proc.stop(proc.name.startsWith('ebbflow') ? 35_000 : 10_000);
     rmSync(path.join(stateDir, 'dev.json'), { force: true });
   };
   try {
     logger.info('starting the Temporal dev server and the AWS emulator');
-    const [temporal, moto] = await Promise.all([
+    const servers = await Promise.allSettled([
       startTemporalDevServer({
         port: options.temporalPort,
         uiPort: options.uiPort,
@@ -123,7 +135,9 @@ export async function startDevStack(
       }),
       startMoto({ port: options.awsPort, logFile: path.join(logDir, 'aws-emulator.log') }),
     ]);
-    started.push(temporal, moto);
+    // One that started is stopped with the stack when the other could not start.
+    for (const server of servers) if (server.status === 'fulfilled') follow(server.value);
+    for (const server of servers) if (server.status === 'rejected') throw server.reason;
 
     const awsEndpoint = `http://127.0.0.1:${options.awsPort}`;
     const aws = createAwsClients({ region: config.aws.region, endpoint: awsEndpoint, emulatorCredentials: true });
@@ -189,14 +203,10 @@ export async function startDevStack(
         env,
         logFile: path.join(logDir, `${args[0]}.log`),
       });
-      started.push(proc);
+      follow(proc);
       if (args[0] === 'bridge') bridge = proc;
-      void proc.exited.then((code) => {
-        if (code !== 0 && code !== null)
-          logger.warn(`${name} exited`, { code, log: path.join(logDir, `${args[0]}.log`) });
-      });
     }
-    return { state, processes: started, logDir, stop: stopAll };
+    return { state, processes: started, logDir, lost, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -2,7 +2,7 @@
  * `ebbflow dev` as a user runs it: a child process that brings the stack up, runs the demo batch through it, records
  * it in dev.json for other terminals, and takes everything down on Ctrl-C.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -46,6 +46,16 @@ function running(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Waits for `ebbflow dev` to have exited, for at most 90 s: stopping a stack takes seconds. */
+async function untilExited(child: ChildProcess): Promise<void> {
+  await eventually(
+    'ebbflow dev to exit',
+    async () => child.exitCode !== null || child.signalCode !== null,
+    90_000,
+    100,
+  );
 }
 
 describe('ebbflow dev', () => {
@@ -138,12 +148,7 @@ describe('ebbflow dev', () => {
     }
     try {
       // Stopping the stack takes seconds; a demo left drawing would keep the process for minutes more.
-      await eventually(
-        'ebbflow dev to exit',
-        async () => dev.exitCode !== null || dev.signalCode !== null,
-        90_000,
-        100,
-      );
+      await untilExited(dev);
     } finally {
       for (const pid of [dev.pid!, drawing]) if (pid !== undefined && running(pid)) process.kill(pid, 'SIGKILL');
     }
@@ -155,6 +160,46 @@ describe('ebbflow dev', () => {
     expect(output).not.toContain('The demo is done');
     await eventually('the drawing child gone', async () => !running(drawing!), 10_000, 50);
   }, 240_000);
+
+  it('stops the whole stack and says which process died, how, and where its log is, when one of them is killed', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
+    const [temporalPort, awsPort] = [await freePort(), await freePort()];
+    const args = ['dev', '--headless', '--no-scaler', '--workers', '1', '--temporal-port', String(temporalPort)];
+    args.push('--aws-port', String(awsPort), '--bridge-port', String(await freePort()));
+    // The bridge logs that it runs (at info), which is then the end of its log.
+    const dev = spawn(process.execPath, [CLI_PATH, ...args], {
+      env: { ...devEnv(stateDir), EBBFLOW_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    dev.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    dev.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+    try {
+      const bridgeLog = path.join(stateDir, 'logs', 'bridge.log');
+      await eventually(
+        'the bridge running',
+        async () => existsSync(bridgeLog) && readFileSync(bridgeLog, 'utf8').includes('bridge started'),
+        90_000,
+        100,
+      );
+      const bridge = descendants(dev.pid!).find((pid) => roleOf(commandLine(pid)) === 'ebbflow bridge');
+      expect(bridge).toBeDefined();
+      process.kill(bridge!, 'SIGKILL');
+      await untilExited(dev);
+    } finally {
+      if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGINT');
+    }
+    expect(await exited).toBe(1);
+    expect(output).toContain(
+      `The stack cannot run on: ebbflow bridge was killed (SIGKILL); its log: ${path.join(stateDir, 'logs', 'bridge.log')}`,
+    );
+    // The end of its log comes with it: the bridge's last line said it was running.
+    expect(output).toMatch(/its log: [^\n]*bridge\.log(\n {2}[^\n]*)*\n {2}\{[^\n]*"msg":"bridge started"/);
+    expect(output).toContain('stopped.');
+    expect(await portIsFree(temporalPort)).toBe(true);
+    expect(await portIsFree(awsPort)).toBe(true);
+  }, 180_000);
 
   it('brings the stack up, runs the demo, serves other commands through dev.json, stops everything on Ctrl-C', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
