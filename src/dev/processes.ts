@@ -71,7 +71,8 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 /**
  * The ports the kernel hands out by itself, to outgoing connections and to servers that listen on port 0: Linux's
- * setting when it can be read, else the default of Linux (32768–60999) and below macOS's (49152–65535).
+ * setting when it can be read, else Linux's default (32768–60999). macOS's range (49152–65535) starts above that low
+ * end, so ports below it are clear of both.
  */
 export function ephemeralPorts(
   read: () => string = () => readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'),
