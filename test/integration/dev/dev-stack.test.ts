@@ -48,6 +48,16 @@ function running(pid: number): boolean {
   }
 }
 
+/** Starts `ebbflow dev` with `args`, keeping everything it prints. */
+function startDev(args: string[], env: NodeJS.ProcessEnv) {
+  const dev = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  dev.stdout.on('data', (d: Buffer) => (printed += d.toString()));
+  dev.stderr.on('data', (d: Buffer) => (printed += d.toString()));
+  const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+  return { dev, exited, output: () => printed };
+}
+
 /** Waits for `ebbflow dev` to have exited, for at most 90 s: stopping a stack takes seconds. */
 async function untilExited(child: ChildProcess): Promise<void> {
   await eventually(
@@ -122,21 +132,14 @@ describe('ebbflow dev', () => {
     for (const flag of ['--temporal-port', '--aws-port', '--bridge-port']) ports.push(flag, String(await freePort()));
     // Enough photos that the drawing is still under way when the stop arrives.
     const args = ['dev', '--headless', '--no-scaler', '--workers', '1', ...ports, '--demo', '--demo-count', '2000'];
-    const dev = spawn(process.execPath, [CLI_PATH, ...args], {
-      env: devEnv(stateDir),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    dev.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    dev.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+    const { dev, exited, output } = startDev(args, devEnv(stateDir));
     let drawing: number | undefined;
     try {
       await eventually(
         'the sample photos being drawn',
         async () => {
           drawing = descendants(dev.pid!).find((pid) => roleOf(commandLine(pid)) === 'ebbflow sample-photos');
-          const dir = /drawn on this machine into (\S+)/.exec(output)?.[1];
+          const dir = /drawn on this machine into (\S+)/.exec(output())?.[1];
           return drawing !== undefined && dir !== undefined && existsSync(dir) && readdirSync(dir).length > 0;
         },
         120_000,
@@ -153,11 +156,11 @@ describe('ebbflow dev', () => {
       for (const pid of [dev.pid!, drawing]) if (pid !== undefined && running(pid)) process.kill(pid, 'SIGKILL');
     }
     const code = await exited;
-    if (code !== 0) process.stderr.write(`ebbflow dev exited with ${code}:\n${output}\n`);
+    if (code !== 0) process.stderr.write(`ebbflow dev exited with ${code}:\n${output()}\n`);
     expect(code).toBe(0);
-    expect(output).toContain('stopped.');
-    expect(output).not.toContain('demo failed');
-    expect(output).not.toContain('The demo is done');
+    expect(output()).toContain('stopped.');
+    expect(output()).not.toContain('demo failed');
+    expect(output()).not.toContain('The demo is done');
     await eventually('the drawing child gone', async () => !running(drawing!), 10_000, 50);
   }, 240_000);
 
@@ -167,16 +170,9 @@ describe('ebbflow dev', () => {
     const args = ['dev', '--headless', '--no-scaler', '--workers', '1', '--temporal-port', String(temporalPort)];
     args.push('--aws-port', String(awsPort), '--bridge-port', String(await freePort()));
     // The bridge logs that it runs (at info), which is then the end of its log.
-    const dev = spawn(process.execPath, [CLI_PATH, ...args], {
-      env: { ...devEnv(stateDir), EBBFLOW_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    dev.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    dev.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
+    const { dev, exited, output } = startDev(args, { ...devEnv(stateDir), EBBFLOW_LOG_LEVEL: 'info' });
+    const bridgeLog = path.join(stateDir, 'logs', 'bridge.log');
     try {
-      const bridgeLog = path.join(stateDir, 'logs', 'bridge.log');
       await eventually(
         'the bridge running',
         async () => existsSync(bridgeLog) && readFileSync(bridgeLog, 'utf8').includes('bridge started'),
@@ -191,12 +187,10 @@ describe('ebbflow dev', () => {
       if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGINT');
     }
     expect(await exited).toBe(1);
-    expect(output).toContain(
-      `The stack cannot run on: ebbflow bridge was killed (SIGKILL); its log: ${path.join(stateDir, 'logs', 'bridge.log')}`,
-    );
+    expect(output()).toContain(`The stack cannot run on: ebbflow bridge was killed (SIGKILL); its log: ${bridgeLog}`);
     // The end of its log comes with it: the bridge's last line said it was running.
-    expect(output).toMatch(/its log: [^\n]*bridge\.log(\n {2}[^\n]*)*\n {2}\{[^\n]*"msg":"bridge started"/);
-    expect(output).toContain('stopped.');
+    expect(output()).toMatch(/its log: [^\n]*bridge\.log(\n {2}[^\n]*)*\n {2}\{[^\n]*"msg":"bridge started"/);
+    expect(output()).toContain('stopped.');
     expect(await portIsFree(temporalPort)).toBe(true);
     expect(await portIsFree(awsPort)).toBe(true);
   }, 180_000);
@@ -210,10 +204,8 @@ describe('ebbflow dev', () => {
     const logDir = path.join(stateDir, 'logs');
     mkdirSync(logDir, { mode: 0o755 });
     writeFileSync(path.join(logDir, 'bridge.log'), 'an older run\n', { mode: 0o644 });
-    const dev = spawn(
-      process.execPath,
+    const { dev, exited, output } = startDev(
       [
-        CLI_PATH,
         'dev',
         '--headless',
         '--no-scaler',
@@ -229,15 +221,11 @@ describe('ebbflow dev', () => {
         '--demo-count',
         '4',
       ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      env,
     );
-    let output = '';
-    dev.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    dev.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
     try {
       const devJson = path.join(stateDir, 'dev.json');
-      await eventually('dev.json', async () => existsSync(devJson) && output.includes('Press Ctrl-C'), 90_000);
+      await eventually('dev.json', async () => existsSync(devJson) && output().includes('Press Ctrl-C'), 90_000);
       expect(statSync(devJson).mode & 0o777).toBe(0o600); // it may hold the database password
       expect(statSync(logDir).mode & 0o777).toBe(0o700);
       // The endpoints of ebbflow's own processes answer on this machine only.
@@ -254,9 +242,11 @@ describe('ebbflow dev', () => {
       expect(state.awsEndpoint).toBe(`http://127.0.0.1:${awsPort}`);
 
       // The demo: photos drawn by a short-lived child, uploaded, followed to completion; the stack stays up afterwards.
-      await eventually('the demo batch', async () => output.includes('The demo is done'), 180_000, 500);
-      expect(output).toMatch(/4 photos processed into 12 variants in [\d.]+ s\./);
-      const batch = /processed\/\{thumbnail,medium,large\}\/[^/\s]+\/(uploads\/demo\/\d{8}T\d{6})\//.exec(output)?.[1];
+      await eventually('the demo batch', async () => output().includes('The demo is done'), 180_000, 500);
+      expect(output()).toMatch(/4 photos processed into 12 variants in [\d.]+ s\./);
+      const batch = /processed\/\{thumbnail,medium,large\}\/[^/\s]+\/(uploads\/demo\/\d{8}T\d{6})\//.exec(
+        output(),
+      )?.[1];
       expect(batch).toBeDefined();
       const aws = createAwsClients({
         region: state.awsRegion!,
@@ -302,10 +292,10 @@ describe('ebbflow dev', () => {
     } finally {
       dev.kill('SIGINT');
       const code = await exited;
-      if (code !== 0) process.stderr.write(`ebbflow dev exited with ${code}:\n${output}\n`);
+      if (code !== 0) process.stderr.write(`ebbflow dev exited with ${code}:\n${output()}\n`);
       expect(code).toBe(0);
     }
-    expect(output).toContain('stopped.');
+    expect(output()).toContain('stopped.');
     expect(existsSync(path.join(stateDir, 'dev.json'))).toBe(false);
     expect(await portIsFree(temporalPort)).toBe(true);
     expect(await portIsFree(awsPort)).toBe(true);
