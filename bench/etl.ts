@@ -33,7 +33,11 @@ const ROWS: [number, number] = [10_000, 30_000];
 const PARALLELISM = 10;
 const DATE = '2025-03-14';
 const WARM_UP_DATE = '2025-03-13';
-const ROUNDS = 3;
+/**
+ * Rounds: on a shared machine the same fleet's CPU per row varied by up to 40 % from one round to the next (every
+ * function of its profile alike), and the ratios with it; five rounds keep one slow round from deciding a median.
+ */
+const ROUNDS = 5;
 /** Worker processes of the fleet: one per core of the machine the figures below come from. */
 const FLEET = 2;
 /** Goals: the fan-out at least matches one process on SQLite, and beats it by half on PostgreSQL. */
