@@ -54,8 +54,14 @@ interface RunningScaler {
   stop(): Promise<void>;
 }
 
-/** How often the local driver's scaler looks at the queues while its fleet is at zero. */
+/** How often the local driver's scaler looks at the queues while its fleet is at zero... */
 const LOCAL_IDLE_POLL_MS = 500;
+/**
+ * ...for the first minute. Then it polls at EBBFLOW_SCALER_POLL_INTERVAL: the half-second polls (the scaler, and the
+ * emulator and Temporal server answering it) were four fifths of what a stack at rest spends, about 5 % of a core
+ * against 1 % without them (docs/benchmarks.md, the `dev` section).
+ */
+const LOCAL_REST_AFTER_MS = 60_000;
 
 export async function startScaler(
   config: EbbflowConfig,
@@ -71,9 +77,11 @@ export async function startScaler(
     policy,
     policyName: config.scaler.policy,
     driver: capacity,
-    // Local processes cost nothing to watch: at zero, look every half second, so a first upload waits for a
-    // worker's start-up and not for a poll as well.
+    // Local processes are cheap to watch: at zero, look every half second for a minute, so work that arrives soon
+    // after a batch waits for a worker and not for a poll as well, whatever started it. Later, work the bridge
+    // starts wakes the scaler (EBBFLOW_BRIDGE_WAKE_URL); work started otherwise waits for the next poll.
     idleInterval: config.scaler.driver === 'local' ? LOCAL_IDLE_POLL_MS : undefined,
+    restAfter: config.scaler.driver === 'local' ? LOCAL_REST_AFTER_MS : undefined,
     logger,
     metrics,
     readSignals: createSignalReader({

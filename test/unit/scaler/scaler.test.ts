@@ -32,6 +32,11 @@ const queues = (visible: number): QueueSignals => ({
   taskQueueAddRate: 0,
 });
 
+/** Resolves once `check` holds, looking every 5 ms. */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 5));
+}
+
 describe('live scaler loop', () => {
   test('applies decisions through the driver and keeps them in its log and metrics', async () => {
     const driver = fakeDriver();
@@ -137,9 +142,6 @@ describe('live scaler loop', () => {
     });
     const abort = new AbortController();
     const running = scaler.run(60_000, abort.signal);
-    const until = async (check: () => boolean) => {
-      while (!check()) await new Promise((r) => setTimeout(r, 5));
-    };
     try {
       await until(() => scaler.decisions.length === 1);
       // At zero and waiting a minute: work arrives, and the next poll comes at once and starts a worker.
@@ -152,6 +154,38 @@ describe('live scaler loop', () => {
       expect(scaler.wake()).toBe(false);
       await new Promise((r) => setTimeout(r, 100));
       expect(polls).toBe(2);
+    } finally {
+      abort.abort();
+      await running;
+    }
+  });
+
+  test('after restAfter at zero it polls at the interval, until a wake brings the quick polls back', async () => {
+    let polls = 0;
+    const scaler = createScaler({
+      policy: DEFAULT_POLICY,
+      driver: fakeDriver(),
+      logger: silentLogger,
+      idleInterval: 5,
+      restAfter: 50,
+      readSignals: async () => {
+        polls++;
+        return queues(0);
+      },
+    });
+    const abort = new AbortController();
+    const running = scaler.run(60_000, abort.signal);
+    try {
+      // Quick polls while the rest period lasts.
+      await until(() => polls >= 4);
+      // At rest: the poll after the rest period began waits the whole interval.
+      await new Promise((r) => setTimeout(r, 150));
+      const rested = polls;
+      await new Promise((r) => setTimeout(r, 150));
+      expect(polls).toBe(rested);
+      // A wake polls at once and starts a new rest period of quick polls.
+      expect(scaler.wake()).toBe(true);
+      await until(() => polls >= rested + 4);
     } finally {
       abort.abort();
       await running;
