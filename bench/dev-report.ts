@@ -40,6 +40,15 @@ export interface LongRun {
   completed: number;
 }
 
+/** CPU of the stack's processes at rest, by role, in per cent of one core. */
+export interface AtRest {
+  windowSeconds: number;
+  /** In the first minute at zero, while the local scaler polls every half second. */
+  quick: Record<string, number>;
+  /** After it. */
+  rested: Record<string, number>;
+}
+
 export interface DevReportInput {
   setup: DevSetup;
   /** Each round's cold start, ms: on a fleet whose worker already runs, and scaled to zero. */
@@ -55,6 +64,7 @@ export interface DevReportInput {
   devAfterDemo?: ProcessMemory;
   /** Every process seen from the demo's start until the rounds were over and the fleet back at zero. */
   afterRounds: ProcessMemory[];
+  atRest: AtRest;
   /** Every process seen, once the long run was over. */
   atEnd: ProcessMemory[];
   long: LongRun;
@@ -63,6 +73,22 @@ export interface DevReportInput {
 const count = (n: number): string => n.toLocaleString('en-US');
 const mb = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MB`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+const sum = (shares: Record<string, number>): number => Object.values(shares).reduce((a, b) => a + b, 0);
+const pct = (share: number): string => `${share.toFixed(2)} %`;
+
+/** One row per role, busiest in the first minute first, and the whole stack. */
+function atRestTable({ quick, rested }: AtRest): string {
+  const roles = [...new Set([...Object.keys(quick), ...Object.keys(rested)])].sort(
+    (a, b) => (quick[b] ?? 0) - (quick[a] ?? 0),
+  );
+  return [
+    '| process | first minute at zero | later | ratio |',
+    '| --- | ---: | ---: | ---: |',
+    ...roles.map((r) => `| ${r} | ${pct(quick[r] ?? 0)} | ${pct(rested[r] ?? 0)} | |`),
+    `| **the whole stack** | ${pct(sum(quick))} | ${pct(sum(rested))} | **${(sum(rested) / sum(quick)).toFixed(2)}×** |`,
+  ].join('\n');
+}
 
 /** One row per role: how many processes, the largest peak among them, and what those alive still held at the end. */
 function memoryTable(processes: ProcessMemory[]): string {
@@ -91,6 +117,7 @@ export function renderDevReport({
   devPid,
   devAfterDemo,
   afterRounds,
+  atRest,
   atEnd,
   long,
 }: DevReportInput): BenchSection {
@@ -149,6 +176,14 @@ export function renderDevReport({
     `exited; drawn inside \`ebbflow dev\`, ${demoPhotos} photos had left that process at 575 MB for the rest of the session (measured`,
     'by hand before the drawing moved out).',
     '',
+    `**At rest.** The same stack with the fleet at zero and nothing arriving, every process's CPU over`,
+    `${atRest.windowSeconds} s as a share of one core: in the first minute at zero, while the scaler looks at the queues every`,
+    'half second, so that work started other than through the bridge (the CLI, a schedule, the Temporal UI) finds a',
+    'worker at once (baseline), and after it, when it looks every `EBBFLOW_SCALER_POLL_INTERVAL` (5 s) and work from the',
+    "bridge still starts at once, as the bridge wakes it. The standby worker's idle time counts in both.",
+    '',
+    atRestTable(atRest),
+    '',
     `**A worker over ${count(longRun)} images.** ${count(longRun)} uploads (${distinctPhotos} sample photos cycled) through the`,
     `same stack, one worker (${long.workers} worker process${long.workers === 1 ? '' : 'es'} over the run), resident set size read as the completed`,
     `count passed each mark; baseline: the reading at ${first} images. ${count(long.completed)} completed in ${long.seconds.toFixed(0)} s.`,
@@ -175,6 +210,9 @@ export function renderDevReport({
       ...(scaleOuts.length > 0 ? { scaleOutDecisionMedianSeconds: median(scaleOuts) / 1000 } : {}),
       backlogStatisticLagMedianSeconds: median(backlogLag) / 1000,
       devProcessPeakMB: Math.round(devProcess.peak / 2 ** 20),
+      atRestQuickPollsPercentOfCore: Number(sum(atRest.quick).toFixed(2)),
+      atRestPercentOfCore: Number(sum(atRest.rested).toFixed(2)),
+      atRestRatio: Number((sum(atRest.rested) / sum(atRest.quick)).toFixed(3)),
       workerRssGrowthRatio: Number(growth.toFixed(3)),
       workerPeakMB: Math.round(long.peak / 2 ** 20),
     },

@@ -17,7 +17,8 @@ import { writeSamplePhotos } from '../src/images/sample-photos';
 import { countWorkflows, endedCount } from '../src/pipeline/status';
 import { collectUploads, uploadAll, type UploadItem } from '../src/pipeline/upload';
 import { TreeSampler, type ProcessMemory } from './dev-memory';
-import { renderDevReport, type LongRun } from './dev-report';
+import { cpuByRole, treeCpu } from './processes';
+import { renderDevReport, type AtRest, type LongRun } from './dev-report';
 import { scalerAtRest, startDev, variantsWritten, waitForBatch, type DevRun } from './dev-stack';
 import type { BenchSection } from './types';
 
@@ -35,6 +36,10 @@ const DISTINCT_PHOTOS = 16;
 const PHOTO_SIDES = { minSide: 1200, maxSide: 3000 };
 /** The goal for the cold start on this kind of machine. */
 const COLD_START_GOAL_MS = 3000;
+/** The stack's CPU at rest is read over windows this long: in the scaler's first minute at zero, and after it. */
+const AT_REST_WINDOW_MS = 20_000;
+/** The local scaler looks at the queues every half second for this long after the fleet got to zero (scaler/index). */
+const QUICK_POLLS_MS = 60_000;
 /** Short cooldowns, so that the fleet goes back to zero between rounds within seconds. */
 const SCALER_ENV = {
   EBBFLOW_SCALER_SCALE_IN_COOLDOWN: '3s',
@@ -86,6 +91,27 @@ async function fleetAtZero(dev: DevRun, sampler: TreeSampler): Promise<void> {
     { timeoutMs: 120_000, intervalMs: 250 },
   );
   await sleep(1500);
+}
+
+/** CPU every process of the stack spent over `ms`, by role, as a share of one core (per cent). */
+async function cpuShares(dev: DevRun, ms: number): Promise<Record<string, number>> {
+  const before = treeCpu(dev.child.pid!);
+  const t0 = Date.now();
+  await sleep(ms);
+  const used = cpuByRole(before, treeCpu(dev.child.pid!));
+  const wall = (Date.now() - t0) / 1000;
+  return Object.fromEntries([...used].map(([role, cpu]) => [role, (100 * cpu) / wall]));
+}
+
+/**
+ * The stack at rest, nothing arriving: its CPU while the scaler still polls every half second (the window starts when
+ * `fleetAtZero` returns, a moment after the fleet got to zero), and once that minute is over.
+ */
+async function cpuAtRest(dev: DevRun): Promise<AtRest> {
+  const quick = await cpuShares(dev, AT_REST_WINDOW_MS);
+  await sleep(QUICK_POLLS_MS - AT_REST_WINDOW_MS + 5_000);
+  const rested = await cpuShares(dev, AT_REST_WINDOW_MS);
+  return { windowSeconds: AT_REST_WINDOW_MS / 1000, quick, rested };
 }
 
 /**
@@ -189,6 +215,7 @@ export async function run(): Promise<BenchSection> {
   const sampler = new TreeSampler(scaled.child.pid!);
   sampler.start();
   let afterRounds: ProcessMemory[];
+  let atRest: AtRest;
   let long: LongRun;
   let devAfterDemo: ProcessMemory | undefined;
   try {
@@ -206,6 +233,8 @@ export async function run(): Promise<BenchSection> {
     }
     await fleetAtZero(scaled, sampler);
     afterRounds = sampler.snapshot();
+    process.stderr.write('dev: the stack at rest\n');
+    atRest = await cpuAtRest(scaled);
     for (let i = 0; i < 3; i++) backlogLag.push(await backlogVisibleAfter(scaled, i));
     process.stderr.write(`dev: ${LONG_RUN} images through one worker\n`);
     long = await longRun(scaled, files, sampler);
@@ -234,6 +263,7 @@ export async function run(): Promise<BenchSection> {
     devPid: scaled.child.pid!,
     devAfterDemo,
     afterRounds,
+    atRest,
     atEnd: sampler.snapshot(),
     long,
   });

@@ -47,6 +47,11 @@ function input(overrides: Partial<DevReportInput> = {}): DevReportInput {
     devPid: 10,
     devAfterDemo: proc(10, 'ebbflow dev', 150, 147),
     afterRounds,
+    atRest: {
+      windowSeconds: 20,
+      quick: { 'ebbflow scaler': 1.5, 'AWS emulator (moto)': 1.3, 'Temporal dev server': 1.2 },
+      rested: { 'ebbflow scaler': 0.25, 'AWS emulator (moto)': 0.25, 'Temporal dev server': 0.5 },
+    },
     atEnd: [proc(20, 'AWS emulator (moto)', 1300, 1200)],
     long: longRun([369, 411, 387, 428, 396]),
     ...overrides,
@@ -74,6 +79,17 @@ describe('renderDevReport', () => {
     });
   });
 
+  it('puts the stack at rest after its first minute at zero against that minute, process by process', () => {
+    const { markdown, figures } = renderDevReport(input());
+    expect(markdown).toContain(
+      '| ebbflow scaler | 1.50 % | 0.25 % | |\n' +
+        '| AWS emulator (moto) | 1.30 % | 0.25 % | |\n' +
+        '| Temporal dev server | 1.20 % | 0.50 % | |\n' +
+        '| **the whole stack** | 4.00 % | 1.00 % | **0.25×** |',
+    );
+    expect(figures).toMatchObject({ atRestQuickPollsPercentOfCore: 4, atRestPercentOfCore: 1, atRestRatio: 0.25 });
+  });
+
   it('says the goal is met when the slowest cold start is within it, and not met one millisecond over', () => {
     expect(renderDevReport(input({ cold: [3000, 1000] })).markdown).toContain(
       'within 3 s of the first\nupload, is\n**met**: the slowest round took 3.00 s.',
@@ -95,7 +111,8 @@ describe('renderDevReport', () => {
   it('has one memory row per role, largest peak first, the living ones summed and the others exited', () => {
     const rows = renderDevReport(input())
       .markdown.split('\n')
-      .filter((line) => /^\| (ebbflow|Temporal)/.test(line));
+      // The memory table's rows: the at-rest table has rows for the same roles, in per cent.
+      .filter((line) => /^\| (ebbflow|Temporal).*(MB|exited) \|$/.test(line));
     expect(rows).toEqual([
       '| ebbflow sample-photos | 1 | 431 MB | exited |',
       '| ebbflow worker | 2 | 395 MB | exited |',
