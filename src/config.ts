@@ -96,6 +96,8 @@ export interface DevState {
   metricsPort: number;
   /** The local scaler's /metrics and /decisions, when `ebbflow dev` runs one. */
   scalerUrl?: string;
+  /** The local scaler's /wake, when `ebbflow dev` runs one: what starts workflows tells it that work has arrived. */
+  wakeUrl?: string;
   /** The bridge's /metrics and /healthz, when `ebbflow dev` serves them. */
   bridgeUrl?: string;
   pid: number;
@@ -354,7 +356,8 @@ export const SETTINGS = {
       'EBBFLOW_BRIDGE_WAKE_URL',
       str,
       undefined,
-      'The scaler’s /wake: the bridge POSTs to it (at most once a second) as it starts workflows, so a fleet at zero scales out at once.',
+      'The scaler’s /wake: the bridge and the CLI POST to it (at most once a second) as they start workflows, so a fleet at zero scales out at once (`ebbflow dev` sets it).',
+      'wakeUrl',
     ),
     allowedTopics: setting(
       'EBBFLOW_BRIDGE_ALLOWED_TOPICS',

@@ -12,8 +12,7 @@ import {
   type BackfillFailure,
 } from '../pipeline/backfill';
 import { IMAGE_EXTENSIONS } from '../pipeline/upload';
-import { connectClient } from '../temporal/connection';
-import { action, cliContext, UsageError } from './context';
+import { action, cliClient, cliContext, UsageError } from './context';
 import { instant, wholeNumber } from './options';
 import { formatDuration } from '../terminal/format';
 
@@ -100,7 +99,7 @@ export function registerBackfillCommands(program: Command): void {
         const reprocessBefore = opts.reprocess ? (opts.reprocessBefore ?? new Date()) : undefined;
         const { config } = cliContext('backfill');
         const { s3 } = createAwsClients(config.aws);
-        const client = await connectClient(config.temporal);
+        const client = await cliClient(config);
         const what = opts.dryRun ? 'Dry run over' : 'Backfilling';
         process.stderr.write(
           `${what} s3://${target.bucket}/${target.prefix} on task queue ${config.temporal.taskQueue} at most ${opts.rate}/s\n`,

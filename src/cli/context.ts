@@ -1,7 +1,10 @@
 /** What every command needs: the config and a logger, with errors turned into clear messages and exit codes. */
+import type { Client } from '@temporalio/client';
 import { loadConfig, type EbbflowConfig } from '../config';
 import { serviceErrorLine } from '../errors';
 import { createLogger, type Logger } from '../logger';
+import { wakeOnStart } from '../scaler/wake-on-start';
+import { connectClient } from '../temporal/connection';
 
 export { UsageError } from '../errors';
 
@@ -14,6 +17,16 @@ export function cliContext(component: string): CliContext {
   const config = loadConfig();
   const logger = createLogger({ level: config.general.logLevel, fields: { component } });
   return { config, logger };
+}
+
+/**
+ * A Temporal client for a command: the workflows it starts wake the scaler when one listens (EBBFLOW_BRIDGE_WAKE_URL,
+ * which `ebbflow dev` records for commands in another terminal), so a fleet at zero does not wait for a poll.
+ */
+export function cliClient(config: EbbflowConfig): Promise<Client> {
+  return connectClient(config.temporal, {
+    interceptors: config.bridge.wakeUrl ? [wakeOnStart(config.bridge.wakeUrl)] : [],
+  });
 }
 
 const NETWORK_REASONS: Record<string, string> = {

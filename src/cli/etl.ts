@@ -17,8 +17,7 @@ import { renderLedger, toleranceText } from '../etl/ledger-view';
 import { readEtlRun, redriveFailedSources, setEtlControls, startEtlRun, type RunView } from '../etl/runs';
 import { parseSourcesFile } from '../etl/sources';
 import { sleep } from '../async';
-import { connectClient } from '../temporal/connection';
-import { action, cliContext, UsageError } from './context';
+import { action, cliClient, cliContext, UsageError } from './context';
 import { formatBytes, table } from '../terminal/format';
 import { isoDate, numberFrom, wholeNumber, wholeRange } from './options';
 
@@ -84,7 +83,7 @@ async function watch(
 }
 
 async function withClient<T>(config: EbbflowConfig, body: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connectClient(config.temporal);
+  const client = await cliClient(config);
   try {
     return await body(client);
   } catch (err) {

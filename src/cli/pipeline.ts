@@ -9,8 +9,7 @@ import { readStatus, type PipelineStatus } from '../pipeline/status';
 import { collectUploads, uploadAll } from '../pipeline/upload';
 import { writeSamplePhotos } from '../images/sample-photos';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { connectClient } from '../temporal/connection';
-import { action, cliContext, UsageError } from './context';
+import { action, cliClient, cliContext, UsageError } from './context';
 import { formatBytes, formatDuration, table } from '../terminal/format';
 import { ProgressBar } from '../terminal/progress-bar';
 import { duration, wholeNumber } from './options';
@@ -105,7 +104,7 @@ export function registerPipelineCommands(program: Command): void {
           ingressQueueUrl: required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL'),
           dlqUrl: required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL'),
         };
-        const client = await connectClient(config.temporal);
+        const client = await cliClient(config);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal);
@@ -182,7 +181,7 @@ export function registerPipelineCommands(program: Command): void {
           });
           process.stdout.write(JSON.stringify(resources, null, 2) + '\n');
         }
-        const client = await connectClient(config.temporal);
+        const client = await cliClient(config);
         try {
           const added = await ensureSearchAttributes(client, config.temporal.namespace);
           logger.info('search attributes ready', { added });

@@ -16,8 +16,7 @@ import {
   validateScheduleSpec,
   type OverlapPolicyName,
 } from '../schedules/schedule-client';
-import { connectClient } from '../temporal/connection';
-import { action, cliContext, UsageError } from './context';
+import { action, cliClient, cliContext, UsageError } from './context';
 import { table } from '../terminal/format';
 import { choiceOption, isoDate, numberFrom, wholeNumber } from './options';
 
@@ -40,7 +39,7 @@ function catchupWindow(value: string): number {
 
 async function withSchedules<T>(body: (schedules: Schedules, taskQueue: string) => Promise<T>): Promise<T> {
   const { config } = cliContext('schedule');
-  const client = await connectClient(config.temporal);
+  const client = await cliClient(config);
   try {
     return await body(new Schedules(client), config.temporal.taskQueue);
   } finally {

@@ -16,8 +16,7 @@ import {
   type RunStatus,
   type RunView,
 } from '../pipeline/runs';
-import { connectClient } from '../temporal/connection';
-import { action, cliContext, UsageError } from './context';
+import { action, cliClient, cliContext, UsageError } from './context';
 import { timeOrSpanAgo } from './options';
 import { table } from '../terminal/format';
 import { ProgressBar } from '../terminal/progress-bar';
@@ -106,7 +105,7 @@ async function confirm(count: number, what: string, yes: boolean | undefined): P
 
 /** Count and sample of what a command would act on; true when there is something to do and it may go ahead. */
 async function preview(
-  client: Awaited<ReturnType<typeof connectClient>>,
+  client: Awaited<ReturnType<typeof cliClient>>,
   query: string,
   options: ActOptions,
   what: string,
@@ -147,7 +146,7 @@ function registerBatch(runs: Command, kind: BatchKind, description: string): voi
         }
         const query = buildQuery({ ...filterOf(options), statuses: ['running'] });
         const { config } = cliContext('runs');
-        const client = await connectClient(config.temporal);
+        const client = await cliClient(config);
         try {
           const count = await preview(client, query, options, verb);
           if (count === undefined) return;
@@ -183,7 +182,7 @@ export function registerRunsCommands(program: Command): void {
       action(async (options: FilterOptions & { max: number; json?: boolean }) => {
         const query = buildQuery(filterOf(options));
         const { config } = cliContext('runs');
-        const client = await connectClient(config.temporal);
+        const client = await cliClient(config);
         try {
           const { count, sample } = await selectRuns(client, query, options.max);
           if (options.json) {
@@ -225,7 +224,7 @@ export function registerRunsCommands(program: Command): void {
         statuses: options.status.length > 0 ? options.status : ['failed', 'timed-out'],
       });
       const { config } = cliContext('runs');
-      const client = await connectClient(config.temporal);
+      const client = await cliClient(config);
       try {
         const count = await preview(client, query, options, 'Rerun');
         if (count === undefined) return;

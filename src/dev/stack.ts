@@ -161,6 +161,9 @@ export async function startDevStack(
       databaseUrl: config.database.url,
       metricsPort: config.worker.metricsPort,
       scalerUrl: options.scalerPort ? `http://127.0.0.1:${options.scalerPort}` : undefined,
+      // The bridge, and commands in another terminal, wake the scaler as they start work: a fleet at zero does not
+      // wait for a poll.
+      wakeUrl: options.scalerPort ? `http://127.0.0.1:${options.scalerPort}/wake` : undefined,
       bridgeUrl: options.bridgePort ? `http://127.0.0.1:${options.bridgePort}` : undefined,
       pid: process.pid,
       startedAt: new Date().toISOString(),
@@ -174,13 +177,7 @@ export async function startDevStack(
     const env = {
       ...process.env,
       EBBFLOW_STATE_DIR: stateDir,
-      // The bridge wakes the scaler as work arrives, so a fleet at zero does not wait for a poll.
-      ...(options.scalerPort
-        ? {
-            EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort),
-            EBBFLOW_BRIDGE_WAKE_URL: `http://127.0.0.1:${options.scalerPort}/wake`,
-          }
-        : {}),
+      ...(options.scalerPort ? { EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort) } : {}),
       EBBFLOW_BRIDGE_METRICS_PORT: String(options.bridgePort ?? 0),
       // The endpoints of a development stack are for this machine only.
       EBBFLOW_METRICS_HOST: '127.0.0.1',

@@ -78,8 +78,8 @@ export async function startScaler(
     policyName: config.scaler.policy,
     driver: capacity,
     // Local processes are cheap to watch: at zero, look every half second for a minute, so work that arrives soon
-    // after a batch waits for a worker and not for a poll as well, whatever started it. Later, work the bridge
-    // starts wakes the scaler (EBBFLOW_BRIDGE_WAKE_URL); work started otherwise waits for the next poll.
+    // after a batch waits for a worker and not for a poll as well, whatever started it. Later, work the bridge or the
+    // CLI starts wakes the scaler (EBBFLOW_BRIDGE_WAKE_URL); work started otherwise waits for the next poll.
     idleInterval: config.scaler.driver === 'local' ? LOCAL_IDLE_POLL_MS : undefined,
     restAfter: config.scaler.driver === 'local' ? LOCAL_REST_AFTER_MS : undefined,
     logger,

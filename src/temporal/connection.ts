@@ -3,7 +3,13 @@
  * (mTLS or API key) by configuration alone.
  */
 import { readFileSync } from 'node:fs';
-import { Client, Connection, isGrpcServiceError, type TLSConfig } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  isGrpcServiceError,
+  type TLSConfig,
+  type WorkflowClientInterceptor,
+} from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { EbbflowConfig } from '../config';
 import { TemporalUnreachableError } from '../errors';
@@ -58,13 +64,20 @@ export function unreachable(config: TemporalConfig, err: unknown): TemporalUnrea
   );
 }
 
-export async function connectClient(config: TemporalConfig): Promise<Client> {
+export async function connectClient(
+  config: TemporalConfig,
+  options: { interceptors?: WorkflowClientInterceptor[] } = {},
+): Promise<Client> {
   try {
     const connection = await Connection.connect({
       ...connectionOptions(config),
       connectTimeout: `${CONNECT_TIMEOUT_S}s`,
     });
-    return new Client({ connection, namespace: config.namespace });
+    return new Client({
+      connection,
+      namespace: config.namespace,
+      interceptors: { workflow: options.interceptors ?? [] },
+    });
   } catch (err) {
     throw unreachable(config, err);
   }

@@ -55,10 +55,13 @@ describe('loadConfig', () => {
         temporalAddress: '127.0.0.1:17233',
         awsEndpoint: 'http://127.0.0.1:15050',
         taskQueue: 'from-dev',
+        wakeUrl: 'http://127.0.0.1:19465/wake',
       }),
     );
     const config = loadConfig({ EBBFLOW_STATE_DIR: dir, EBBFLOW_TASK_QUEUE: 'from-env' });
     expect(config.temporal.address).toBe('127.0.0.1:17233');
+    // Commands in another terminal wake the local stack's scaler as they start workflows.
+    expect(config.bridge.wakeUrl).toBe('http://127.0.0.1:19465/wake');
     expect(config.aws.endpoint).toBe('http://127.0.0.1:15050');
     expect(config.aws.emulatorCredentials).toBe(true);
     expect(config.temporal.taskQueue).toBe('from-env');

@@ -100,7 +100,7 @@ describe('ebbflow dev', () => {
     }
   });
 
-  it("starts the scaler once the bridge has acknowledged S3's test event, so an idle stack runs no worker", async () => {
+  it("starts the scaler once the bridge has acknowledged S3's test event, so an idle stack runs no worker, and commands wake it", async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ebbflow-dev-'));
     const scalerPort = await freePort();
     const args = ['dev', '--headless', '--workers', '1', '--scaler-port', String(scalerPort)];
@@ -120,6 +120,20 @@ describe('ebbflow dev', () => {
         90_000,
       );
       expect(first).toMatchObject({ backlog: 0, desired: 0 });
+
+      // A command in another terminal that starts a workflow finds the scaler's /wake in dev.json and wakes the
+      // scaler (nothing else starts workflows here): a fleet that has rested at zero does not wait for a poll.
+      const wakes = async (): Promise<number> => {
+        const metrics = await (await fetch(`http://127.0.0.1:${scalerPort}/metrics`)).text();
+        return Number(/^ebbflow_scaler_wakes_total\{result="polled"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+      };
+      expect(await wakes()).toBe(0);
+      const sources = path.join(__dirname, '..', '..', '..', 'examples', 'etl', 'sources.yaml');
+      await run(process.execPath, [CLI_PATH, 'etl', 'run', '--config', sources, '--no-watch'], {
+        env: devEnv(stateDir),
+        timeout: 60_000,
+      });
+      await eventually('the wake from the command', async () => (await wakes()) === 1, 10_000, 100);
     } finally {
       dev.kill('SIGINT');
       expect(await exited).toBe(0);
