@@ -11,6 +11,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { sleep } from '../src/async';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
+import { LOCAL_REST_AFTER_MS } from '../src/scaler/index';
 import type { LoggedDecision } from '../src/scaler/types';
 import { waitFor } from '../src/dev/processes';
 import { writeSamplePhotos } from '../src/images/sample-photos';
@@ -38,8 +39,6 @@ const PHOTO_SIDES = { minSide: 1200, maxSide: 3000 };
 const COLD_START_GOAL_MS = 3000;
 /** The stack's CPU at rest is read over windows this long: in the scaler's first minute at zero, and after it. */
 const AT_REST_WINDOW_MS = 20_000;
-/** The local scaler looks at the queues every half second for this long after the fleet got to zero (scaler/index). */
-const QUICK_POLLS_MS = 60_000;
 /** Short cooldowns, so that the fleet goes back to zero between rounds within seconds. */
 const SCALER_ENV = {
   EBBFLOW_SCALER_SCALE_IN_COOLDOWN: '3s',
@@ -105,11 +104,11 @@ async function cpuShares(dev: DevRun, ms: number): Promise<Record<string, number
 
 /**
  * The stack at rest, nothing arriving: its CPU while the scaler still polls every half second (the window starts when
- * `fleetAtZero` returns, a moment after the fleet got to zero), and once that minute is over.
+ * `fleetAtZero` returns, a moment after the fleet got to zero), and once that period is over.
  */
 async function cpuAtRest(dev: DevRun): Promise<AtRest> {
   const quick = await cpuShares(dev, AT_REST_WINDOW_MS);
-  await sleep(QUICK_POLLS_MS - AT_REST_WINDOW_MS + 5_000);
+  await sleep(LOCAL_REST_AFTER_MS - AT_REST_WINDOW_MS + 5_000);
   const rested = await cpuShares(dev, AT_REST_WINDOW_MS);
   return { windowSeconds: AT_REST_WINDOW_MS / 1000, quick, rested };
 }

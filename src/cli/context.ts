@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, type EbbflowConfig } from '../config';
 import { serviceErrorLine } from '../errors';
 import { createLogger, type Logger } from '../logger';
-import { wakeOnStart } from '../scaler/wake-on-start';
+import { wakeOnStart } from '../bridge/wake';
 import { connectClient } from '../temporal/connection';
 
 export { UsageError } from '../errors';

@@ -61,7 +61,7 @@ const LOCAL_IDLE_POLL_MS = 500;
  * emulator and Temporal server answering it) were four fifths of what a stack at rest spends, about 5 % of a core
  * against 1 % without them (docs/benchmarks.md, the `dev` section).
  */
-const LOCAL_REST_AFTER_MS = 60_000;
+export const LOCAL_REST_AFTER_MS = 60_000;
 
 export async function startScaler(
   config: EbbflowConfig,

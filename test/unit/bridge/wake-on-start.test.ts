@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowStartInput, WorkflowStartOutput } from '@temporalio/client';
-import { wakeOnStart } from '../../../src/scaler/wake-on-start';
+import { wakeOnStart } from '../../../src/bridge/wake';
 
 /** A scaler's /wake that counts the calls it has answered. */
 async function wakeEndpoint(): Promise<{ url: string; calls: () => number; server: Server }> {
