@@ -106,7 +106,7 @@ export function roleOf(argv: string[]): string {
   const cli = argv.findIndex((a) => a.endsWith(path.join('bin', 'ebbflow.js')));
   if (cli >= 0) return `ebbflow ${argv[cli + 1] ?? ''}`.trim();
   if (argv.includes('start-dev')) return 'Temporal dev server';
-  if (argv.some((a) => a.endsWith('moto_server'))) return 'AWS emulator (moto)';
+  if (argv.some((a) => a.endsWith(path.join('scripts', 'emulator.py')))) return 'AWS emulator (moto)';
   return path.basename(argv[0] ?? 'unknown');
 }
 

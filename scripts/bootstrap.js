@@ -139,9 +139,10 @@ function temporalCli() {
   return path.join(VENV_BIN, 'temporal');
 }
 
-function motoServer() {
+/** The AWS emulator's command: moto's server, run by scripts/emulator.py with the venv's Python. */
+function emulator() {
   ensurePythonPackages(PYTHON_PACKAGES.stack);
-  return path.join(VENV_BIN, 'moto_server');
+  return { command: path.join(VENV_BIN, 'python'), args: [path.join(__dirname, 'emulator.py')] };
 }
 
 function testServer() {
@@ -176,7 +177,7 @@ module.exports = {
   run,
   which,
   temporalCli,
-  motoServer,
+  emulator,
   testServer,
   ensurePhotoCorpus,
   ensurePythonPackages,

@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from '../paths';
 
 interface Bootstrap {
   temporalCli(): string;
-  motoServer(): string;
+  emulator(): { command: string; args: string[] };
   testServer(): string;
 }
 
@@ -36,7 +36,7 @@ function bootstrap(): Bootstrap {
 /** Paths of the tools, installing them into the project venv on first use. */
 export const tools = {
   temporal: (): string => bootstrap().temporalCli(),
-  moto: (): string => bootstrap().motoServer(),
+  emulator: (): { command: string; args: string[] } => bootstrap().emulator(),
   testServer: (): string => bootstrap().testServer(),
 };
 
@@ -329,7 +329,8 @@ interface MotoOptions {
 
 export async function startMoto(options: MotoOptions): Promise<ManagedProcess> {
   await assertPortsFree({ 'AWS emulator': options.port });
-  const proc = startProcess('moto', tools.moto(), ['-H', '127.0.0.1', '-p', String(options.port)], {
+  const { command, args } = tools.emulator();
+  const proc = startProcess('moto', command, [...args, '-H', '127.0.0.1', '-p', String(options.port)], {
     logFile: options.logFile,
   });
   await waitFor(
