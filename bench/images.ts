@@ -56,7 +56,7 @@ function photoCorpusPool(): string[] {
 }
 
 /** `count` of the pool's photographs, spread over it so the mix of sizes does not depend on the first folders' names. */
-function photoCorpusFiles(count = PHOTOS): string[] {
+export function photoCorpusFiles(count = PHOTOS): string[] {
   const photos = photoCorpusPool();
   if (photos.length < count)
     throw new Error(`only ${photos.length} full-size photographs in the corpus, need ${count}`);

@@ -23,6 +23,7 @@ const SECTIONS: Record<string, string> = {
   etl: './etl',
   dev: './dev',
   'dev-fleet': './dev-fleet',
+  emulator: './emulator',
 };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -325,11 +325,13 @@ async function frontendAnswers(address: string): Promise<boolean> {
 interface MotoOptions {
   port: number;
   logFile?: string;
+  /** How to run it; by default moto's server through scripts/emulator.py, in the project venv. */
+  command?: { command: string; args: string[] };
 }
 
 export async function startMoto(options: MotoOptions): Promise<ManagedProcess> {
   await assertPortsFree({ 'AWS emulator': options.port });
-  const { command, args } = tools.emulator();
+  const { command, args } = options.command ?? tools.emulator();
   const proc = startProcess('moto', command, [...args, '-H', '127.0.0.1', '-p', String(options.port)], {
     logFile: options.logFile,
   });
