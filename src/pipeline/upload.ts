@@ -1,5 +1,5 @@
 /** Uploads local files to the input bucket, a few at a time; each upload fires the bucket's notification. */
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -34,20 +34,28 @@ export interface UploadItem {
 
 /**
  * Expands files and folders into upload items. Folders contribute their image files (recursively), keyed by their
- * path below the folder; files named explicitly are uploaded whatever their extension.
+ * path below the folder; symbolic links are followed (a link back into a folder being walked is walked once), and
+ * broken ones skipped. Files named explicitly are uploaded whatever their extension.
  */
 export function collectUploads(paths: string[], prefix = ''): UploadItem[] {
   const items: UploadItem[] = [];
   const normalisedPrefix = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
+  const walking = new Set<string>();
   const walk = (dir: string, root: string): void => {
+    const real = realpathSync(dir);
+    if (walking.has(real)) return;
+    walking.add(real);
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full, root);
-      else if (entry.isFile() && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
+      let stat: Stats | undefined;
+      if (entry.isSymbolicLink()) stat = statSync(full, { throwIfNoEntry: false });
+      if (entry.isDirectory() || stat?.isDirectory()) walk(full, root);
+      else if ((entry.isFile() || stat?.isFile()) && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
         const rel = path.relative(root, full).split(path.sep).join('/');
-        items.push({ file: full, key: normalisedPrefix + rel, bytes: statSync(full).size });
+        items.push({ file: full, key: normalisedPrefix + rel, bytes: (stat ?? statSync(full)).size });
       }
     }
+    walking.delete(real);
   };
   for (const p of paths) {
     let stat;

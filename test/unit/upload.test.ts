@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { collectUploads } from '../../src/pipeline/upload';
@@ -16,6 +16,20 @@ describe('collectUploads', () => {
     expect(items.map((i) => [i.key, i.bytes])).toEqual([
       ['uploads/a.jpg', 2],
       ['uploads/trip/b.PNG', 3],
+    ]);
+  });
+
+  it('follows symbolic links to images and folders, once around a loop, and skips broken ones', () => {
+    const linked = path.join(root, 'linked');
+    mkdirSync(linked);
+    symlinkSync(path.join(root, 'album', 'a.jpg'), path.join(linked, 'cover.jpg'));
+    symlinkSync(path.join(root, 'album', 'trip'), path.join(linked, 'trip'));
+    symlinkSync(linked, path.join(linked, 'loop'));
+    symlinkSync(path.join(root, 'gone.jpg'), path.join(linked, 'gone.jpg'));
+    const items = collectUploads([linked]);
+    expect(items.map((i) => [i.key, i.bytes])).toEqual([
+      ['cover.jpg', 2],
+      ['trip/b.PNG', 3],
     ]);
   });
 
