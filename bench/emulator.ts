@@ -13,9 +13,8 @@ import { forEachConcurrently } from '../src/async';
 import { createAwsClients, type AwsClients } from '../src/aws/clients';
 import { pipelineNames, provisionPipeline, type PipelineResources } from '../src/aws/provision';
 import { DEFAULT_VARIANTS, variantKey } from '../src/common/image-variants';
-import { freePort, startMoto, type ManagedProcess } from '../src/dev/processes';
+import { freePort, startMoto, tools, type ManagedProcess } from '../src/dev/processes';
 import { renderVariants } from '../src/images/resize';
-import { PROJECT_ROOT } from '../src/paths';
 import { photoCorpusFiles } from './images';
 import { cpuSeconds } from './processes';
 import { median } from './stats';
@@ -34,12 +33,12 @@ interface Emulator {
 }
 
 function emulators(): Emulator[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { VENV_BIN } = require(path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js')) as { VENV_BIN: string };
+  // moto_server is installed beside the Python that runs the local stack's launcher.
+  const python = tools.emulator().command;
   return [
     {
       name: '`moto_server`, as moto ships it (baseline)',
-      command: { command: path.join(VENV_BIN, 'moto_server'), args: [] },
+      command: { command: path.join(path.dirname(python), 'moto_server'), args: [] },
     },
     {
       name: "**ebbflow**: moto's server through scripts/emulator.py (each host's service resolved once, retention read once)",
@@ -73,8 +72,7 @@ async function traffic(
 ): Promise<void> {
   const keys = Array.from({ length: count }, (_, i) => `${prefix}photo-${String(i).padStart(4, '0')}.jpg`);
   const photoOf = (i: number): Photo => corpus[i % corpus.length]!;
-  await forEachConcurrently(keys, CONCURRENCY, async (key) => {
-    const i = keys.indexOf(key);
+  await forEachConcurrently(keys, CONCURRENCY, async (key, i) => {
     await aws.s3.send(new PutObjectCommand({ Bucket: pipeline.inputBucket, Key: key, Body: photoOf(i).original }));
   });
   // The bucket notified the queue of each upload; the bridge takes them ten at a time and deletes each batch.
@@ -98,8 +96,7 @@ async function traffic(
       }),
     );
   }
-  await forEachConcurrently(keys, CONCURRENCY, async (key) => {
-    const i = keys.indexOf(key);
+  await forEachConcurrently(keys, CONCURRENCY, async (key, i) => {
     const object = await aws.s3.send(new GetObjectCommand({ Bucket: pipeline.inputBucket, Key: key }));
     await object.Body!.transformToByteArray();
     for (const [v, data] of photoOf(i).variants.entries()) {

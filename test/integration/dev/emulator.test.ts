@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../../src/paths';
+import { tools } from '../../../src/dev/processes';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { VENV_BIN } = require(path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js')) as { VENV_BIN: string };
+/** The local stack's emulator: the venv's Python running scripts/emulator.py. */
+const emulator = tools.emulator();
 
 /**
  * Runs moto's own SQS backend in-process, with or without the local emulator's shortcuts, and reports how many
@@ -13,7 +13,7 @@ const { VENV_BIN } = require(path.join(PROJECT_ROOT, 'scripts', 'bootstrap.js'))
 function receivedCounts(shortcuts: boolean): Record<string, number> {
   const script = `
 import json, sys
-sys.path.insert(0, ${JSON.stringify(path.join(PROJECT_ROOT, 'scripts'))})
+sys.path.insert(0, ${JSON.stringify(path.dirname(emulator.args[0]!))})
 import emulator
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.utils import unix_time_millis
@@ -30,7 +30,7 @@ for name, age in ages.items():
 out = {name: len(backend.receive_message(name, 10, 0, 30)) for name in ages}
 print(json.dumps(out))
 `;
-  const output = execFileSync(path.join(VENV_BIN, 'python'), ['-c', script], { encoding: 'utf8' });
+  const output = execFileSync(emulator.command, ['-c', script], { encoding: 'utf8' });
   return JSON.parse(output) as Record<string, number>;
 }
 
