@@ -297,7 +297,8 @@ describe('the container image under docker compose', () => {
 
   it('scales workers from zero with the scaler in place of the worker service', async () => {
     await composeOk('stop', 'worker');
-    await composeOk('--profile', 'scaler', 'up', '-d', 'scaler');
+    // Healthy, so its /wake answers the bridge's first start.
+    await composeOk('--profile', 'scaler', 'up', '-d', '--wait', '--wait-timeout', '120', 'scaler');
     const keys = await upload('scaled', 3, 45, 900);
     await allVariants('scaled', keys, 300_000);
     const decisions = (await (await fetch(`http://127.0.0.1:${ports.scaler}/decisions`)).json()) as unknown[];
