@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { renderArticleFigures } from '../simulator/article';
-import { FARGATE_PRICES, money, taskHourly, type PricingName } from '../simulator/cost';
+import { FARGATE_PRICES, PRICING_NAMES, money, taskHourly, type PricingName } from '../simulator/cost';
 import { POLICY_NAMES, type PolicyName } from '../simulator/policies';
 import { compactDuration, summaryMarkdown, summaryTable } from '../simulator/report';
 import { runSimulation, type SimulatorInput } from '../simulator/run';
@@ -155,7 +155,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--concurrency <n>', 'items one task works on at once', numberFrom(1), 1)
     .option('--vcpu <n>', 'task vCPU', numberFrom(0.25), 0.5)
     .option('--memory <gb>', 'task memory, GB', numberFrom(0.5), 1)
-    .addOption(choiceOption('--pricing <name>', 'Fargate prices', Object.keys(FARGATE_PRICES), 'on-demand'))
+    .addOption(choiceOption('--pricing <name>', 'Fargate prices', PRICING_NAMES, 'on-demand'))
     .option('--vcpu-price <$>', 'override: $ per vCPU-hour', numberFrom(0))
     .option('--gb-price <$>', 'override: $ per GB-hour', numberFrom(0))
     .option('--ec2-instances <n>', 'always-on baseline: instances', numberFrom(0), 2)
@@ -232,7 +232,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--memory <gb>', 'task memory, GB', numberFrom(0.5), 1)
     .option('--minutes <n>', 'minutes one run takes', numberFrom(0), 4)
     .option('--runs <n>', 'runs a month', numberFrom(0), 30)
-    .addOption(choiceOption('--pricing <name>', 'Fargate prices', Object.keys(FARGATE_PRICES), 'on-demand'))
+    .addOption(choiceOption('--pricing <name>', 'Fargate prices', PRICING_NAMES, 'on-demand'))
     .option('--markdown', 'print the article checks as a Markdown table')
     .action(
       action(

@@ -23,6 +23,8 @@ export const FARGATE_PRICES = {
 
 export type PricingName = keyof typeof FARGATE_PRICES;
 
+export const PRICING_NAMES = Object.keys(FARGATE_PRICES) as PricingName[];
+
 export interface TaskSize {
   vcpu: number;
   memoryGb: number;
@@ -72,8 +74,12 @@ export function baselineCost(ms: number, baseline: Ec2Baseline): number {
 /** Rounds to whole cents, as a bill does. */
 export const cents = (dollars: number): number => Math.round(dollars * 100) / 100;
 
-/** Formats dollars with enough digits for small amounts: $0.0016, $1.18, $246.85. */
+/** Formats dollars with enough digits for small amounts: $0.0016, $0.0000096, $1.18, $246.85. */
 export function money(dollars: number): string {
-  if (dollars !== 0 && Math.abs(dollars) < 0.01) return `$${dollars.toFixed(4)}`;
+  if (dollars !== 0 && Math.abs(dollars) < 0.01) {
+    // Two significant digits, and at least four decimals.
+    const digits = Math.min(20, Math.max(4, 1 - Math.floor(Math.log10(Math.abs(dollars)))));
+    return `$${dollars.toFixed(digits)}`;
+  }
   return `$${dollars.toFixed(2)}`;
 }

@@ -1,5 +1,13 @@
 import { articleFigures, reportRunCost, renderArticleFigures } from '../../../src/simulator/article';
-import { ARTICLE_TASK, FARGATE_PRICES, billedMs, cents, taskCost, taskHourly } from '../../../src/simulator/cost';
+import {
+  ARTICLE_TASK,
+  FARGATE_PRICES,
+  billedMs,
+  cents,
+  money,
+  taskCost,
+  taskHourly,
+} from '../../../src/simulator/cost';
 
 const figure = (start: string) => {
   const f = articleFigures().find((x) => x.claim.startsWith(start));
@@ -8,6 +16,18 @@ const figure = (start: string) => {
 };
 
 describe('cost model and the article’s figures', () => {
+  test.each([
+    [246.849, '$246.85'],
+    [1.18, '$1.18'],
+    [0.0016539, '$0.0017'],
+    [0.024685, '$0.02'],
+    [0.0000096, '$0.0000096'],
+    [0.000000412, '$0.00000041'],
+    [0, '$0.00'],
+  ])('money(%d) is %s: two significant digits below a cent', (dollars, text) => {
+    expect(money(dollars)).toBe(text);
+  });
+
   test('a 0.5 vCPU, 1 GB Fargate task costs $0.024685 an hour', () => {
     expect(taskHourly(ARTICLE_TASK, FARGATE_PRICES['on-demand'])).toBeCloseTo(0.024685, 9);
   });
