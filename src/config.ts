@@ -14,6 +14,7 @@ import path from 'node:path';
 import { ConfigError } from './errors';
 import { LOCAL_ACTIVITY_MAX_BYTES_LIMIT, RESIZE_DEFAULTS } from './common/image-variants';
 import { SCALING_POLICY_NAMES } from './scaling/names';
+import { PRICING_NAMES } from './simulator/cost';
 
 type Parser<T> = (raw: string) => T;
 
@@ -94,7 +95,7 @@ export interface DevState {
   taskQueue: string;
   databaseUrl: string;
   metricsPort: number;
-  /** The local scaler's /metrics and /decisions, when `ebbflow dev` runs one. */
+  /** The local scaler's /metrics, /decisions and /cost, when `ebbflow dev` runs one. */
   scalerUrl?: string;
   /** The local scaler's /wake, when `ebbflow dev` runs one: what starts workflows tells it that work has arrived. */
   wakeUrl?: string;
@@ -484,7 +485,7 @@ export const SETTINGS = {
       'EBBFLOW_SCALER_METRICS_PORT',
       int(0, 65535),
       '9465',
-      'Port of the scaler’s /metrics and /decisions endpoints.',
+      'Port of the scaler’s /metrics, /decisions, /cost and /wake endpoints.',
     ),
     k8sApiUrl: setting(
       'EBBFLOW_K8S_API_URL',
@@ -503,6 +504,31 @@ export const SETTINGS = {
       parseDuration,
       '45s',
       'Local driver: time a worker gets after SIGTERM to finish its activities before it is killed.',
+    ),
+    url: setting(
+      'EBBFLOW_SCALER_URL',
+      str,
+      undefined,
+      'Where the scaler’s endpoints answer, for `ebbflow status` to show the fleet and what it has cost (`ebbflow dev` sets it).',
+      'scalerUrl',
+    ),
+    taskVcpu: setting(
+      'EBBFLOW_SCALER_TASK_VCPU',
+      num(0.125),
+      undefined,
+      'vCPUs of one worker task, for the cost estimate (unset: read from the ECS task definition or the pod requests; local: 0.5).',
+    ),
+    taskMemoryGb: setting(
+      'EBBFLOW_SCALER_TASK_MEMORY_GB',
+      num(0.5),
+      undefined,
+      'Memory of one worker task in GB, for the cost estimate (unset: read as the vCPUs are; local: 1).',
+    ),
+    pricing: setting(
+      'EBBFLOW_SCALER_PRICING',
+      oneOf(...PRICING_NAMES),
+      undefined,
+      'Fargate prices the cost estimate uses: on-demand, arm or spot (unset: from the task definition, else on-demand).',
     ),
     ecsAgentUri: setting(
       'ECS_AGENT_URI',

@@ -341,6 +341,14 @@ module "scaler" {
       resources  = [module.worker.service_arn]
       conditions = []
     },
+    {
+      # The worker's size and architecture for the scaler's cost estimate. DescribeTaskDefinition has no
+      # resource-level permissions: it reads definitions only, never secrets' values.
+      sid        = "ReadWorkerTaskSize"
+      actions    = ["ecs:DescribeTaskDefinition"]
+      resources  = ["*"]
+      conditions = []
+    },
   ])
 
   log_retention_days = var.log_retention_days

@@ -1,4 +1,5 @@
 /** How the scaler reads and changes capacity: an ECS service, a Kubernetes Deployment, or local worker processes. */
+import type { TaskSizeReading } from './cost-meter';
 
 export interface Capacity {
   /** Tasks asked for. */
@@ -17,6 +18,8 @@ export interface CapacityDriver {
   readonly name: 'ecs' | 'kubernetes' | 'local';
   describe(): Promise<Capacity>;
   setDesired(count: number): Promise<void>;
+  /** The size of one worker task as the platform declares it, for the cost estimate; absent: not known. */
+  taskSize?(): Promise<TaskSizeReading | undefined>;
   /** Releases what the driver holds; the local driver drains its workers. */
   close(): Promise<void>;
 }

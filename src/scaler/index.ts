@@ -4,6 +4,7 @@ import { createAwsClients } from '../aws/clients';
 import type { EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { connectClient } from '../temporal/connection';
+import { createCostMeter, resolveTaskPrice, type TaskPrice, type TaskSizeReading } from './cost-meter';
 import type { CapacityDriver } from './driver';
 import { createEcsDriver } from './ecs';
 import { EXIT_MARGIN, gracesFor } from './grace';
@@ -47,6 +48,23 @@ async function createDriver(config: EbbflowConfig, logger: Logger, metrics?: Sca
   }
 }
 
+/** The price of one worker task: the settings, then what the driver reads from its platform, then the default. */
+async function taskPriceOf(driver: CapacityDriver, config: EbbflowConfig, logger: Logger): Promise<TaskPrice> {
+  const s = config.scaler;
+  const overrides = { taskVcpu: s.taskVcpu, taskMemoryGb: s.taskMemoryGb, pricing: s.pricing };
+  let read: TaskSizeReading | undefined;
+  const settled = overrides.taskVcpu !== undefined && overrides.taskMemoryGb !== undefined && overrides.pricing;
+  if (!settled && driver.taskSize) {
+    read = await driver.taskSize().catch((error: unknown) => {
+      logger.warn('worker task size not read: the cost estimate uses the settings and defaults', { error });
+      return undefined;
+    });
+  }
+  const price = resolveTaskPrice(read, overrides);
+  logger.info('cost estimate', { ...price });
+  return price;
+}
+
 interface RunningScaler {
   scaler: Scaler;
   url: string;
@@ -73,6 +91,9 @@ export async function startScaler(
   const client = await connectClient(config.temporal);
   const metrics = createScalerMetrics();
   const capacity = driver ?? (await createDriver(config, logger, metrics));
+  const price = await taskPriceOf(capacity, config, logger);
+  metrics.priced(price);
+  const meter = createCostMeter(price, Date.now());
   const scaler = createScaler({
     policy,
     policyName: config.scaler.policy,
@@ -84,6 +105,7 @@ export async function startScaler(
     restAfter: config.scaler.driver === 'local' ? LOCAL_REST_AFTER_MS : undefined,
     logger,
     metrics,
+    meter,
     readSignals: createSignalReader({
       sqs: aws.sqs,
       queueUrl: config.pipeline.ingressQueueUrl,
@@ -104,11 +126,13 @@ export async function startScaler(
       metrics.wakes.inc({ result: polled ? 'polled' : 'ignored' });
       return polled;
     },
+    () => meter.reading(),
   );
   logger.info('scaler endpoints listening', {
     metrics: `${url}/metrics`,
     decisions: `${url}/decisions`,
     wake: `${url}/wake`,
+    cost: `${url}/cost`,
   });
   const abort = new AbortController();
   const loop = scaler.run(config.scaler.pollInterval, abort.signal);

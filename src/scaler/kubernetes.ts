@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../logger';
+import { parseCpuQuantity, parseMemoryQuantity, type TaskSizeReading } from './cost-meter';
 import type { Capacity, CapacityDriver } from './driver';
 import { fleetLoad, readWorkerLoad, type WorkerLoad } from './worker-load';
 
@@ -53,7 +54,12 @@ interface Deployment {
   spec?: {
     replicas?: number;
     selector?: { matchLabels?: Record<string, string> };
-    template?: { spec?: { terminationGracePeriodSeconds?: number } };
+    template?: {
+      spec?: {
+        terminationGracePeriodSeconds?: number;
+        containers?: { resources?: { requests?: { cpu?: string; memory?: string } } }[];
+      };
+    };
   };
   status?: { readyReplicas?: number };
 }
@@ -169,6 +175,25 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Capaci
         desired: d.spec?.replicas ?? 0,
         running: d.status?.readyReplicas ?? 0,
         ...(pods.length > 0 ? fleetLoad(pods.map((p) => p.load)) : {}),
+      };
+    },
+    /**
+     * The pod template's requests, summed over its containers: what EKS on Fargate bills a pod by (it rounds them up to
+     * the next Fargate size, which this does not).
+     */
+    async taskSize(): Promise<TaskSizeReading | undefined> {
+      const d = await call<Deployment>(a, 'GET', path);
+      const requests = (d.spec?.template?.spec?.containers ?? []).map((c) => c.resources?.requests ?? {});
+      const sum = (values: (number | undefined)[]): number | undefined =>
+        values.some((v) => v === undefined) || values.length === 0
+          ? undefined
+          : values.reduce<number>((total, v) => total + v!, 0);
+      const vcpu = sum(requests.map((r) => (r.cpu === undefined ? undefined : parseCpuQuantity(r.cpu))));
+      const memoryGb = sum(requests.map((r) => (r.memory === undefined ? undefined : parseMemoryQuantity(r.memory))));
+      return {
+        ...(vcpu ? { vcpu } : {}),
+        ...(memoryGb ? { memoryGb } : {}),
+        source: `requests of Deployment ${options.namespace}/${options.deployment}`,
       };
     },
     async setDesired(count: number): Promise<void> {

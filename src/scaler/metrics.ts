@@ -7,6 +7,7 @@ import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-clo
 import { Counter, Gauge, Registry } from 'prom-client';
 import { serveEndpoints, type ListenAddress } from '../http/endpoints';
 import type { ScalingDecision, ScalingSignals } from '../scaling/policy';
+import type { CostReading, Spent, TaskPrice } from './cost-meter';
 import type { LoggedDecision } from './types';
 
 export interface ScalerMetrics {
@@ -16,7 +17,10 @@ export interface ScalerMetrics {
   workerExits: Counter<'outcome'>;
   /** POST /wake calls: a poll at once (the fleet was at zero), or left to the poll interval. */
   wakes: Counter<'result'>;
-  observe(decision: LoggedDecision): void;
+  /** Records a decision, and what the fleet spent since the one before. */
+  observe(decision: LoggedDecision, spent?: Spent): void;
+  /** The price the cost counters use. */
+  priced(price: TaskPrice): void;
 }
 
 export function createScalerMetrics(): ScalerMetrics {
@@ -34,27 +38,32 @@ export function createScalerMetrics(): ScalerMetrics {
     tqAge: gauge('task_queue_backlog_age_seconds', 'Temporal task queue: age of the oldest waiting task.'),
     tqRate: gauge('task_queue_add_rate', 'Temporal task queue: tasks added per second.'),
   };
-  const decisions = new Counter({
-    name: 'ebbflow_scaler_decisions_total',
-    help: 'Decisions by direction.',
-    labelNames: ['direction'],
-    registers: [registry],
-  });
-  const errors = new Counter({
-    name: 'ebbflow_scaler_errors_total',
-    help: 'Polls that failed.',
-    registers: [registry],
-  });
-  const workerExits = new Counter({
-    name: 'ebbflow_scaler_worker_exits_total',
-    help: 'Local worker processes that ended: drained after SIGTERM, killed after the grace, or crashed.',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  const wakes = new Counter({
-    name: 'ebbflow_scaler_wakes_total',
-    help: 'Wake calls from the bridge: polled at once (fleet at zero) or ignored (the fleet runs).',
-    labelNames: ['result'],
+  const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
+    new Counter<L>({ name: `ebbflow_scaler_${name}`, help, labelNames, registers: [registry] });
+  const decisions = counter('decisions_total', 'Decisions by direction.', ['direction']);
+  const errors = counter('errors_total', 'Polls that failed.');
+  const workerExits = counter(
+    'worker_exits_total',
+    'Local worker processes that ended: drained after SIGTERM, killed after the grace, or crashed.',
+    ['outcome'],
+  );
+  const wakes = counter(
+    'wakes_total',
+    'Wake calls from the bridge: polled at once (fleet at zero) or ignored (the fleet runs).',
+    ['result'],
+  );
+  const taskSeconds = counter(
+    'task_seconds_total',
+    'Seconds of running worker tasks, summed over the tasks: those a poll saw, or its change left, until the next poll.',
+  );
+  const dollars = counter(
+    'estimated_cost_dollars_total',
+    'Task-seconds priced at ebbflow_scaler_task_hourly_dollars (Fargate per-second billing, no one-minute minimum).',
+  );
+  const hourly = new Gauge({
+    name: 'ebbflow_scaler_task_hourly_dollars',
+    help: 'Fargate price of one worker task-hour, by the size and pricing the estimate uses.',
+    labelNames: ['vcpu', 'memory_gb', 'pricing'],
     registers: [registry],
   });
   return {
@@ -62,7 +71,15 @@ export function createScalerMetrics(): ScalerMetrics {
     errors,
     workerExits,
     wakes,
-    observe(d) {
+    priced(price) {
+      hourly.reset();
+      hourly.set({ vcpu: String(price.vcpu), memory_gb: String(price.memoryGb), pricing: price.pricing }, price.hourly);
+    },
+    observe(d, spent) {
+      if (spent) {
+        taskSeconds.inc(spent.taskSeconds);
+        dollars.inc(spent.dollars);
+      }
       g.backlog.set(d.backlog);
       g.perTask.set(d.backlogPerTask);
       g.desired.set(d.desired);
@@ -78,16 +95,22 @@ export function createScalerMetrics(): ScalerMetrics {
 }
 
 /**
- * Serves GET /metrics (Prometheus), /decisions (JSON, newest first; ?changes=1 for changes only) and /healthz, and
- * POST /wake, which asks a scaler at zero to poll now (202 when it did, 200 when its fleet runs and it polls anyway).
+ * Serves GET /metrics (Prometheus), /decisions (JSON, newest first; ?changes=1 for changes only), /cost (what the fleet
+ * has spent since the scaler started, JSON) and /healthz, and POST /wake, which asks a scaler at zero to poll now (202
+ * when it did, 200 when its fleet runs and it polls anyway).
  */
 export function serveScalerEndpoints(
   port: ListenAddress,
   metrics: ScalerMetrics,
   decisions: () => readonly LoggedDecision[],
   wake: () => boolean,
+  cost?: () => CostReading,
 ): Promise<{ server: Server; url: string }> {
   return serveEndpoints(port, {
+    '/cost': () =>
+      cost
+        ? { status: 200, type: 'application/json', body: JSON.stringify(cost(), null, 2) }
+        : { status: 404, type: 'text/plain', body: 'no cost estimate in this scaler\n' },
     '/wake': (_url, method) => {
       if (method !== 'POST') return { status: 405, type: 'text/plain', body: 'POST /wake\n' };
       return wake()

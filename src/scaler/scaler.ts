@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { ScalingPolicyName } from '../scaling/names';
 import { createScalingPolicy } from '../scaling/policies';
 import type { PolicySettings, ScalingDecision, ScalingSignals } from '../scaling/policy';
+import type { CostMeter, Spent } from './cost-meter';
 import type { CapacityDriver } from './driver';
 import type { ScalerMetrics } from './metrics';
 import type { SignalReader } from './signals';
@@ -21,6 +22,8 @@ interface ScalerOptions {
   readSignals: SignalReader;
   logger: Logger;
   metrics?: ScalerMetrics;
+  /** Adds up what the running tasks cost, poll by poll. */
+  meter?: CostMeter;
   /** Called after each decision, e.g. to publish to CloudWatch; failures are logged. */
   publish?: (decision: ScalingDecision, signals: ScalingSignals) => Promise<void>;
   /**
@@ -78,10 +81,29 @@ export function createScaler(options: ScalerOptions): Scaler {
     const signals: LoggedDecision['signals'] = { now: clock(), ...queues, ...capacity };
     const out = policy.decide(signals);
     const decision = out.decision;
-    if (decision.desired !== capacity.desired) await options.driver.setDesired(decision.desired);
+    const changed = decision.desired !== capacity.desired;
+    if (changed) await options.driver.setDesired(decision.desired);
     // Only a decision that was applied starts a cooldown: a failed call is retried at the next poll.
     out.commit();
-    const logged: LoggedDecision = { ...decision, time: new Date(decision.at).toISOString(), signals };
+    let runningAfter: number | undefined;
+    let increment: Spent | undefined;
+    if (options.meter) {
+      increment = options.meter.record(signals.now, capacity.running);
+      if (changed) {
+        // What the change left running is what runs until the next poll: a local worker at once, an ECS task once
+        // it has started. A failed read leaves the count the poll saw.
+        runningAfter = (await options.driver.describe().catch(() => undefined))?.running;
+        if (runningAfter !== undefined) options.meter.record(signals.now, runningAfter);
+      }
+    }
+    const total = options.meter?.reading(signals.now);
+    const logged: LoggedDecision = {
+      ...decision,
+      time: new Date(decision.at).toISOString(),
+      signals,
+      ...(runningAfter !== undefined ? { runningAfter } : {}),
+      ...(total ? { spent: { taskSeconds: total.taskSeconds, dollars: total.dollars } } : {}),
+    };
     history.push(logged);
     if (history.length > historySize) history.shift();
     const fields = {
@@ -93,7 +115,7 @@ export function createScaler(options: ScalerOptions): Scaler {
     if (decision.direction !== 'none') logger.info(`scale ${decision.direction}`, fields);
     else if (decision.reason !== lastReason) logger.debug('no scaling', fields);
     lastReason = decision.reason;
-    options.metrics?.observe(logged);
+    options.metrics?.observe(logged, increment);
     if (options.publish) {
       await options
         .publish(decision, signals)
@@ -144,7 +166,17 @@ export function createScaler(options: ScalerOptions): Scaler {
         await sleep(wait, AbortSignal.any([signal, nap.signal]));
         cutIdleWait = undefined;
       }
-      logger.info('scaler stopped');
+      const spent = options.meter?.reading();
+      logger.info(
+        'scaler stopped',
+        spent
+          ? {
+              taskHours: Number((spent.taskSeconds / 3600).toFixed(4)),
+              estimatedDollars: Number(spent.dollars.toFixed(6)),
+              price: spent.price,
+            }
+          : {},
+      );
     },
   };
 }

@@ -3,13 +3,20 @@
  * server, and an ECS service in the emulator whose desiredCount must follow the decisions. The emulator sets running
  * = desired at once and evaluates no scaling policy: every change seen here was made by ebbflow's scaler.
  */
-import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+} from '@aws-sdk/client-ecs';
 import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateQueueCommand, PurgeQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { createAwsClients } from '../../../src/aws/clients';
 import { silentLogger } from '../../../src/logger';
+import { createCostMeter, resolveTaskPrice, type CostReading } from '../../../src/scaler/cost-meter';
 import { createEcsDriver } from '../../../src/scaler/ecs';
+import { FARGATE_PRICES } from '../../../src/simulator/cost';
 import { cloudWatchPublisher, createScalerMetrics, serveScalerEndpoints } from '../../../src/scaler/metrics';
 import { DEFAULT_POLICY } from '../../../src/scaling/policy';
 import { createScaler } from '../../../src/scaler/scaler';
@@ -28,7 +35,12 @@ afterAll(async () => {
   await temporal.connection.close();
 });
 
-async function ecsService(name: string, desiredCount: number): Promise<{ cluster: string; service: string }> {
+/** A cluster `name` with a Fargate service `worker` of a 0.5 vCPU, 1 GB task, or of the size `task` gives. */
+async function ecsService(
+  name: string,
+  desiredCount: number,
+  task: Partial<RegisterTaskDefinitionCommandInput> = {},
+): Promise<{ cluster: string; service: string }> {
   await aws.ecs.send(new CreateClusterCommand({ clusterName: name }));
   await aws.ecs.send(
     new RegisterTaskDefinitionCommand({
@@ -38,6 +50,7 @@ async function ecsService(name: string, desiredCount: number): Promise<{ cluster
       cpu: '512',
       memory: '1024',
       containerDefinitions: [{ name: 'worker', image: 'ebbflow:latest', essential: true }],
+      ...task,
     }),
   );
   await aws.ecs.send(
@@ -62,6 +75,27 @@ async function sendMessages(queueUrl: string, count: number): Promise<void> {
   }
 }
 
+test('the cost estimate prices the service’s task definition: its CPU, memory and architecture', async () => {
+  const name = uniqueName('priced');
+  // (The emulator keeps no capacity provider strategy on a service, so Spot is covered by the unit test of
+  // billedAsSpot.)
+  const { cluster, service } = await ecsService(name, 0, {
+    cpu: '1024',
+    memory: '3072',
+    runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+  });
+  const read = await createEcsDriver({ ecs: aws.ecs, cluster, service }).taskSize!();
+  expect(read).toEqual({ vcpu: 1, memoryGb: 3, arm: true, spot: false, source: `ECS task definition ${name}:1` });
+  const price = resolveTaskPrice(read, {});
+  expect(price.pricing).toBe('arm');
+  expect(price.hourly).toBeCloseTo(FARGATE_PRICES.arm.vcpuHour + 3 * FARGATE_PRICES.arm.gbHour, 9);
+  // A setting wins over the task definition.
+  expect(resolveTaskPrice(read, { pricing: 'on-demand' }).hourly).toBeCloseTo(
+    FARGATE_PRICES['on-demand'].vcpuHour + 3 * FARGATE_PRICES['on-demand'].gbHour,
+    9,
+  );
+});
+
 test('ECS desiredCount follows the decisions: burst → out at once, scale-in only after the cooldown', async () => {
   const name = uniqueName('scale');
   const { cluster, service } = await ecsService(name, 1);
@@ -76,11 +110,15 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
     taskQueue: name,
   });
   const metrics = createScalerMetrics();
+  const price = resolveTaskPrice(await driver.taskSize!(), {});
+  metrics.priced(price);
+  const meter = createCostMeter(price, now, () => now);
   const scaler = createScaler({
     policy: { ...DEFAULT_POLICY, minTasks: 1, maxTasks: 10 },
     driver,
     logger: silentLogger,
     metrics,
+    meter,
     clock: () => now,
     readSignals,
     publish: cloudWatchPublisher(aws.cloudwatch, `Ebbflow/${name}`, name),
@@ -129,6 +167,17 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
   expect(scaledIn.direction).toBe('in');
   expect(scaledIn.reason).toContain('kept at 5, one per waiting item, scale in 7 → 5');
   expect(await driver.describe()).toEqual({ desired: 5, running: 5 });
+  // What the fleet cost: the tasks each poll saw, or its change left running (the emulator starts them at once and
+  // showed the new service's task as not yet running), until the next poll: 7 tasks for 120 s, then for 300 s.
+  expect([steady, burst, held, scaledIn].map((d) => [d.signals.running, d.runningAfter])).toEqual([
+    [0, undefined],
+    [0, 7],
+    [7, undefined],
+    [7, 5],
+  ]);
+  const taskSeconds = 7 * 120 + 7 * 300;
+  expect(scaledIn.spent?.taskSeconds).toBe(taskSeconds);
+  expect(scaledIn.spent?.dollars).toBeCloseTo((taskSeconds / 3600) * 0.024685, 9);
 
   // Backlog per task went to CloudWatch, and the endpoints show the same story.
   const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: `Ebbflow/${name}` }));
@@ -138,8 +187,12 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
     metrics,
     () => scaler.decisions,
     () => scaler.wake(),
+    () => meter.reading(),
   );
   try {
+    const cost = (await (await fetch(`${url}/cost`)).json()) as CostReading;
+    expect(cost).toMatchObject({ taskSeconds, price: { vcpu: 0.5, memoryGb: 1, pricing: 'on-demand' } });
+    expect(cost.price.source).toBe(`ECS task definition ${name}:1`);
     const decisions = (await (await fetch(`${url}/decisions?changes=1`)).json()) as {
       direction: string;
       desired: number;
@@ -151,6 +204,12 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/ebbflow_scaler_desired_tasks 5/);
     expect(text).toMatch(/ebbflow_scaler_decisions_total\{direction="out"\} 1/);
+    expect(text).toMatch(new RegExp(`^ebbflow_scaler_task_seconds_total ${taskSeconds}$`, 'm'));
+    const hourly = /^ebbflow_scaler_task_hourly_dollars\{vcpu="0.5",memory_gb="1",pricing="on-demand"\} (\S+)$/m.exec(
+      text,
+    );
+    expect(Number(hourly?.[1])).toBeCloseTo(0.024685, 9);
+    expect(Number(/^ebbflow_scaler_estimated_cost_dollars_total (\S+)$/m.exec(text)?.[1])).toBeCloseTo(cost.dollars, 9);
     // /wake is a POST, and a scaler that is not waiting at zero says so instead of polling.
     expect((await fetch(`${url}/wake`)).status).toBe(405);
     const wake = await fetch(`${url}/wake`, { method: 'POST' });

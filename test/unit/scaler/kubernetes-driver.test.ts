@@ -50,7 +50,15 @@ async function apiStandIn(pods: StandInPod[] = [], podsForbidden = false) {
           spec: {
             replicas,
             selector: { matchLabels: { 'app.kubernetes.io/name': 'ebbflow-worker' } },
-            template: { spec: { terminationGracePeriodSeconds: 45 } },
+            template: {
+              spec: {
+                terminationGracePeriodSeconds: 45,
+                containers: [
+                  { name: 'worker', resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '3Gi' } } },
+                  { name: 'log-shipper', resources: { requests: { cpu: '250m', memory: '256Mi' } } },
+                ],
+              },
+            },
           },
           status: { replicas, readyReplicas: Math.max(0, replicas - 1) },
         });
@@ -115,6 +123,17 @@ describe('Kubernetes driver', () => {
     expect(api.requests).toContain(
       'PATCH /apis/apps/v1/namespaces/batch/deployments/ebbflow-worker/scale application/merge-patch+json Bearer sa-token',
     );
+  });
+
+  test('reads a worker pod’s size from the template’s requests, summed over its containers', async () => {
+    const api = await apiStandIn();
+    servers.push(api.server);
+    const driver = createKubernetesDriver({ namespace: 'batch', deployment: 'ebbflow-worker', apiUrl: api.url });
+    expect(await driver.taskSize!()).toEqual({
+      vcpu: 1.25,
+      memoryGb: 2.25,
+      source: 'requests of Deployment batch/ebbflow-worker',
+    });
   });
 
   test('reports busy pods, and before a scale-in marks each ready pod with its running activities', async () => {
