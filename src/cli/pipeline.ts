@@ -11,8 +11,14 @@ import { writeSamplePhotos } from '../images/sample-photos';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { action, cliClient, cliContext, UsageError } from './context';
 import { formatBytes, formatDuration, table } from '../terminal/format';
+import { money } from '../simulator/cost';
 import { ProgressBar } from '../terminal/progress-bar';
 import { duration, wholeNumber } from './options';
+
+/** Task-seconds as a person reads them: seconds below six minutes, hours above. */
+function taskTime(seconds: number): string {
+  return seconds < 360 ? `${seconds.toFixed(1)} task-seconds` : `${(seconds / 3600).toFixed(2)} task-hours`;
+}
 
 function printStatus(status: PipelineStatus): void {
   const q = (d?: { visible: number; inFlight: number; delayed: number }) =>
@@ -39,6 +45,23 @@ function printStatus(status: PipelineStatus): void {
       ],
     ) + '\n',
   );
+  const fleet = status.fleet;
+  if (fleet) {
+    process.stdout.write('\n');
+    if (fleet.error) {
+      process.stdout.write(`fleet: ${fleet.error}\n`);
+    } else {
+      const c = fleet.cost;
+      const size = c ? `${c.price.vcpu} vCPU, ${c.price.memoryGb} GB, ${c.price.pricing}` : '';
+      process.stdout.write(
+        `fleet: ${fleet.running ?? '?'} worker${fleet.running === 1 ? '' : 's'} running, ${fleet.desired ?? '?'} wanted\n` +
+          (c
+            ? `since ${new Date(c.since).toLocaleString()}: ${taskTime(c.taskSeconds)}, ` +
+              `about ${money(c.dollars)} as Fargate tasks of ${size} ($${c.price.hourly.toFixed(4)} per task-hour)\n`
+            : ''),
+      );
+    }
+  }
 }
 
 export function registerPipelineCommands(program: Command): void {
@@ -103,6 +126,7 @@ export function registerPipelineCommands(program: Command): void {
           taskQueue: config.temporal.taskQueue,
           ingressQueueUrl: required(config.pipeline.ingressQueueUrl, 'EBBFLOW_INGRESS_QUEUE_URL'),
           dlqUrl: required(config.pipeline.dlqUrl, 'EBBFLOW_DLQ_URL'),
+          scalerUrl: config.scaler.url,
         };
         const client = await cliClient(config);
         const stop = new AbortController();

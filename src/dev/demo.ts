@@ -15,7 +15,9 @@ import type { DevState, EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { cliCommand } from '../paths';
 import { allocatorEnv } from './processes';
-import { countWorkflows, endedCount } from '../pipeline/status';
+import { countWorkflows, endedCount, readFleet } from '../pipeline/status';
+import type { CostReading } from '../scaler/cost-meter';
+import { money } from '../simulator/cost';
 import { collectUploads, uploadAll } from '../pipeline/upload';
 import { connectClient } from '../temporal/connection';
 
@@ -69,14 +71,18 @@ interface DemoResult {
 
 /** Workers the local scaler last saw running, from its decision log; undefined without a scaler. */
 async function runningWorkers(scalerUrl: string | undefined): Promise<number | undefined> {
-  if (!scalerUrl) return undefined;
-  try {
-    const res = await fetch(`${scalerUrl}/decisions`);
-    const [latest] = (await res.json()) as { signals?: { running?: number } }[];
-    return latest?.signals?.running;
-  } catch {
-    return undefined;
-  }
+  return scalerUrl ? (await readFleet(scalerUrl)).running : undefined;
+}
+
+/** What the workers cost between two readings of the scaler's meter, as the scaler prices a task. */
+export function batchCost(before: CostReading, after: CostReading): string {
+  const taskSeconds = after.taskSeconds - before.taskSeconds;
+  const dollars = after.dollars - before.dollars;
+  const p = after.price;
+  return (
+    `Workers ran ${taskSeconds.toFixed(1)} task-seconds: about ${money(dollars)} as Fargate tasks of ` +
+    `${p.vcpu} vCPU and ${p.memoryGb} GB (${p.pricing}; ebbflow status shows the running total).`
+  );
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -108,6 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     namespace: state.temporalNamespace,
   });
   const started = Date.now();
+  const costBefore = state.scalerUrl ? (await readFleet(state.scalerUrl)).cost : undefined;
   const progress = new ProgressBar('processing', items.length);
   const query = `${SEARCH_ATTRIBUTES.sourceKey} STARTS_WITH "${batch}/"`;
   try {
@@ -124,9 +131,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       if (finished >= items.length) {
         progress.finish();
         const seconds = (Date.now() - started) / 1000;
+        const costAfter = state.scalerUrl ? (await readFleet(state.scalerUrl)).cost : undefined;
         process.stdout.write(
           `\n${w.completed} photos processed into ${w.completed * 3} variants in ${seconds.toFixed(1)} s` +
             `${w.failed ? `, ${w.failed} failed (ebbflow dlq list)` : ''}.\n` +
+            (costBefore && costAfter ? `${batchCost(costBefore, costAfter)}\n` : '') +
             `Outputs: s3://${state.outputBucket}/processed/{thumbnail,medium,large}/${state.inputBucket}/${batch}/\n` +
             (state.temporalUiUrl
               ? `Runs in the UI: ${state.temporalUiUrl}/namespaces/${state.temporalNamespace}/workflows?query=${encodeURIComponent(query)}\n`

@@ -4,10 +4,11 @@
  * returns to 0 after the (shortened) cooldown, and no activity is cut off by a scale-in: every workflow completes with
  * each activity's first attempt.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import sharp from 'sharp';
@@ -15,9 +16,11 @@ import { createAwsClients } from '../../../src/aws/clients';
 import { temporal } from '@temporalio/proto';
 import { freePort } from '../../../src/dev/processes';
 import { CLI_PATH } from '../../../src/paths';
+import type { PipelineStatus } from '../../../src/pipeline/status';
 import type { LoggedDecision } from '../../../src/scaler/types';
 import { eventually } from '../../support/stack';
 
+const execFileAsync = promisify(execFile);
 const MAX_WORKERS = 3;
 const PHOTOS = 50;
 
@@ -169,6 +172,29 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
       return drained >= MAX_WORKERS && text;
     });
     expect(metrics).not.toMatch(/outcome="(killed|crashed)"/);
+
+    // What the burst cost: every poll's running count went into the scaler's meter, priced as the article's task.
+    const polls = [...seen].sort((a, b) => a.at - b.at);
+    let taskSeconds = 0;
+    for (let i = 1; i < polls.length; i++) {
+      const [before, after] = [polls[i - 1]!, polls[i]!];
+      taskSeconds += ((after.at - before.at) / 1000) * (before.runningAfter ?? before.signals.running);
+    }
+    // The promoted standby ran from the decision that woke it: the change left a worker running at once.
+    expect(polls.find((d) => d.direction === 'out')?.runningAfter).toBeGreaterThanOrEqual(1);
+    expect(taskSeconds).toBeGreaterThan(0);
+    expect(polls.at(-1)!.spent!.taskSeconds).toBeCloseTo(taskSeconds, 6);
+    // `ebbflow status` finds the scaler through dev.json and shows the fleet and its cost.
+    const status = JSON.parse(
+      (await execFileAsync(process.execPath, [CLI_PATH, 'status', '--json'], { env })).stdout,
+    ) as PipelineStatus;
+    expect(status.fleet).toMatchObject({ running: 0, desired: 0 });
+    expect(status.fleet!.cost!.taskSeconds).toBeGreaterThanOrEqual(taskSeconds);
+    expect(status.fleet!.cost!.price).toMatchObject({ vcpu: 0.5, memoryGb: 1, pricing: 'on-demand' });
+    const printed = (await execFileAsync(process.execPath, [CLI_PATH, 'status'], { env })).stdout;
+    expect(printed).toMatch(
+      /fleet: 0 workers running, 0 wanted\nsince .+: (\d+\.\d task-seconds|\d+\.\d\d task-hours), about \$\d+\.\d+ as Fargate tasks of 0\.5 vCPU, 1 GB, on-demand/,
+    );
     // The bridge woke the scaler at zero, and the first worker was the standby, promoted rather than started.
     expect(Number(/wakes_total\{result="polled"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
     const scalerLog = readFileSync(path.join(stateDir, 'logs', 'scaler.log'), 'utf8');
