@@ -479,7 +479,7 @@ export const SETTINGS = {
       'EBBFLOW_CLOUDWATCH_NAMESPACE',
       str,
       undefined,
-      'When set, backlog per task is published to CloudWatch under this namespace.',
+      'When set, backlog per task, fleet size and what the fleet spent are published to CloudWatch under this namespace.',
     ),
     metricsPort: setting(
       'EBBFLOW_SCALER_METRICS_PORT',

@@ -131,13 +131,16 @@ export function serveScalerEndpoints(
   });
 }
 
-/** Publishes BacklogPerTask, Backlog, DesiredTasks and RunningTasks under `namespace`, dimension TaskQueue. */
+/**
+ * Publishes BacklogPerTask, Backlog, DesiredTasks and RunningTasks under `namespace`, dimension TaskQueue, and with a
+ * cost meter TaskSeconds and EstimatedCost (dollars) spent since the poll before.
+ */
 export function cloudWatchPublisher(
   cloudwatch: CloudWatchClient,
   namespace: string,
   taskQueue: string,
-): (decision: ScalingDecision, signals: ScalingSignals) => Promise<void> {
-  return async (decision, signals) => {
+): (decision: ScalingDecision, signals: ScalingSignals, spent?: Spent) => Promise<void> {
+  return async (decision, signals, spent) => {
     const Dimensions = [{ Name: 'TaskQueue', Value: taskQueue }];
     const Timestamp = new Date(decision.at);
     await cloudwatch.send(
@@ -148,6 +151,19 @@ export function cloudWatchPublisher(
           { MetricName: 'Backlog', Value: decision.backlog, Unit: 'Count', Dimensions, Timestamp },
           { MetricName: 'DesiredTasks', Value: decision.desired, Unit: 'Count', Dimensions, Timestamp },
           { MetricName: 'RunningTasks', Value: signals.running, Unit: 'Count', Dimensions, Timestamp },
+          // What the fleet spent since the poll before: the Sum statistic over a period is that period's total.
+          ...(spent
+            ? [
+                {
+                  MetricName: 'TaskSeconds',
+                  Value: spent.taskSeconds,
+                  Unit: 'Seconds' as const,
+                  Dimensions,
+                  Timestamp,
+                },
+                { MetricName: 'EstimatedCost', Value: spent.dollars, Unit: 'None' as const, Dimensions, Timestamp },
+              ]
+            : []),
         ],
       }),
     );

@@ -25,7 +25,7 @@ interface ScalerOptions {
   /** Adds up what the running tasks cost, poll by poll. */
   meter?: CostMeter;
   /** Called after each decision, e.g. to publish to CloudWatch; failures are logged. */
-  publish?: (decision: ScalingDecision, signals: ScalingSignals) => Promise<void>;
+  publish?: (decision: ScalingDecision, signals: ScalingSignals, spent?: Spent) => Promise<void>;
   /**
    * Poll interval, in ms, while no worker is wanted (at zero, or draining to it): a short one lets the first message
    * of a burst start a worker without waiting out a whole poll. Meant for drivers whose reads are free (the local one).
@@ -118,7 +118,7 @@ export function createScaler(options: ScalerOptions): Scaler {
     options.metrics?.observe(logged, increment);
     if (options.publish) {
       await options
-        .publish(decision, signals)
+        .publish(decision, signals, increment)
         .catch((error: unknown) => logger.warn('publishing metrics failed', { error }));
     }
     return logged;

@@ -9,7 +9,7 @@ import {
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
-import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateQueueCommand, PurgeQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { createAwsClients } from '../../../src/aws/clients';
@@ -181,7 +181,22 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
 
   // Backlog per task went to CloudWatch, and the endpoints show the same story.
   const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: `Ebbflow/${name}` }));
-  expect(listed.Metrics?.map((m) => m.MetricName)).toEqual(expect.arrayContaining(['BacklogPerTask', 'DesiredTasks']));
+  expect(listed.Metrics?.map((m) => m.MetricName)).toEqual(
+    expect.arrayContaining(['BacklogPerTask', 'DesiredTasks', 'TaskSeconds', 'EstimatedCost']),
+  );
+  // Each poll published what the fleet spent since the one before: their sum is the whole.
+  const stats = await aws.cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: `Ebbflow/${name}`,
+      MetricName: 'TaskSeconds',
+      Dimensions: [{ Name: 'TaskQueue', Value: name }],
+      StartTime: new Date(0),
+      EndTime: new Date(now + 60_000),
+      Period: 86_400,
+      Statistics: ['Sum'],
+    }),
+  );
+  expect(stats.Datapoints?.reduce((sum, p) => sum + (p.Sum ?? 0), 0)).toBeCloseTo(taskSeconds, 6);
   const { server, url } = await serveScalerEndpoints(
     0,
     metrics,
