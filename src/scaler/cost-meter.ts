@@ -5,7 +5,9 @@
  * running (or that a change it made left running) are counted until the next poll, and a task's one-minute minimum
  * is not added. The local driver's standby worker is not counted: a fleet on ECS or Kubernetes has none.
  */
+import type { Logger } from '../logger';
 import { FARGATE_PRICES, taskHourly, type FargatePrices, type PricingName } from '../simulator/cost';
+import type { CapacityDriver } from './driver';
 
 /** A worker task's size and how it is billed, as a driver reads it from its platform. */
 export interface TaskSizeReading {
@@ -74,6 +76,29 @@ export function resolveTaskPrice(read: TaskSizeReading | undefined, overrides: T
     hourly: taskHourly({ vcpu, memoryGb }, pricesFor(pricing, arm)),
     source: sources.join(' over '),
   };
+}
+
+/**
+ * The price of one worker task for `driver`'s fleet: the settings, then what the driver reads from its platform (not
+ * asked when the settings say it all), then the default. A driver that cannot read it is warned about, not fatal.
+ */
+export async function taskPriceOf(
+  driver: Pick<CapacityDriver, 'taskSize'>,
+  overrides: TaskPriceOverrides,
+  logger: Pick<Logger, 'info' | 'warn'>,
+): Promise<TaskPrice> {
+  const settled =
+    overrides.taskVcpu !== undefined && overrides.taskMemoryGb !== undefined && overrides.pricing !== undefined;
+  let read: TaskSizeReading | undefined;
+  if (!settled && driver.taskSize) {
+    read = await driver.taskSize().catch((error: unknown) => {
+      logger.warn('worker task size not read: the cost estimate uses the settings and defaults', { error });
+      return undefined;
+    });
+  }
+  const price = resolveTaskPrice(read, overrides);
+  logger.info('cost estimate', { ...price });
+  return price;
 }
 
 /** Task-seconds and dollars. */

@@ -4,7 +4,7 @@ import { createAwsClients } from '../aws/clients';
 import type { EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { connectClient } from '../temporal/connection';
-import { createCostMeter, resolveTaskPrice, type TaskPrice, type TaskSizeReading } from './cost-meter';
+import { createCostMeter, taskPriceOf } from './cost-meter';
 import type { CapacityDriver } from './driver';
 import { createEcsDriver } from './ecs';
 import { EXIT_MARGIN, gracesFor } from './grace';
@@ -48,23 +48,6 @@ async function createDriver(config: EbbflowConfig, logger: Logger, metrics?: Sca
   }
 }
 
-/** The price of one worker task: the settings, then what the driver reads from its platform, then the default. */
-async function taskPriceOf(driver: CapacityDriver, config: EbbflowConfig, logger: Logger): Promise<TaskPrice> {
-  const s = config.scaler;
-  const overrides = { taskVcpu: s.taskVcpu, taskMemoryGb: s.taskMemoryGb, pricing: s.pricing };
-  let read: TaskSizeReading | undefined;
-  const settled = overrides.taskVcpu !== undefined && overrides.taskMemoryGb !== undefined && overrides.pricing;
-  if (!settled && driver.taskSize) {
-    read = await driver.taskSize().catch((error: unknown) => {
-      logger.warn('worker task size not read: the cost estimate uses the settings and defaults', { error });
-      return undefined;
-    });
-  }
-  const price = resolveTaskPrice(read, overrides);
-  logger.info('cost estimate', { ...price });
-  return price;
-}
-
 interface RunningScaler {
   scaler: Scaler;
   url: string;
@@ -91,7 +74,8 @@ export async function startScaler(
   const client = await connectClient(config.temporal);
   const metrics = createScalerMetrics();
   const capacity = driver ?? (await createDriver(config, logger, metrics));
-  const price = await taskPriceOf(capacity, config, logger);
+  const { taskVcpu, taskMemoryGb, pricing } = config.scaler;
+  const price = await taskPriceOf(capacity, { taskVcpu, taskMemoryGb, pricing }, logger);
   metrics.priced(price);
   const meter = createCostMeter(price, Date.now());
   const scaler = createScaler({

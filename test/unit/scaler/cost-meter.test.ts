@@ -4,6 +4,7 @@ import {
   parseMemoryQuantity,
   pricesFor,
   resolveTaskPrice,
+  taskPriceOf,
 } from '../../../src/scaler/cost-meter';
 import { FARGATE_PRICES } from '../../../src/simulator/cost';
 
@@ -33,6 +34,33 @@ describe('the task price', () => {
     const discount = FARGATE_PRICES.spot.vcpuHour / FARGATE_PRICES['on-demand'].vcpuHour;
     expect(pricesFor('spot', true).vcpuHour).toBeCloseTo(FARGATE_PRICES.arm.vcpuHour * discount, 9);
     expect(pricesFor('spot', false)).toBe(FARGATE_PRICES.spot);
+  });
+});
+
+describe('the price of a fleet’s task', () => {
+  const logged = () => {
+    const lines: string[] = [];
+    return { lines, info: (msg: string) => lines.push(msg), warn: (msg: string) => lines.push(`warn: ${msg}`) };
+  };
+
+  it('asks the driver, and says so when it cannot answer (missing permission), then uses the defaults', async () => {
+    const logger = logged();
+    const denied = { taskSize: () => Promise.reject(new Error('AccessDenied: ecs:DescribeTaskDefinition')) };
+    const price = await taskPriceOf(denied, { pricing: 'spot' }, logger);
+    expect(price).toMatchObject({ vcpu: 0.5, memoryGb: 1, pricing: 'spot', source: 'configuration' });
+    expect(logger.lines).toEqual([
+      'warn: worker task size not read: the cost estimate uses the settings and defaults',
+      'cost estimate',
+    ]);
+  });
+
+  it('does not ask the driver when the settings say it all', async () => {
+    let asked = 0;
+    const driver = { taskSize: async () => (asked++, { vcpu: 4, source: 'x' }) };
+    const price = await taskPriceOf(driver, { taskVcpu: 2, taskMemoryGb: 4, pricing: 'arm' }, logged());
+    expect([price.vcpu, price.memoryGb, price.pricing, asked]).toEqual([2, 4, 'arm', 0]);
+    expect((await taskPriceOf(driver, { taskVcpu: 2 }, logged())).vcpu).toBe(2);
+    expect(asked).toBe(1);
   });
 });
 
