@@ -514,7 +514,7 @@ export const SETTINGS = {
     ),
     taskVcpu: setting(
       'EBBFLOW_SCALER_TASK_VCPU',
-      num(0.125),
+      num(0.25),
       undefined,
       'vCPUs of one worker task, for the cost estimate (unset: read from the ECS task definition or the pod requests; local: 0.5).',
     ),

@@ -89,7 +89,10 @@ export function registerDevCommands(program: Command): void {
             `  Output bucket    s3://${s.outputBucket}`,
             `  Dead letters     ${s.dlqUrl}`,
             ...(s.scalerUrl
-              ? [`  Scaler           ${s.scalerUrl}/decisions  (0 to ${workers} workers, with the backlog)`]
+              ? [
+                  `  Scaler           ${s.scalerUrl}/decisions  (0 to ${workers} workers, with the backlog)`,
+                  `  Fleet cost       ${s.scalerUrl}/cost  (the workers priced as Fargate tasks; ebbflow status)`,
+                ]
               : [`  Workers          ${workers}, fixed`]),
             ...(s.bridgeUrl ? [`  Bridge metrics   ${s.bridgeUrl}/metrics`] : []),
             `  Logs             ${stack.logDir}`,

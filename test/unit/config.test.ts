@@ -80,6 +80,23 @@ describe('loadConfig', () => {
     );
   });
 
+  it('prices the scaler’s tasks only at sizes and price lists Fargate has', () => {
+    const scaler = (env: Record<string, string>) => loadConfig({ EBBFLOW_STATE_DIR: emptyStateDir(), ...env }).scaler;
+    expect(scaler({ EBBFLOW_SCALER_TASK_VCPU: '2', EBBFLOW_SCALER_PRICING: 'spot' })).toMatchObject({
+      taskVcpu: 2,
+      pricing: 'spot',
+    });
+    expect(() =>
+      scaler({
+        EBBFLOW_SCALER_TASK_VCPU: '0.1',
+        EBBFLOW_SCALER_TASK_MEMORY_GB: 'lots',
+        EBBFLOW_SCALER_PRICING: 'free',
+      }),
+    ).toThrow(
+      /EBBFLOW_SCALER_TASK_VCPU: expected a number ≥ 0.25[\s\S]*EBBFLOW_SCALER_TASK_MEMORY_GB: expected a number[\s\S]*EBBFLOW_SCALER_PRICING: expected one of on-demand, arm, spot, got "free"/,
+    );
+  });
+
   it('rejects contradictory settings', () => {
     const dir = emptyStateDir();
     expect(() =>

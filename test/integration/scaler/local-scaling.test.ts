@@ -106,6 +106,8 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     const devJson = path.join(stateDir, 'dev.json');
     await eventually('the stack to be up', async () => output.includes('Press Ctrl-C'), 90_000);
     const state = JSON.parse(readFileSync(devJson, 'utf8')) as DevJson;
+    // The banner says where the fleet's cost is.
+    expect(output).toContain(`Fleet cost       http://127.0.0.1:${scalerPort}/cost`);
     const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
     const images = await Promise.all(Array.from({ length: PHOTOS }, (_, i) => photo(i)));
     // At rest: no worker runs, and a standby worker has booted and waits to be promoted.
