@@ -121,25 +121,39 @@ export interface CostMeter {
    * reading to the next.
    */
   reading(at?: number): CostReading;
+  /** Prices the tasks at `price` from the last count on (a new task size deployed); what was spent keeps its price. */
+  reprice(price: TaskPrice): void;
 }
 
 export function createCostMeter(price: TaskPrice, startedAt: number, clock: () => number = Date.now): CostMeter {
+  let current = price;
   let lastAt: number | undefined;
   let lastRunning = 0;
   let taskSeconds = 0;
-  const dollarsFor = (seconds: number): number => (seconds / 3600) * price.hourly;
+  let dollars = 0;
+  const dollarsFor = (seconds: number): number => (seconds / 3600) * current.hourly;
   const since = (at: number): number => (lastAt === undefined ? 0 : (Math.max(0, at - lastAt) / 1000) * lastRunning);
   return {
     record(at, running) {
       const seconds = since(at);
+      const spent = dollarsFor(seconds);
       lastAt = Math.max(at, lastAt ?? at);
       lastRunning = Math.max(0, running);
       taskSeconds += seconds;
-      return { taskSeconds: seconds, dollars: dollarsFor(seconds) };
+      dollars += spent;
+      return { taskSeconds: seconds, dollars: spent };
     },
     reading(at = clock()) {
-      const total = taskSeconds + since(at);
-      return { since: new Date(startedAt).toISOString(), taskSeconds: total, dollars: dollarsFor(total), price };
+      const running = since(at);
+      return {
+        since: new Date(startedAt).toISOString(),
+        taskSeconds: taskSeconds + running,
+        dollars: dollars + dollarsFor(running),
+        price: current,
+      };
+    },
+    reprice(next) {
+      current = next;
     },
   };
 }

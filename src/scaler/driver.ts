@@ -12,6 +12,11 @@ export interface Capacity {
   runningActivities?: number;
   /** Local driver keeping a standby: whether one is booted and waiting to be promoted; undefined: none is kept. */
   standbyReady?: boolean;
+  /**
+   * What one task's size is read from (the ECS service's task definition, the pod template's requests): when it
+   * changes, the cost estimate reads the size again. Undefined: the size never changes while the scaler runs.
+   */
+  sizeSource?: string;
 }
 
 export interface CapacityDriver {

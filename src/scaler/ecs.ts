@@ -41,7 +41,11 @@ export function createEcsDriver({ ecs, cluster, service }: EcsDriverOptions): Ca
     name: 'ecs',
     async describe(): Promise<Capacity> {
       const found = await find();
-      return { desired: found.desiredCount ?? 0, running: found.runningCount ?? 0 };
+      return {
+        desired: found.desiredCount ?? 0,
+        running: found.runningCount ?? 0,
+        ...(found.taskDefinition ? { sizeSource: found.taskDefinition } : {}),
+      };
     },
     /** The service's task definition: its CPU units and MiB, its architecture, and Spot from the capacity providers. */
     async taskSize(): Promise<TaskSizeReading | undefined> {

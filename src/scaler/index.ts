@@ -75,7 +75,8 @@ export async function startScaler(
   const metrics = createScalerMetrics();
   const capacity = driver ?? (await createDriver(config, logger, metrics));
   const { taskVcpu, taskMemoryGb, pricing } = config.scaler;
-  const price = await taskPriceOf(capacity, { taskVcpu, taskMemoryGb, pricing }, logger);
+  const priceTasks = () => taskPriceOf(capacity, { taskVcpu, taskMemoryGb, pricing }, logger);
+  const price = await priceTasks();
   metrics.priced(price);
   const meter = createCostMeter(price, Date.now());
   const scaler = createScaler({
@@ -90,6 +91,7 @@ export async function startScaler(
     logger,
     metrics,
     meter,
+    priceTasks,
     readSignals: createSignalReader({
       sqs: aws.sqs,
       queueUrl: config.pipeline.ingressQueueUrl,

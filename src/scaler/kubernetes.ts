@@ -64,6 +64,10 @@ interface Deployment {
   status?: { readyReplicas?: number };
 }
 
+/** The resource requests of each container of the worker pods. */
+const requestsOf = (d: Deployment): { cpu?: string; memory?: string }[] =>
+  (d.spec?.template?.spec?.containers ?? []).map((c) => c.resources?.requests ?? {});
+
 const isReady = (pod: Pod): boolean =>
   !pod.metadata?.deletionTimestamp &&
   pod.status?.phase === 'Running' &&
@@ -175,6 +179,7 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Capaci
         desired: d.spec?.replicas ?? 0,
         running: d.status?.readyReplicas ?? 0,
         ...(pods.length > 0 ? fleetLoad(pods.map((p) => p.load)) : {}),
+        sizeSource: JSON.stringify(requestsOf(d)),
       };
     },
     /**
@@ -182,8 +187,7 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Capaci
      * the next Fargate size, which this does not).
      */
     async taskSize(): Promise<TaskSizeReading | undefined> {
-      const d = await call<Deployment>(a, 'GET', path);
-      const requests = (d.spec?.template?.spec?.containers ?? []).map((c) => c.resources?.requests ?? {});
+      const requests = requestsOf(await call<Deployment>(a, 'GET', path));
       const sum = (values: (number | undefined)[]): number | undefined =>
         values.some((v) => v === undefined) || values.length === 0
           ? undefined

@@ -8,13 +8,13 @@ import type { Logger } from '../logger';
 import type { ScalingPolicyName } from '../scaling/names';
 import { createScalingPolicy } from '../scaling/policies';
 import type { PolicySettings, ScalingDecision, ScalingSignals } from '../scaling/policy';
-import type { CostMeter, Spent } from './cost-meter';
+import type { CostMeter, Spent, TaskPrice } from './cost-meter';
 import type { CapacityDriver } from './driver';
 import type { ScalerMetrics } from './metrics';
 import type { SignalReader } from './signals';
 import type { LoggedDecision } from './types';
 
-interface ScalerOptions {
+export interface ScalerOptions {
   policy: PolicySettings;
   /** @defaultValue 'ebbflow' */
   policyName?: ScalingPolicyName;
@@ -24,6 +24,8 @@ interface ScalerOptions {
   metrics?: ScalerMetrics;
   /** Adds up what the running tasks cost, poll by poll. */
   meter?: CostMeter;
+  /** The price of a task when the driver says its size may have changed (a new task definition deployed). */
+  priceTasks?: () => Promise<TaskPrice>;
   /** Called after each decision, e.g. to publish to CloudWatch; failures are logged. */
   publish?: (decision: ScalingDecision, signals: ScalingSignals, spent?: Spent) => Promise<void>;
   /**
@@ -66,6 +68,8 @@ export function createScaler(options: ScalerOptions): Scaler {
   const policyName = options.policyName ?? 'ebbflow';
   const policy = createScalingPolicy(policyName, options.policy, { startedAt: clock() });
   let lastReason = '';
+  /** The driver's size source the meter's price was read from; undefined until the first poll. */
+  let pricedSource: string | undefined;
   /** Whether the last poll left the fleet at zero: no worker wanted. */
   let idle = false;
   /** When the fleet got to zero, or the last wake came: the start of the quick polls. */
@@ -74,6 +78,22 @@ export function createScaler(options: ScalerOptions): Scaler {
   let woken = false;
   /** Ends the current wait early; set only while the loop waits with the fleet at zero. */
   let cutIdleWait: (() => void) | undefined;
+
+  /** A new size source (another task definition): the tasks are priced again from this poll on. */
+  const repriceIfResized = async (meter: CostMeter, source: string | undefined): Promise<void> => {
+    if (source === undefined || source === pricedSource) return;
+    const first = pricedSource === undefined;
+    pricedSource = source;
+    if (first || !options.priceTasks) return;
+    try {
+      const price = await options.priceTasks();
+      meter.reprice(price);
+      options.metrics?.priced(price);
+      logger.info('worker task changed: the cost estimate prices it again', { ...price });
+    } catch (error) {
+      logger.warn('worker task changed, its price not read: the estimate keeps the old one', { error });
+    }
+  };
 
   const tick = async (): Promise<LoggedDecision> => {
     const fleet = options.driver.describe();
@@ -89,6 +109,7 @@ export function createScaler(options: ScalerOptions): Scaler {
     let increment: Spent | undefined;
     if (options.meter) {
       increment = options.meter.record(signals.now, capacity.running);
+      await repriceIfResized(options.meter, capacity.sizeSource);
       if (changed) {
         // What the change left running is what runs until the next poll: a local worker at once, an ECS task once
         // it has started. A failed read leaves the count the poll saw.

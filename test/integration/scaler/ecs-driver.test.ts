@@ -7,6 +7,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
 import { GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
@@ -19,7 +20,8 @@ import { createEcsDriver } from '../../../src/scaler/ecs';
 import { FARGATE_PRICES } from '../../../src/simulator/cost';
 import { cloudWatchPublisher, createScalerMetrics, serveScalerEndpoints } from '../../../src/scaler/metrics';
 import { DEFAULT_POLICY } from '../../../src/scaling/policy';
-import { createScaler } from '../../../src/scaler/scaler';
+import { createScaler, type ScalerOptions } from '../../../src/scaler/scaler';
+import type { CapacityDriver } from '../../../src/scaler/driver';
 import { createSignalReader } from '../../../src/scaler/signals';
 import { connectClient } from '../../../src/temporal/connection';
 import { eventually, testConfig, uniqueName } from '../../support/stack';
@@ -65,6 +67,20 @@ async function ecsService(
   return { cluster: name, service: 'worker' };
 }
 
+/** A scaler with a cost meter priced from the driver's task definition, on the test's clock. */
+async function meteredScaler(
+  driver: CapacityDriver,
+  clock: () => number,
+  options: Pick<ScalerOptions, 'policy' | 'readSignals'> & Partial<ScalerOptions>,
+) {
+  const metrics = createScalerMetrics();
+  const price = resolveTaskPrice(await driver.taskSize!(), {});
+  metrics.priced(price);
+  const meter = createCostMeter(price, clock(), clock);
+  const scaler = createScaler({ driver, logger: silentLogger, metrics, meter, clock, ...options });
+  return { scaler, metrics, meter, price };
+}
+
 async function sendMessages(queueUrl: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 10) {
     const entries = Array.from({ length: Math.min(10, count - i) }, (_, j) => ({
@@ -96,6 +112,58 @@ test('the cost estimate prices the service’s task definition: its CPU, memory 
   );
 });
 
+test('a new task definition rolled out is priced from the poll that sees it', async () => {
+  const name = uniqueName('resized');
+  const { cluster, service } = await ecsService(name, 2);
+  const driver = createEcsDriver({ ecs: aws.ecs, cluster, service });
+  let now = 1_000_000;
+  const {
+    scaler,
+    metrics,
+    meter,
+    price: first,
+  } = await meteredScaler(driver, () => now, {
+    policy: { ...DEFAULT_POLICY, minTasks: 2, maxTasks: 2 },
+    priceTasks: async () => resolveTaskPrice(await driver.taskSize!(), {}),
+    readSignals: async () => ({
+      queueVisible: 0,
+      queueInFlight: 0,
+      taskQueueBacklog: 0,
+      taskQueueBacklogAge: 0,
+      taskQueueAddRate: 0,
+    }),
+  });
+  await scaler.tick();
+  await aws.ecs.send(new UpdateServiceCommand({ cluster, service, desiredCount: 2 })); // the emulator starts them
+  now += 1_000;
+  await scaler.tick(); // 2 tasks from here
+  now += 3_600_000;
+  await scaler.tick(); // two task-hours of 0.5 vCPU, 1 GB
+  // A deploy registers a larger task and rolls the service onto it.
+  await aws.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: name,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '2048',
+      memory: '4096',
+      containerDefinitions: [{ name: 'worker', image: 'ebbflow:2', essential: true }],
+    }),
+  );
+  await aws.ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: `${name}:2` }));
+  now += 1_000;
+  await scaler.tick(); // sees revision 2: a second of the small tasks, then the large ones
+  now += 1_800_000;
+  const last = await scaler.tick();
+  const large = FARGATE_PRICES['on-demand'].vcpuHour * 2 + FARGATE_PRICES['on-demand'].gbHour * 4;
+  expect(meter.reading().price).toMatchObject({ vcpu: 2, memoryGb: 4, source: `ECS task definition ${name}:2` });
+  expect(last.spent!.taskSeconds).toBe(2 * 3601 + 2 * 1800);
+  expect(last.spent!.dollars).toBeCloseTo(((2 * 3601) / 3600) * first.hourly + 1 * large, 9);
+  const text = await metrics.registry.metrics();
+  expect(text).toMatch(/^ebbflow_scaler_task_hourly_dollars\{vcpu="2",memory_gb="4",pricing="on-demand"\} /m);
+  expect(text).not.toMatch(/vcpu="0.5"/);
+});
+
 test('ECS desiredCount follows the decisions: burst → out at once, scale-in only after the cooldown', async () => {
   const name = uniqueName('scale');
   const { cluster, service } = await ecsService(name, 1);
@@ -109,17 +177,8 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
     namespace: config.temporal.namespace,
     taskQueue: name,
   });
-  const metrics = createScalerMetrics();
-  const price = resolveTaskPrice(await driver.taskSize!(), {});
-  metrics.priced(price);
-  const meter = createCostMeter(price, now, () => now);
-  const scaler = createScaler({
+  const { scaler, metrics, meter } = await meteredScaler(driver, () => now, {
     policy: { ...DEFAULT_POLICY, minTasks: 1, maxTasks: 10 },
-    driver,
-    logger: silentLogger,
-    metrics,
-    meter,
-    clock: () => now,
     readSignals,
     publish: cloudWatchPublisher(aws.cloudwatch, `Ebbflow/${name}`, name),
   });
@@ -149,7 +208,7 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
   expect(burst.direction).toBe('out');
   expect(burst.desired).toBe(7);
   expect(burst.reason).toMatch(/^backlog 35 over \d+ tasks?, target 5 → 7/);
-  expect(await driver.describe()).toEqual({ desired: 7, running: 7 });
+  expect(await driver.describe()).toMatchObject({ desired: 7, running: 7 });
 
   // Ingress drained: 5 workflow tasks still wait, so after the 300 s cooldown the fleet keeps one task for each.
   await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
@@ -166,7 +225,7 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
   const scaledIn = await scaler.tick();
   expect(scaledIn.direction).toBe('in');
   expect(scaledIn.reason).toContain('kept at 5, one per waiting item, scale in 7 → 5');
-  expect(await driver.describe()).toEqual({ desired: 5, running: 5 });
+  expect(await driver.describe()).toMatchObject({ desired: 5, running: 5 });
   // What the fleet cost: the tasks each poll saw, or its change left running (the emulator starts them at once and
   // showed the new service's task as not yet running), until the next poll: 7 tasks for 120 s, then for 300 s.
   expect([steady, burst, held, scaledIn].map((d) => [d.signals.running, d.runningAfter])).toEqual([

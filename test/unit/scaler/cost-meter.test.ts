@@ -83,6 +83,21 @@ describe('the cost meter', () => {
     expect(reading.since).toBe(new Date(0).toISOString());
   });
 
+  it('prices from a new task size on, and keeps what was spent at the old one', () => {
+    const small = resolveTaskPrice(undefined, {});
+    const large = resolveTaskPrice(undefined, { taskVcpu: 2, taskMemoryGb: 4 });
+    let now = 3_600_000;
+    const meter = createCostMeter(small, 0, () => now);
+    meter.record(0, 2);
+    meter.record(3_600_000, 2); // two hours of the small task
+    meter.reprice(large);
+    now = 5_400_000; // half an hour later: two large tasks running
+    const reading = meter.reading();
+    expect(reading.taskSeconds).toBe(2 * 3600 + 2 * 1800);
+    expect(reading.dollars).toBeCloseTo(2 * small.hourly + 1 * large.hourly, 12);
+    expect(reading.price).toBe(large);
+  });
+
   it('never counts backwards when the clock steps back', () => {
     const meter = createCostMeter(resolveTaskPrice(undefined, {}), 0, () => 9_000);
     meter.record(10_000, 4);

@@ -116,10 +116,10 @@ describe('Kubernetes driver', () => {
       apiUrl: api.url,
       token: () => 'sa-token',
     });
-    expect(await driver.describe()).toEqual({ desired: 2, running: 1 });
+    expect(await driver.describe()).toEqual({ desired: 2, running: 1, sizeSource: expect.any(String) });
     await driver.setDesired(6);
     expect(api.replicas()).toBe(6);
-    expect(await driver.describe()).toEqual({ desired: 6, running: 5 });
+    expect(await driver.describe()).toEqual({ desired: 6, running: 5, sizeSource: expect.any(String) });
     expect(api.requests).toContain(
       'PATCH /apis/apps/v1/namespaces/batch/deployments/ebbflow-worker/scale application/merge-patch+json Bearer sa-token',
     );
@@ -134,6 +134,13 @@ describe('Kubernetes driver', () => {
       memoryGb: 2.25,
       source: 'requests of Deployment batch/ebbflow-worker',
     });
+    // What the size is read from, for the scaler to price it again when a rollout changes it.
+    expect((await driver.describe()).sizeSource).toBe(
+      JSON.stringify([
+        { cpu: '1', memory: '2Gi' },
+        { cpu: '250m', memory: '256Mi' },
+      ]),
+    );
   });
 
   test('reports busy pods, and before a scale-in marks each ready pod with its running activities', async () => {
@@ -159,7 +166,13 @@ describe('Kubernetes driver', () => {
       logger: { warn: (...args: unknown[]) => warnings.push(args) } as never,
     });
     // The silent pod counts as busy: a load that is not known is not taken for idle.
-    expect(await driver.describe()).toEqual({ desired: 2, running: 1, busyTasks: 2, runningActivities: 2 });
+    expect(await driver.describe()).toEqual({
+      desired: 2,
+      running: 1,
+      busyTasks: 2,
+      runningActivities: 2,
+      sizeSource: expect.any(String),
+    });
     expect(warnings).toHaveLength(1); // 45 s of grace where 140 s are needed
 
     await driver.setDesired(1);
@@ -198,8 +211,8 @@ describe('Kubernetes driver', () => {
       apiUrl: api.url,
       logger: { warn: (message: string) => warnings.push(message) } as never,
     });
-    expect(await driver.describe()).toEqual({ desired: 2, running: 1 });
-    expect(await driver.describe()).toEqual({ desired: 2, running: 1 });
+    expect(await driver.describe()).toEqual({ desired: 2, running: 1, sizeSource: expect.any(String) });
+    expect(await driver.describe()).toEqual({ desired: 2, running: 1, sizeSource: expect.any(String) });
     await driver.setDesired(1);
     expect(api.replicas()).toBe(1);
     expect(warnings).toEqual([
