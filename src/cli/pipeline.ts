@@ -109,7 +109,9 @@ export function registerPipelineCommands(program: Command): void {
 
   program
     .command('status')
-    .description('Queue depth, dead-letter depth and workflows by status')
+    .description(
+      'Queue depth, dead-letter depth, workflows by status, and the fleet and what it has cost when a scaler runs (EBBFLOW_SCALER_URL)',
+    )
     .option('--json', 'print JSON (with --watch, one line per reading)')
     .option('--watch', 'read again every --interval until Ctrl-C')
     .addOption(
