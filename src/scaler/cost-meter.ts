@@ -62,10 +62,12 @@ export function resolveTaskPrice(read: TaskSizeReading | undefined, overrides: T
   const pricing = overrides.pricing ?? readPricing ?? DEFAULT_SIZE.pricing;
   const fromSettings = [overrides.taskVcpu, overrides.taskMemoryGb, overrides.pricing].some((v) => v !== undefined);
   const fromDriver = read !== undefined && [read.vcpu, read.memoryGb, read.arm, read.spot].some((v) => v !== undefined);
+  const sizeDefaulted =
+    (overrides.taskVcpu ?? read?.vcpu) === undefined || (overrides.taskMemoryGb ?? read?.memoryGb) === undefined;
   const sources = [
     ...(fromSettings ? ['configuration'] : []),
     ...(fromDriver ? [read.source] : []),
-    ...(!fromSettings && !fromDriver ? ['default: the article’s 0.5 vCPU, 1 GB task'] : []),
+    ...(sizeDefaulted ? ['default: the article’s 0.5 vCPU, 1 GB task'] : []),
   ];
   // ARM is a price list of its own; Spot on ARM keeps the architecture the driver read.
   const arm = pricing === 'arm' || (pricing === 'spot' && read?.arm === true);

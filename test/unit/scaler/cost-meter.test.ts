@@ -24,6 +24,10 @@ describe('the task price', () => {
     const overridden = resolveTaskPrice(read, { taskMemoryGb: 4 });
     expect(overridden).toMatchObject({ vcpu: 1, memoryGb: 4, pricing: 'arm' });
     expect(overridden.source).toBe('configuration over ECS task definition worker:3');
+    // A definition without a task-level size (the EC2 launch type) says so.
+    expect(resolveTaskPrice({ arm: false, spot: false, source: 'ECS task definition worker:4' }, {}).source).toBe(
+      'ECS task definition worker:4 over default: the article’s 0.5 vCPU, 1 GB task',
+    );
   });
 
   it('prices Spot on ARM below Spot on x86, by the same discount', () => {
@@ -47,7 +51,12 @@ describe('the price of a fleet’s task', () => {
     const logger = logged();
     const denied = { taskSize: () => Promise.reject(new Error('AccessDenied: ecs:DescribeTaskDefinition')) };
     const price = await taskPriceOf(denied, { pricing: 'spot' }, logger);
-    expect(price).toMatchObject({ vcpu: 0.5, memoryGb: 1, pricing: 'spot', source: 'configuration' });
+    expect(price).toMatchObject({
+      vcpu: 0.5,
+      memoryGb: 1,
+      pricing: 'spot',
+      source: 'configuration over default: the article’s 0.5 vCPU, 1 GB task',
+    });
     expect(logger.lines).toEqual([
       'warn: worker task size not read: the cost estimate uses the settings and defaults',
       'cost estimate',
