@@ -98,7 +98,8 @@ export function createScaler(options: ScalerOptions): Scaler {
   const tick = async (): Promise<LoggedDecision> => {
     const fleet = options.driver.describe();
     const [capacity, queues] = await Promise.all([fleet, options.readSignals(fleet)]);
-    const signals: LoggedDecision['signals'] = { now: clock(), ...queues, ...capacity };
+    const { sizeSource, ...counts } = capacity;
+    const signals: LoggedDecision['signals'] = { now: clock(), ...queues, ...counts };
     const out = policy.decide(signals);
     const decision = out.decision;
     const changed = decision.desired !== capacity.desired;
@@ -109,7 +110,7 @@ export function createScaler(options: ScalerOptions): Scaler {
     let increment: Spent | undefined;
     if (options.meter) {
       increment = options.meter.record(signals.now, capacity.running);
-      await repriceIfResized(options.meter, capacity.sizeSource);
+      await repriceIfResized(options.meter, sizeSource);
       if (changed) {
         // What the change left running is what runs until the next poll: a local worker at once, an ECS task once
         // it has started. A failed read leaves the count the poll saw.

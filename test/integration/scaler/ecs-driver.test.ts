@@ -220,6 +220,8 @@ test('ECS desiredCount follows the decisions: burst → out at once, scale-in on
   // Seven tasks run: the scaler did not ask visibility for recent starts.
   expect(held.signals.running).toBe(7);
   expect(held.signals.recentStarts).toBeUndefined();
+  // What the task's size is read from stays with the cost estimate, out of the decision log.
+  expect(held.signals).not.toHaveProperty('sizeSource');
   expect((await driver.describe()).desired).toBe(7);
   now += 300_000;
   const scaledIn = await scaler.tick();
