@@ -33,10 +33,17 @@ function oncePer(intervalMs: number, clock: () => number): () => boolean {
 /**
  * The bridge's wake: not awaited, so it never delays a start. A scaler that cannot be reached, or answers with an error
  * status (a wrong URL), is worth one warning: a fleet at zero then waits for the scaler's own poll. Further failures
- * are logged at debug level until a call succeeds again.
+ * are logged at debug level until a call succeeds again. A call that failed (a scaler still starting, or restarting)
+ * is made again by the next start `retryMs` later, rather than a whole interval later.
  */
-export function wakeNotifier(url: string, logger: Logger, intervalMs = 1_000, clock = Date.now): () => void {
-  const due = oncePer(intervalMs, clock);
+export function wakeNotifier(
+  url: string,
+  logger: Logger,
+  intervalMs = 1_000,
+  clock = Date.now,
+  retryMs = 100,
+): () => void {
+  let last = -Infinity;
   /** Whether the last call answered: a failure after a success (or first of all) is the one warned about. */
   let answering = true;
   const failed = (error: unknown): void => {
@@ -52,7 +59,13 @@ export function wakeNotifier(url: string, logger: Logger, intervalMs = 1_000, cl
     answering = true;
   };
   return () => {
-    if (due()) postWake(url, WAKE_TIMEOUT_MS).then(answered, failed);
+    const now = clock();
+    if (now - last < intervalMs) return;
+    last = now;
+    postWake(url, WAKE_TIMEOUT_MS).then(answered, (error: unknown) => {
+      failed(error);
+      last = Math.min(last, clock() - intervalMs + retryMs);
+    });
   };
 }
 

@@ -57,6 +57,43 @@ describe('waking the scaler', () => {
     expect(lines[0]).toMatchObject({ url });
   });
 
+  test('a call that failed is made again by the next start a moment later, not a whole interval later', async () => {
+    let up = false;
+    const calls: string[] = [];
+    const server = createServer((req, res) => {
+      calls.push(`${req.method} ${req.url}`);
+      res.writeHead(up ? 202 : 503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wake`;
+    const { logger, lines } = recordingLogger();
+    let now = 0;
+    try {
+      const wake = wakeNotifier(url, logger, 1_000, () => now, 100);
+      wake(); // the scaler is still starting: 503
+      wake(); // within the interval: no second call
+      await until(() => lines.length === 1);
+      expect(calls).toHaveLength(1);
+      now = 50;
+      wake(); // too soon after the failure
+      now = 100;
+      up = true;
+      wake(); // 100 ms on: tried again, and taken
+      await until(() => lines.length === 2);
+      expect(lines[1]).toMatchObject({ level: 'info', msg: 'the scaler answers wake calls again' });
+      expect(calls).toHaveLength(2);
+      now = 500;
+      wake(); // after a success, the interval holds again
+      now = 1_100;
+      wake();
+      await until(() => calls.length === 3);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toHaveLength(3);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test('an error status is a failure that names it, and a scaler that answers again is noted', async () => {
     let status = 404;
     const server = createServer((_req, res) => void res.writeHead(status).end());
