@@ -103,6 +103,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   drawing.finish();
 
   const aws = createAwsClients({ region: state.awsRegion, endpoint: state.awsEndpoint, emulatorCredentials: true });
+  // The fleet's meter before the first upload: workers start as the first workflows do.
+  const costBefore = state.scalerUrl ? (await readFleet(state.scalerUrl)).cost : undefined;
   const items = collectUploads([dir], batch);
   const upload = new ProgressBar('uploading ', items.length);
   await uploadAll(aws.s3, state.inputBucket, items, { onUploaded: () => upload.tick(), signal });
@@ -114,7 +116,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     namespace: state.temporalNamespace,
   });
   const started = Date.now();
-  const costBefore = state.scalerUrl ? (await readFleet(state.scalerUrl)).cost : undefined;
   const progress = new ProgressBar('processing', items.length);
   const query = `${SEARCH_ATTRIBUTES.sourceKey} STARTS_WITH "${batch}/"`;
   try {
