@@ -28,6 +28,12 @@ describe('cost model and the article’s figures', () => {
     expect(money(dollars)).toBe(text);
   });
 
+  test('the always-on bridge or scaler task (0.25 vCPU, 0.5 GB): $0.0123 an hour, $9.01 a month', () => {
+    const hourly = taskHourly({ vcpu: 0.25, memoryGb: 0.5 }, FARGATE_PRICES['on-demand']);
+    expect(hourly.toFixed(4)).toBe('0.0123');
+    expect(cents(hourly * 730)).toBe(9.01);
+  });
+
   test('a 0.5 vCPU, 1 GB Fargate task costs $0.024685 an hour', () => {
     expect(taskHourly(ARTICLE_TASK, FARGATE_PRICES['on-demand'])).toBeCloseTo(0.024685, 9);
   });
