@@ -53,8 +53,9 @@ function printStatus(status: PipelineStatus): void {
     } else {
       const c = fleet.cost;
       const size = c ? `${c.price.vcpu} vCPU, ${c.price.memoryGb} GB, ${c.price.pricing}` : '';
+      const rate = c && fleet.running !== undefined ? `, ${money(fleet.running * c.price.hourly)} an hour now` : '';
       process.stdout.write(
-        `fleet: ${fleet.running ?? '?'} worker${fleet.running === 1 ? '' : 's'} running, ${fleet.desired ?? '?'} wanted\n` +
+        `fleet: ${fleet.running ?? '?'} worker${fleet.running === 1 ? '' : 's'} running, ${fleet.desired ?? '?'} wanted${rate}\n` +
           (c
             ? `since ${new Date(c.since).toLocaleString()}: ${taskTime(c.taskSeconds)}, ` +
               `about ${money(c.dollars)} as Fargate tasks of ${size} ($${c.price.hourly.toFixed(4)} per task-hour)\n`

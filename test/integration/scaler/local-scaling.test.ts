@@ -195,7 +195,7 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     expect(status.fleet!.cost!.price).toMatchObject({ vcpu: 0.5, memoryGb: 1, pricing: 'on-demand' });
     const printed = (await execFileAsync(process.execPath, [CLI_PATH, 'status'], { env })).stdout;
     expect(printed).toMatch(
-      /fleet: 0 workers running, 0 wanted\nsince .+: (\d+\.\d task-seconds|\d+\.\d\d task-hours), about \$\d+\.\d+ as Fargate tasks of 0\.5 vCPU, 1 GB, on-demand/,
+      /fleet: 0 workers running, 0 wanted, \$0\.00 an hour now\nsince .+: (\d+\.\d task-seconds|\d+\.\d\d task-hours), about \$\d+\.\d+ as Fargate tasks of 0\.5 vCPU, 1 GB, on-demand/,
     );
     // The bridge woke the scaler at zero, and the first worker was the standby, promoted rather than started.
     expect(Number(/wakes_total\{result="polled"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
