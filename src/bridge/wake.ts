@@ -19,14 +19,22 @@ async function postWake(url: string, timeoutMs: number): Promise<void> {
   if (!res.ok) throw new Error(`${url} answered ${res.status} ${res.statusText}`.trim());
 }
 
-/** True when called for the first time, then at most once per `intervalMs`. */
-function oncePer(intervalMs: number, clock: () => number): () => boolean {
+/**
+ * `due()` is true when called for the first time, then at most once per `intervalMs`; `dueIn(ms)` makes it true
+ * again `ms` from now, sooner than the interval would.
+ */
+function oncePer(intervalMs: number, clock: () => number): { due(): boolean; dueIn(ms: number): void } {
   let last = -Infinity;
-  return () => {
-    const now = clock();
-    if (now - last < intervalMs) return false;
-    last = now;
-    return true;
+  return {
+    due() {
+      const now = clock();
+      if (now - last < intervalMs) return false;
+      last = now;
+      return true;
+    },
+    dueIn(ms) {
+      last = Math.min(last, clock() - intervalMs + ms);
+    },
   };
 }
 
@@ -43,7 +51,7 @@ export function wakeNotifier(
   clock = Date.now,
   retryMs = 100,
 ): () => void {
-  let last = -Infinity;
+  const limit = oncePer(intervalMs, clock);
   /** Whether the last call answered: a failure after a success (or first of all) is the one warned about. */
   let answering = true;
   const failed = (error: unknown): void => {
@@ -59,12 +67,10 @@ export function wakeNotifier(
     answering = true;
   };
   return () => {
-    const now = clock();
-    if (now - last < intervalMs) return;
-    last = now;
+    if (!limit.due()) return;
     postWake(url, WAKE_TIMEOUT_MS).then(answered, (error: unknown) => {
       failed(error);
-      last = Math.min(last, clock() - intervalMs + retryMs);
+      limit.dueIn(retryMs);
     });
   };
 }
@@ -75,9 +81,9 @@ export function wakeNotifier(
  * after its start; a scaler that does not answer in time, or at all, costs the command nothing but that wait.
  */
 export function wakeOnStart(url: string, intervalMs = 1_000, clock = Date.now): WorkflowClientInterceptor {
-  const due = oncePer(intervalMs, clock);
+  const limit = oncePer(intervalMs, clock);
   const wake = async (): Promise<void> => {
-    if (due()) await postWake(url, WAKE_WAIT_MS).catch(() => undefined);
+    if (limit.due()) await postWake(url, WAKE_WAIT_MS).catch(() => undefined);
   };
   return {
     async startWithDetails(input, next) {
