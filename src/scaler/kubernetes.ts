@@ -41,6 +41,8 @@ interface KubernetesDriverOptions {
   metricsPort?: number;
   /** Least terminationGracePeriodSeconds that covers the activity timeout, ms; a shorter one is warned about. */
   requiredGrace?: number;
+  /** Longest one API call may take, answer included. @defaultValue 10 s */
+  deadlineMs?: number;
   logger?: Logger;
 }
 
@@ -80,16 +82,23 @@ interface Access {
   url: URL;
   token?: () => string;
   ca?: Buffer;
+  deadlineMs?: number;
 }
 
 function access(options: KubernetesDriverOptions): Access {
-  if (options.apiUrl) return { url: new URL(options.apiUrl), token: options.token, ca: options.ca };
+  if (options.apiUrl) {
+    return { url: new URL(options.apiUrl), token: options.token, ca: options.ca, deadlineMs: options.deadlineMs };
+  }
   return {
     url: new URL('https://kubernetes.default.svc'),
     token: options.token ?? (() => readFileSync(`${SERVICE_ACCOUNT}/token`, 'utf8').trim()),
     ca: options.ca ?? readFileSync(`${SERVICE_ACCOUNT}/ca.crt`),
+    deadlineMs: options.deadlineMs,
   };
 }
+
+/** Longest a call to the API server may take, answer included; a poll that waits longer decides nothing. */
+const API_DEADLINE_MS = 10_000;
 
 function call<T = unknown>(a: Access, method: string, path: string, body?: unknown): Promise<T> {
   const url = new URL(path, a.url);
@@ -98,20 +107,36 @@ function call<T = unknown>(a: Access, method: string, path: string, body?: unkno
   if (payload) headers['content-type'] = 'application/merge-patch+json';
   if (a.token) headers.authorization = `Bearer ${a.token()}`;
   const transport = url.protocol === 'https:' ? https : http;
+  const what = `Kubernetes API ${method} ${url.pathname}`;
   return new Promise((resolve, reject) => {
-    const req = transport.request(url, { method, headers, ca: a.ca, timeout: 10_000 }, (res) => {
+    // A deadline on the whole exchange, not only an idle socket: an answer cut off after its headers (an API server
+    // restarting, a proxy going away) would otherwise leave the poll waiting for good.
+    const deadlineMs = a.deadlineMs ?? API_DEADLINE_MS;
+    const signal = AbortSignal.timeout(deadlineMs);
+    const late = (): Error => new Error(`${what}: no complete answer within ${deadlineMs} ms`);
+    const req = transport.request(url, { method, headers, ca: a.ca, signal }, (res) => {
       let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('error', () => undefined); // the request's 'error' or the 'close' below says what happened
+      res.on('close', () => {
+        if (!res.complete) reject(signal.aborted ? late() : new Error(`${what}: the answer was cut off`));
+      });
       res.on('end', () => {
         if ((res.statusCode ?? 0) >= 300) {
-          reject(new Error(`Kubernetes API ${method} ${url.pathname}: ${res.statusCode} ${text.slice(0, 300)}`));
-        } else {
+          reject(new Error(`${what}: ${res.statusCode} ${text.slice(0, 300)}`));
+          return;
+        }
+        try {
           resolve((text ? JSON.parse(text) : undefined) as T);
+        } catch {
+          reject(
+            new Error(`${what}: answered ${res.statusCode} with something other than JSON: ${text.slice(0, 120)}`),
+          );
         }
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`Kubernetes API ${method} ${url.pathname}: timed out`)));
-    req.on('error', reject);
+    req.on('error', (err) => reject(signal.aborted ? late() : err));
     req.end(payload);
   });
 }

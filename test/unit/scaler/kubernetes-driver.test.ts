@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createKubernetesDriver, POD_DELETION_COST, UNKNOWN_LOAD_COST } from '../../../src/scaler/kubernetes';
 
@@ -219,6 +219,45 @@ describe('Kubernetes driver', () => {
       'worker pods could not be read: busy workers are not known to the policy',
       'pod-deletion-cost not set: the ReplicaSet chooses the pods to remove without it',
     ]);
+  });
+
+  /** An API server that answers every request with `reply` (it gets the response to write, or to leave unfinished). */
+  async function oddApi(reply: (res: ServerResponse) => void): Promise<string> {
+    const server = createServer((_req, res) => reply(res));
+    servers.push(server);
+    return `http://127.0.0.1:${await listen(server)}`;
+  }
+
+  test('an answer that is not JSON fails the call, naming it, instead of throwing out of the process', async () => {
+    const apiUrl = await oddApi((res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>sign in</html>');
+    });
+    const driver = createKubernetesDriver({ namespace: 'batch', deployment: 'ebbflow-worker', apiUrl });
+    await expect(driver.describe()).rejects.toThrow(/answered 200 with something other than JSON: <html>sign in/);
+  });
+
+  test('an answer cut off after its headers fails the call at once', async () => {
+    const apiUrl = await oddApi((res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"spec":', () => res.socket?.destroy());
+    });
+    const driver = createKubernetesDriver({ namespace: 'batch', deployment: 'ebbflow-worker', apiUrl });
+    await expect(driver.describe()).rejects.toThrow(/the answer was cut off/);
+  });
+
+  test('an answer that stops coming fails the call at the deadline', async () => {
+    const apiUrl = await oddApi((res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"spec":'); // and nothing more, the connection left open
+    });
+    const driver = createKubernetesDriver({
+      namespace: 'batch',
+      deployment: 'ebbflow-worker',
+      apiUrl,
+      deadlineMs: 300,
+    });
+    await expect(driver.describe()).rejects.toThrow(/no complete answer within 300 ms/);
   });
 
   test('an unknown Deployment fails with the API’s answer', async () => {
