@@ -191,6 +191,12 @@ export function decide(
       target = wanted;
       direction = 'out';
     }
+  } else if (current > settings.maxTasks) {
+    // Above the bound (lowered since, or the fleet resized by hand): back to it at once, as AWS clamps to its
+    // capacity bounds; the waiting work and the cooldown decide only below it.
+    parts.push(`above max ${settings.maxTasks}`);
+    target = settings.maxTasks;
+    direction = 'in';
   } else if (wanted < current) {
     const lastChange = Math.max(
       state.lastScaleOutAt ?? -Infinity,

@@ -49,6 +49,16 @@ describe('scaling policy: the article’s four scenarios (target 5, 1–10 tasks
     expect(decision.reason).toContain('backlog 100 over 1 task, target 5 → 20, capped at max 10');
   });
 
+  test('a fleet above the max (lowered since, or resized by hand) goes back to it at once, whatever waits', () => {
+    const state: PolicyState = { ...initialPolicyState(), since: 0, lastScaleOutAt: 0 };
+    for (const queueVisible of [500, 15, 0]) {
+      const { decision } = decide(signals({ now: 10 * S, queueVisible, desired: 20, running: 20 }), article, state);
+      expect(decision.direction).toBe('in');
+      expect(decision.desired).toBe(10);
+      expect(decision.reason).toContain('above max 10, scale in 20 → 10');
+    }
+  });
+
   test('empty queue: 10 tasks scale in to the min only once the scale-in cooldown has passed', () => {
     let state: PolicyState = { ...initialPolicyState(), lastScaleOutAt: 0 };
     const at = (t: number) => decide(signals({ now: t, desired: 10, running: 10 }), article, state);
