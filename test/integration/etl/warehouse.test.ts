@@ -71,6 +71,37 @@ describe('the warehouse', () => {
     }
   });
 
+  it.each([
+    ['sqlite', () => `sqlite:${path.join(os.tmpdir(), `ebbflow-wh-dup-${process.pid}-${Date.now()}.db`)}`],
+    ['postgres', () => pg.url],
+  ])('keeps the last row of a key that a batch holds twice (%s)', async (_kind, url) => {
+    const database = openDatabase<unknown>(url());
+    const warehouse = new Warehouse(database);
+    try {
+      await warehouse.ensureTable('orders', columnsOf(source), source.key);
+      const row = (id: number, amount: number) => ({ order_id: id, amount, ordered_on: '2025-01-03', note: null });
+      await warehouse.loadBatch({
+        scope: 'run-3/shop-orders@r',
+        source: source.name,
+        date: '2025-01-03',
+        table: 'orders',
+        key: source.key,
+        rows: [row(1, 10), row(2, 20), row(1, 11)],
+        attempt: 1,
+        fromRow: 0,
+        checkpoint: { fileIndex: 0, file: 'a.csv', offset: 3, rowsRead: 3, rowsWritten: 3, rowsRejected: 0 },
+        rejectReasons: {},
+      });
+      const rows = (await warehouse.snapshot('orders')).filter((r) => r.etl_date === '2025-01-03');
+      expect(rows.map((r) => [Number(r.order_id), Number(r.amount)]).sort()).toEqual([
+        [1, 11],
+        [2, 20],
+      ]);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('waits for another process holding the SQLite write lock without blocking its own event loop', async () => {
     const file = path.join(os.tmpdir(), `ebbflow-wh-lock-${process.pid}-${Date.now()}.db`);
     const database = openDatabase<unknown>(`sqlite:${file}`);
