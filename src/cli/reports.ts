@@ -242,7 +242,9 @@ export function registerReportCommands(program: Command): void {
         validateBackfillRange(opts.from, opts.to);
         await withSchedules(async (schedules) => {
           const { start, end } = await schedules.backfill(scheduleId, opts.from, opts.to, opts.overlap);
-          out(`Backfilling ${scheduleId} for ${opts.from} … ${opts.to} (schedule times ${iso(start)} … ${iso(end)})`);
+          out(
+            `Backfilling ${scheduleId} for ${opts.from} … ${opts.to} (schedule times after ${iso(start)} up to ${iso(end)})`,
+          );
         });
       }),
     );

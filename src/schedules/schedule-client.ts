@@ -265,7 +265,9 @@ export class Schedules {
     validateBackfillRange(from, to);
     const d = await this.handle(scheduleId).describe();
     const timezone = ((d.memo ?? {}) as ScheduleMemo).timezone ?? d.spec.timezone ?? 'UTC';
-    const start = new Date(startOfLocalDay(addDays(from, 1), timezone));
+    // Temporal evaluates the range exclusive of its start and inclusive of its end: starting a second before the
+    // first day keeps a run due at its midnight.
+    const start = new Date(startOfLocalDay(addDays(from, 1), timezone) - 1000);
     const end = new Date(startOfLocalDay(addDays(to, 2), timezone) - 1000);
     await this.handle(scheduleId).backfill({ start, end, overlap: ScheduleOverlapPolicy[overlap] });
     return { start, end };

@@ -170,21 +170,25 @@ describe('report schedules', () => {
     expect(b!.takenAt.getTime()).toBeGreaterThan(a!.takenAt.getTime());
   }, 300_000);
 
-  it('backfills 7 days into 7 reports, and again into the same 7', async () => {
-    const bucket = uniqueName('backfill');
-    await ensureBucket(pipeline.aws.s3, bucket);
-    const id = await create({ input: { outputBucket: bucket } });
-    const expected = [1, 2, 3, 4, 5, 6, 7].map((d) => `reports/daily-sales/2026-02-0${d}.pdf`);
+  // A run due at midnight is due at the very start of the range the backfill hands to Temporal.
+  it.each(['0 6 * * *', '0 0 * * *'])(
+    'backfills 7 days into 7 reports, and again into the same 7 (%s)',
+    async (cron) => {
+      const bucket = uniqueName('backfill');
+      await ensureBucket(pipeline.aws.s3, bucket);
+      const id = await create({ cron, input: { outputBucket: bucket } });
+      const expected = [1, 2, 3, 4, 5, 6, 7].map((d) => `reports/daily-sales/2026-02-0${d}.pdf`);
 
-    for (const round of [1, 2]) {
-      await schedules.backfill(id, '2026-02-01', '2026-02-07');
-      await eventually(`backfill round ${round} to finish`, async () => {
-        const d = await schedules.describe(id);
-        return d.numActionsTaken === 7 * round && d.running.length === 0;
-      });
-      expect(await listKeys(pipeline.aws, bucket, 'reports/daily-sales/')).toEqual(expected);
-    }
-    const d = await schedules.describe(id);
-    expect(d.recentRuns.every((r) => r.status === 'COMPLETED')).toBe(true);
-  });
+      for (const round of [1, 2]) {
+        await schedules.backfill(id, '2026-02-01', '2026-02-07');
+        await eventually(`backfill round ${round} to finish`, async () => {
+          const d = await schedules.describe(id);
+          return d.numActionsTaken === 7 * round && d.running.length === 0;
+        });
+        expect(await listKeys(pipeline.aws, bucket, 'reports/daily-sales/')).toEqual(expected);
+      }
+      const d = await schedules.describe(id);
+      expect(d.recentRuns.every((r) => r.status === 'COMPLETED')).toBe(true);
+    },
+  );
 });
