@@ -82,23 +82,29 @@ export function resolveTaskPrice(read: TaskSizeReading | undefined, overrides: T
 
 /**
  * The price of one worker task for `driver`'s fleet: the settings, then what the driver reads from its platform (not
- * asked when the settings say it all), then the default. A driver that cannot read it is warned about, not fatal.
+ * asked when the settings say it all), then the default. A read that fails fails the call: for a task definition
+ * deployed since, the price it replaces is a better guess than the default.
  */
+export async function readTaskPrice(
+  driver: Pick<CapacityDriver, 'taskSize'>,
+  overrides: TaskPriceOverrides,
+): Promise<TaskPrice> {
+  const settled =
+    overrides.taskVcpu !== undefined && overrides.taskMemoryGb !== undefined && overrides.pricing !== undefined;
+  const read = !settled && driver.taskSize ? await driver.taskSize() : undefined;
+  return resolveTaskPrice(read, overrides);
+}
+
+/** As readTaskPrice, for the start: a driver that cannot read the size is warned about, not fatal. */
 export async function taskPriceOf(
   driver: Pick<CapacityDriver, 'taskSize'>,
   overrides: TaskPriceOverrides,
   logger: Pick<Logger, 'info' | 'warn'>,
 ): Promise<TaskPrice> {
-  const settled =
-    overrides.taskVcpu !== undefined && overrides.taskMemoryGb !== undefined && overrides.pricing !== undefined;
-  let read: TaskSizeReading | undefined;
-  if (!settled && driver.taskSize) {
-    read = await driver.taskSize().catch((error: unknown) => {
-      logger.warn('worker task size not read: the cost estimate uses the settings and defaults', { error });
-      return undefined;
-    });
-  }
-  const price = resolveTaskPrice(read, overrides);
+  const price = await readTaskPrice(driver, overrides).catch((error: unknown) => {
+    logger.warn('worker task size not read: the cost estimate uses the settings and defaults', { error });
+    return resolveTaskPrice(undefined, overrides);
+  });
   logger.info('cost estimate', { ...price });
   return price;
 }

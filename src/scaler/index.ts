@@ -4,7 +4,7 @@ import { createAwsClients } from '../aws/clients';
 import type { EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { connectClient } from '../temporal/connection';
-import { createCostMeter, taskPriceOf } from './cost-meter';
+import { createCostMeter, readTaskPrice, taskPriceOf } from './cost-meter';
 import type { CapacityDriver } from './driver';
 import { createEcsDriver } from './ecs';
 import { EXIT_MARGIN, gracesFor } from './grace';
@@ -75,8 +75,7 @@ export async function startScaler(
   const metrics = createScalerMetrics();
   const capacity = driver ?? (await createDriver(config, logger, metrics));
   const { taskVcpu, taskMemoryGb, pricing } = config.scaler;
-  const priceTasks = () => taskPriceOf(capacity, { taskVcpu, taskMemoryGb, pricing }, logger);
-  const price = await priceTasks();
+  const price = await taskPriceOf(capacity, { taskVcpu, taskMemoryGb, pricing }, logger);
   metrics.priced(price);
   const meter = createCostMeter(price, Date.now());
   const scaler = createScaler({
@@ -91,7 +90,7 @@ export async function startScaler(
     logger,
     metrics,
     meter,
-    priceTasks,
+    priceTasks: () => readTaskPrice(capacity, { taskVcpu, taskMemoryGb, pricing }),
     readSignals: createSignalReader({
       sqs: aws.sqs,
       queueUrl: config.pipeline.ingressQueueUrl,

@@ -24,7 +24,10 @@ export interface ScalerOptions {
   metrics?: ScalerMetrics;
   /** Adds up what the running tasks cost, poll by poll. */
   meter?: CostMeter;
-  /** The price of a task when the driver says its size may have changed (a new task definition deployed). */
+  /**
+   * The price of a task when the driver says its size may have changed (a new task definition deployed); a failure
+   * keeps the old price and is tried again at the next poll.
+   */
   priceTasks?: () => Promise<TaskPrice>;
   /** Called after each decision, e.g. to publish to CloudWatch; failures are logged. */
   publish?: (decision: ScalingDecision, signals: ScalingSignals, spent?: Spent) => Promise<void>;
@@ -79,19 +82,26 @@ export function createScaler(options: ScalerOptions): Scaler {
   /** Ends the current wait early; set only while the loop waits with the fleet at zero. */
   let cutIdleWait: (() => void) | undefined;
 
+  /** A size source whose price could not be read, warned about once; read again at every poll until it is. */
+  let unpricedSource: string | undefined;
+
   /** A new size source (another task definition): the tasks are priced again from this poll on. */
   const repriceIfResized = async (meter: CostMeter, source: string | undefined): Promise<void> => {
     if (source === undefined || source === pricedSource) return;
-    const first = pricedSource === undefined;
-    pricedSource = source;
-    if (first || !options.priceTasks) return;
+    if (pricedSource === undefined || !options.priceTasks) {
+      pricedSource = source;
+      return;
+    }
     try {
       const price = await options.priceTasks();
+      pricedSource = source;
       meter.reprice(price);
       options.metrics?.priced(price);
       logger.info('worker task changed: the cost estimate prices it again', { ...price });
     } catch (error) {
-      logger.warn('worker task changed, its price not read: the estimate keeps the old one', { error });
+      if (unpricedSource === source) return;
+      unpricedSource = source;
+      logger.warn('worker task changed, its price not read: the estimate keeps the old one until it is', { error });
     }
   };
 

@@ -2,6 +2,7 @@ import { silentLogger } from '../../../src/logger';
 import type { CapacityDriver } from '../../../src/scaler/driver';
 import { createScalerMetrics } from '../../../src/scaler/metrics';
 import { DEFAULT_POLICY, type PolicySettings } from '../../../src/scaling/policy';
+import { createCostMeter, resolveTaskPrice } from '../../../src/scaler/cost-meter';
 import { createScaler } from '../../../src/scaler/scaler';
 import type { Client } from '@temporalio/client';
 import { createSignalReader, type QueueSignals } from '../../../src/scaler/signals';
@@ -375,5 +376,43 @@ describe('signals', () => {
     ].join('\n');
     expect(runningActivitiesFromMetrics(text)).toBe(3);
     expect(runningActivitiesFromMetrics('')).toBe(0);
+  });
+});
+
+describe('the cost estimate across a rollout', () => {
+  test('a new task definition whose price cannot be read keeps the old price, and is read again at the next poll', async () => {
+    const driver = fakeDriver(0, 2);
+    let definition = 'worker:1';
+    driver.describe = async () => ({ desired: driver.desired, running: driver.desired, sizeSource: definition });
+    const large = resolveTaskPrice({ vcpu: 2, memoryGb: 4, source: 'worker:2' }, {});
+    let readable = false;
+    const reads: string[] = [];
+    let now = 0;
+    const meter = createCostMeter(resolveTaskPrice({ vcpu: 1, memoryGb: 2, source: 'worker:1' }, {}), 0);
+    const scaler = createScaler({
+      policy: DEFAULT_POLICY,
+      driver,
+      logger: silentLogger,
+      clock: () => now,
+      meter,
+      priceTasks: async () => {
+        reads.push(definition);
+        if (!readable) throw new Error('AccessDeniedException: ecs:DescribeTaskDefinition');
+        return large;
+      },
+      readSignals: async () => queues(10),
+    });
+    await scaler.tick(); // priced at the start: nothing to read again
+    definition = 'worker:2';
+    now = 5_000;
+    await scaler.tick();
+    expect(meter.reading(now).price.vcpu).toBe(1);
+    readable = true;
+    now = 10_000;
+    await scaler.tick();
+    expect(meter.reading(now).price).toEqual(large);
+    now = 15_000;
+    await scaler.tick();
+    expect(reads).toEqual(['worker:2', 'worker:2']);
   });
 });
