@@ -24,9 +24,12 @@ interface SourceEtlOptions {
   batchRows: number;
   /** Bounds on each data file once decompressed (EBBFLOW_ETL_MAX_LINE_BYTES, EBBFLOW_ETL_MAX_FILE_BYTES). */
   limits: Omit<ExtractLimits, 'source'>;
-  /** Called after every committed batch with the new checkpoint. */
+  /**
+   * Called after every committed batch with the new checkpoint, and with the checkpoint resumed from every `batchRows`
+   * rows a resumed attempt skips: at least once every `batchRows` rows read.
+   */
   onProgress?: (checkpoint: EtlCheckpoint) => void;
-  /** Checked between batches; throws to stop (cancellation). */
+  /** Checked wherever progress is reported; throws to stop (cancellation). */
   checkCancelled?: () => void;
   /** Position to resume from when the database has none (the last heartbeat of an interrupted attempt). */
   resumeHint?: EtlCheckpoint;
@@ -125,7 +128,14 @@ export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadRe
     for await (const chunk of parsedRecords(s3, file, source, columns, limits)) {
       for (const parsed of chunk) {
         offset++;
-        if (offset <= skip) continue;
+        if (offset <= skip) {
+          // Skipping millions of loaded rows takes longer than the heartbeat timeout: the resume point is the progress.
+          if (offset % options.batchRows === 0) {
+            options.checkCancelled?.();
+            options.onProgress?.({ fileIndex, file: file.key, offset: skip, ...totals });
+          }
+          continue;
+        }
         totals.rowsRead++;
         if (parsed.ok) {
           batch.push(parsed.row);
@@ -148,7 +158,8 @@ export async function runSourceEtl(options: SourceEtlOptions): Promise<EtlLoadRe
             );
           }
         }
-        if (batch.length >= options.batchRows) await flush();
+        // Counted in rows read, not accepted: a stretch of rejected rows commits and reports its progress too.
+        if (offset - batchStart >= options.batchRows) await flush();
       }
     }
     await flush();
