@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors';
-import { LOCAL_ACTIVITY_MAX_BYTES_LIMIT, RESIZE_DEFAULTS } from './common/image-variants';
+import { RESIZE_DEFAULTS, RESIZE_LIMITS } from './common/image-variants';
 import { SCALING_POLICY_NAMES } from './scaling/names';
 import { PRICING_NAMES } from './simulator/cost';
 
@@ -69,6 +69,25 @@ export const parseDuration: Parser<number> = (raw) => {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(match[1]) * unit);
 };
+
+/** A duration from `min` to `max` ms, both included; the bounds are shown as written (`1s`, `12h`). */
+const durationWithin =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const value = parseDuration(raw);
+    if (value < min || value > max) {
+      throw new Error(`expected a duration from ${shownDuration(min)} to ${shownDuration(max)}, got "${raw}"`);
+    }
+    return value;
+  };
+const shownDuration = (ms: number): string =>
+  ms % 3_600_000 === 0
+    ? `${ms / 3_600_000}h`
+    : ms % 60_000 === 0
+      ? `${ms / 60_000}m`
+      : ms % 1000 === 0
+        ? `${ms / 1000}s`
+        : `${ms}ms`;
 
 function setting<T, D extends string | undefined>(
   env: string,
@@ -240,25 +259,25 @@ export const SETTINGS = {
     ),
     maxAttempts: setting(
       'EBBFLOW_IMAGE_MAX_ATTEMPTS',
-      int(1, 20),
+      int(RESIZE_LIMITS.maxAttempts.min, RESIZE_LIMITS.maxAttempts.max),
       '3',
       'Attempts of the resize activity before the message goes to the DLQ.',
     ),
     initialRetryInterval: setting(
       'EBBFLOW_IMAGE_RETRY_INITIAL_INTERVAL',
-      parseDuration,
+      durationWithin(RESIZE_LIMITS.initialRetryIntervalMs.min, RESIZE_LIMITS.initialRetryIntervalMs.max),
       '1s',
-      'First retry delay; doubles each attempt.',
+      'First retry delay; doubles each attempt (at most 1h).',
     ),
     activityTimeout: setting(
       'EBBFLOW_IMAGE_ACTIVITY_TIMEOUT',
-      parseDuration,
+      durationWithin(RESIZE_LIMITS.activityTimeoutMs.min, RESIZE_LIMITS.activityTimeoutMs.max),
       '2m',
-      'Start-to-close timeout of one resize attempt.',
+      'Start-to-close timeout of one resize attempt (1s to 1h).',
     ),
     localActivityMaxBytes: setting(
       'EBBFLOW_IMAGE_LOCAL_MAX_BYTES',
-      int(0, LOCAL_ACTIVITY_MAX_BYTES_LIMIT),
+      int(RESIZE_LIMITS.localActivityMaxBytes.min, RESIZE_LIMITS.localActivityMaxBytes.max),
       String(RESIZE_DEFAULTS.localActivityMaxBytes),
       'Originals up to this size (per the S3 event) are resized as a local activity; larger or unknown, a regular one. 0 = never.',
     ),
@@ -331,9 +350,10 @@ export const SETTINGS = {
     ),
     visibilityTimeout: setting(
       'EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT',
-      parseDuration,
+      // SQS's own bounds are 0 s to 12 h; a message hidden for no time at all would be received again at once.
+      durationWithin(1000, 12 * 3_600_000),
       '60s',
-      'Visibility timeout asked for on receive; extended while a message waits for Temporal.',
+      'Visibility timeout asked for on receive (1s to 12h); extended while a message waits for Temporal.',
     ),
     metricsPort: setting(
       'EBBFLOW_BRIDGE_METRICS_PORT',
@@ -430,9 +450,10 @@ export const SETTINGS = {
     ),
     pollInterval: setting(
       'EBBFLOW_SCALER_POLL_INTERVAL',
-      parseDuration,
+      // Each poll calls the platform's and Temporal's APIs: faster than once a second only earns throttling.
+      durationWithin(1000, 3_600_000),
       '5s',
-      'How often the scaler reads the backlog and decides.',
+      'How often the scaler reads the backlog and decides (1s to 1h).',
     ),
     targetBacklogPerTask: setting(
       'EBBFLOW_SCALER_TARGET_BACKLOG_PER_TASK',

@@ -12,7 +12,7 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../src/common/constants';
 import {
-  LOCAL_ACTIVITY_MAX_BYTES_LIMIT,
+  RESIZE_LIMITS,
   localResizeActivityOptions,
   resizeActivityOptions,
   RESIZE_DEFAULTS,
@@ -109,24 +109,14 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
     if (typeof input?.bucket !== 'string' || input.bucket === '') throw new Error('input.bucket is required');
     if (typeof input.key !== 'string' || input.key === '') throw new Error('input.key is required');
     variants = resolveVariants(input.variants);
-    maxAttempts = bounded(input.maxAttempts, RESIZE_DEFAULTS.maxAttempts, 1, 20, 'maxAttempts');
-    initialInterval = bounded(
-      input.initialRetryIntervalMs,
-      RESIZE_DEFAULTS.initialRetryIntervalMs,
-      1,
-      3_600_000,
-      'initialRetryIntervalMs',
-    );
-    timeout = bounded(input.activityTimeoutMs, RESIZE_DEFAULTS.activityTimeoutMs, 1000, 3_600_000, 'activityTimeoutMs');
+    const limit = <K extends keyof typeof RESIZE_LIMITS>(name: K, fallback: number): number =>
+      bounded(input[name], fallback, RESIZE_LIMITS[name].min, RESIZE_LIMITS[name].max, name);
+    maxAttempts = limit('maxAttempts', RESIZE_DEFAULTS.maxAttempts);
+    initialInterval = limit('initialRetryIntervalMs', RESIZE_DEFAULTS.initialRetryIntervalMs);
+    timeout = limit('activityTimeoutMs', RESIZE_DEFAULTS.activityTimeoutMs);
     const size =
       input.sizeBytes === undefined ? undefined : bounded(input.sizeBytes, 0, 0, Number.MAX_SAFE_INTEGER, 'sizeBytes');
-    const localMax = bounded(
-      input.localActivityMaxBytes,
-      RESIZE_DEFAULTS.localActivityMaxBytes,
-      0,
-      LOCAL_ACTIVITY_MAX_BYTES_LIMIT,
-      'localActivityMaxBytes',
-    );
+    const localMax = limit('localActivityMaxBytes', RESIZE_DEFAULTS.localActivityMaxBytes);
     local = resizesLocally(size, localMax);
   } catch (err) {
     return deadLetter(`invalid input: ${(err as Error).message}`, 'InvalidImageInputError' satisfies ImageErrorType, 0);

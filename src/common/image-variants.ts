@@ -46,6 +46,14 @@ export const RESIZE_DEFAULTS = {
 /** Largest `localActivityMaxBytes` a workflow input may set. */
 export const LOCAL_ACTIVITY_MAX_BYTES_LIMIT = 1024 * 1024 * 1024;
 
+/** What a workflow input may set the resize's settings to, bounds included: the workflow refuses anything else. */
+export const RESIZE_LIMITS = {
+  maxAttempts: { min: 1, max: 20 },
+  initialRetryIntervalMs: { min: 1, max: 3_600_000 },
+  activityTimeoutMs: { min: 1000, max: 3_600_000 },
+  localActivityMaxBytes: { min: 0, max: LOCAL_ACTIVITY_MAX_BYTES_LIMIT },
+} as const;
+
 /** Attempts, first retry delay and attempt timeout of the resize. */
 interface ResizeSettings {
   maxAttempts: number;

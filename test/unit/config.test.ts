@@ -97,6 +97,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses durations the workflow, SQS or a sane poll would refuse, at start and naming the variable', () => {
+    const load = (env: Record<string, string>) => loadConfig({ EBBFLOW_STATE_DIR: emptyStateDir(), ...env });
+    expect(() =>
+      load({
+        EBBFLOW_IMAGE_ACTIVITY_TIMEOUT: '90m',
+        EBBFLOW_IMAGE_RETRY_INITIAL_INTERVAL: '0',
+        EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT: '60',
+        EBBFLOW_SCALER_POLL_INTERVAL: '0s',
+      }),
+    ).toThrow(
+      /EBBFLOW_IMAGE_RETRY_INITIAL_INTERVAL: expected a duration from 1ms to 1h, got "0"[\s\S]*EBBFLOW_IMAGE_ACTIVITY_TIMEOUT: expected a duration from 1s to 1h, got "90m"[\s\S]*EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT: expected a duration from 1s to 12h, got "60"[\s\S]*EBBFLOW_SCALER_POLL_INTERVAL: expected a duration from 1s to 1h, got "0s"/,
+    );
+    expect(() => load({ EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT: '13h' })).toThrow(/from 1s to 12h, got "13h"/);
+    const ok = load({ EBBFLOW_IMAGE_ACTIVITY_TIMEOUT: '1h', EBBFLOW_BRIDGE_VISIBILITY_TIMEOUT: '12h' });
+    expect(ok.image.activityTimeout).toBe(3_600_000);
+    expect(ok.bridge.visibilityTimeout).toBe(43_200_000);
+  });
+
   it('rejects contradictory settings', () => {
     const dir = emptyStateDir();
     expect(() =>
