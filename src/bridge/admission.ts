@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { EbbflowConfig } from '../config';
 import { validateSources } from '../etl/sources';
+import { RESIZE_LIMITS, resolveVariants } from '../common/image-variants';
 import { PROCESS_IMAGE_WORKFLOW } from '../images/workflow-input';
 
 /** Why a message was refused, as its dead letter's error type. */
@@ -47,6 +48,10 @@ const positive = z.number().int().positive();
 const duration = z.union([z.string().min(1).max(40), z.number().nonnegative()]);
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 
+/** A whole number within one of the resize's limits, as the workflow checks it. */
+const withinResizeLimit = (name: keyof typeof RESIZE_LIMITS) =>
+  z.number().int().min(RESIZE_LIMITS[name].min).max(RESIZE_LIMITS[name].max);
+
 const imageInputSchema = z
   .object({
     bucket: z.string().min(1),
@@ -58,15 +63,23 @@ const imageInputSchema = z
       )
       .max(20)
       .optional(),
-    maxAttempts: z.number().int().min(1).max(20).optional(),
-    initialRetryIntervalMs: positive.optional(),
-    activityTimeoutMs: positive.optional(),
+    maxAttempts: withinResizeLimit('maxAttempts').optional(),
+    initialRetryIntervalMs: withinResizeLimit('initialRetryIntervalMs').optional(),
+    activityTimeoutMs: withinResizeLimit('activityTimeoutMs').optional(),
     sizeBytes: z.number().int().nonnegative().optional(),
-    localActivityMaxBytes: z.number().int().nonnegative().optional(),
+    localActivityMaxBytes: withinResizeLimit('localActivityMaxBytes').optional(),
     message: z.string().optional(),
     searchAttributes: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  // The workflow's own check of the variants: an input it would refuse is refused here, before its id is used up.
+  .superRefine((input, ctx) => {
+    try {
+      resolveVariants(input.variants);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['variants'], message: (err as Error).message });
+    }
+  });
 
 const reportInputSchema = z
   .object({
@@ -92,6 +105,7 @@ const etlInputSchema = z
     sources: z.union([z.string().min(1), z.array(z.unknown()).min(1)]),
     parallelism: z.number().int().min(1).max(1000).optional(),
     toleratedFailurePercent: z.number().min(0).max(100).optional(),
+    toleratedFailureCount: z.number().int().nonnegative().optional(),
     maxAttempts: z.number().int().min(1).max(20).optional(),
     date: isoDate.optional(),
     only: z.array(z.string().min(1)).optional(),
@@ -134,7 +148,8 @@ const ENVELOPE_INPUTS: Record<string, { schema: z.ZodType; reach: (input: never)
     reach: (input: z.infer<typeof etlInputSchema>) => ({
       reads:
         typeof input.sources === 'string'
-          ? []
+          ? // A key in the input bucket, or a file in a bucket of its own that must be readable too.
+            [/^s3:\/\/([^/]+)\//.exec(input.sources)?.[1]].filter((bucket): bucket is string => bucket !== undefined)
           : validateSources(input.sources, 'input.sources')
               .sources.map((s) => /^s3:\/\/([^/]+)/.exec(s.location)?.[1])
               .filter((bucket): bucket is string => bucket !== undefined),

@@ -48,6 +48,34 @@ describe('admission at the bridge', () => {
     expect(plan({ workflow: 'etlFanOutWorkflow', id: '1', input: { sources: 'x.yaml' } }).kind).toBe('start');
   });
 
+  it('refuses every image input the workflow would refuse, so that a corrected resend with the same id can start', () => {
+    const image = (input: object) =>
+      plan({ workflow: 'processImageWorkflow', id: '1', input: { bucket: 'in', key: 'uploads/a.jpg', ...input } });
+    const refused: [object, RegExp][] = [
+      [{ variants: ['thumb'] }, /input\.variants: unknown variant "thumb"/],
+      [{ variants: [] }, /input\.variants: variants must be a non-empty list/],
+      [{ variants: [{ name: 'x y', width: 10, height: 10 }] }, /input\.variants: a variant needs a name/],
+      [{ variants: [{ name: 'huge', width: 20000, height: 10 }] }, /width must be a whole number from 1 to 16384/],
+      [{ activityTimeoutMs: 500 }, /input\.activityTimeoutMs/],
+      [{ initialRetryIntervalMs: 7_200_000 }, /input\.initialRetryIntervalMs/],
+      [{ localActivityMaxBytes: 2 ** 31 }, /input\.localActivityMaxBytes/],
+    ];
+    for (const [input, reason] of refused) {
+      expect(image(input)).toMatchObject({ kind: 'reject', errorType: 'InvalidInput', reason });
+    }
+    expect(image({ variants: ['thumbnail', { name: 'square', width: 512, height: 512 }] }).kind).toBe('start');
+  });
+
+  it('reads an ETL sources file only from a bucket it may read, and takes the tolerated failure count', () => {
+    const etl = (input: object) => plan({ workflow: 'etlFanOutWorkflow', id: '1', input });
+    expect(etl({ sources: 's3://theirs/sources.yaml' })).toMatchObject({
+      kind: 'reject',
+      errorType: 'RefusedMessage',
+      reason: /bucket "theirs"/,
+    });
+    expect(etl({ sources: 's3://in/etl/sources.yaml', toleratedFailureCount: 2 }).kind).toBe('start');
+  });
+
   it('refuses foreign buckets and topics in envelopes unless configured', () => {
     const image = { workflow: 'processImageWorkflow', id: '1', input: { bucket: 'in', key: 'uploads/a.jpg' } };
     expect(plan(image).kind).toBe('start');
