@@ -11,10 +11,4 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('ebbflow: not built yet. Run `npm run build` (or `npm run dev`, which builds first).\n');
   process.exit(2);
 }
-require(entry)
-  .buildProgram()
-  .parseAsync(process.argv)
-  .catch((err) => {
-    process.stderr.write(`ebbflow: ${err && err.stack ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
+require(entry).main(process.argv);

@@ -5,7 +5,6 @@ import {
   backfillBucket,
   countObjects,
   DEFAULT_BACKFILL_RATE,
-  parseRate,
   parseS3Url,
   parseSuffixes,
   type BackfillCounts,
@@ -13,7 +12,7 @@ import {
 } from '../pipeline/backfill';
 import { IMAGE_EXTENSIONS } from '../pipeline/upload';
 import { action, cliClient, cliContext, UsageError } from './context';
-import { instant, wholeNumber } from './options';
+import { instant, perSecond, wholeNumber } from './options';
 import { formatDuration } from '../terminal/format';
 
 /** Most failures printed one by one; the rest are counted. */
@@ -81,7 +80,7 @@ export function registerBackfillCommands(program: Command): void {
       '--suffix <list>',
       `only keys ending in one of these, comma-separated (default: ${[...IMAGE_EXTENSIONS].join(',')})`,
     )
-    .option('--rate <rate>', `most workflow starts a second (e.g. 50/s, 600/min)`, parseRate, DEFAULT_BACKFILL_RATE)
+    .option('--rate <rate>', `most workflow starts a second (e.g. 50/s, 600/min)`, perSecond, DEFAULT_BACKFILL_RATE)
     .option('--dry-run', 'count what would start and what already ran; start nothing')
     .option('--reprocess', 'run objects again whose last run completed (e.g. for new variants)')
     .option(

@@ -12,6 +12,7 @@ import { registerRunsCommands } from './runs';
 import { registerScalerCommands } from './scaler';
 import { registerSimulateCommands } from './simulate';
 import { registerWorkerCommands } from './worker';
+import { describeFailure } from './context';
 import { commanderExitCode } from './options';
 
 export function buildProgram(): Command {
@@ -35,11 +36,15 @@ export function buildProgram(): Command {
   return program;
 }
 
-if (require.main === module) {
-  buildProgram()
-    .parseAsync(process.argv)
-    .catch((err: unknown) => {
-      process.stderr.write(`ebbflow: ${String(err)}\n`);
-      process.exit(1);
-    });
+/** Runs the program; an error no command handled is described as the commands describe theirs. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const { message, exitCode } = describeFailure(err);
+    process.stderr.write(`ebbflow: ${message}\n`);
+    process.exit(exitCode);
+  }
 }
+
+if (require.main === module) void main(process.argv);

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, Option, type CommanderError } from 'commander';
 import { isIsoDate } from '../common/report-dates';
 import { parseDuration } from '../config';
+import { parseRate } from '../pipeline/backfill';
 import { parseTime } from '../pipeline/runs';
 
 /** A whole number from `min` to `max`. */
@@ -38,14 +39,25 @@ export function isoDate(raw: string): string {
   return raw;
 }
 
-/** A time: ISO (`2026-12-05T09:00:00Z`, `2026-12-05`) or a span ago (`30m`, `2h`, `7d`). */
-export function timeOrSpanAgo(raw: string): Date {
-  try {
-    return parseTime(raw);
-  } catch (err) {
-    throw new InvalidArgumentError(`${(err as Error).message}.`);
-  }
+/**
+ * A parser of the domain as an option parser: what it refuses becomes commander's InvalidArgumentError, which
+ * commander prints with the option named and ebbflow exits 2 on; anything else it throws would escape as a crash.
+ */
+export function optionValue<T>(parse: (raw: string) => T): (raw: string) => T {
+  return (raw) => {
+    try {
+      return parse(raw);
+    } catch (err) {
+      throw new InvalidArgumentError(`${(err as Error).message}.`);
+    }
+  };
 }
+
+/** A time: ISO (`2026-12-05T09:00:00Z`, `2026-12-05`) or a span ago (`30m`, `2h`, `7d`). */
+export const timeOrSpanAgo: (raw: string) => Date = optionValue((raw) => parseTime(raw));
+
+/** A rate of starts, as so many a second: `50/s`, `50`, `600/min`. */
+export const perSecond: (raw: string) => number = optionValue(parseRate);
 
 /** An instant written as an ISO time, such as `2026-12-05T09:00:00Z`. */
 export function instant(raw: string): Date {
@@ -58,13 +70,9 @@ export function instant(raw: string): Date {
 
 /** A duration as the configuration writes it (`500ms`, `30s`, `5m`, `1h`), in milliseconds, at least `minMs`. */
 export function duration(minMs = 0): (raw: string) => number {
+  const parse = optionValue(parseDuration);
   return (raw) => {
-    let ms: number;
-    try {
-      ms = parseDuration(raw);
-    } catch (err) {
-      throw new InvalidArgumentError(`${(err as Error).message}.`);
-    }
+    const ms = parse(raw);
     if (ms < minMs) throw new InvalidArgumentError(`expected at least ${minMs}ms.`);
     return ms;
   };

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { DEFAULT_BACKFILL_RATE, parseRate } from '../pipeline/backfill';
+import { DEFAULT_BACKFILL_RATE } from '../pipeline/backfill';
 import {
   buildQuery,
   FAILED_STATUSES,
@@ -17,7 +17,7 @@ import {
   type RunView,
 } from '../pipeline/runs';
 import { action, cliClient, cliContext, UsageError } from './context';
-import { timeOrSpanAgo } from './options';
+import { optionValue, perSecond, timeOrSpanAgo, wholeNumber } from './options';
 import { table } from '../terminal/format';
 import { ProgressBar } from '../terminal/progress-bar';
 
@@ -41,13 +41,9 @@ interface ActOptions extends FilterOptions {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const collectStatus = (value: string, previous: RunStatus[]): RunStatus[] => [...previous, parseStatus(value)];
-
-function parseCount(raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`expected a whole number ≥ 0, got "${raw}"`);
-  return n;
-}
+const runStatus = optionValue(parseStatus);
+const collectStatus = (value: string, previous: RunStatus[]): RunStatus[] => [...previous, runStatus(value)];
+const count = wholeNumber(0);
 
 function withFilterOptions(command: Command): Command {
   return command
@@ -67,8 +63,8 @@ function withActOptions(command: Command, rateHelp: string): Command {
   return withFilterOptions(command)
     .option('--dry-run', 'print how many runs match and a sample; change nothing')
     .option('--yes', `do not ask before acting on more than ${CONFIRM_ABOVE} runs`)
-    .option('--sample <n>', 'runs shown by --dry-run and before asking', parseCount, 10)
-    .option('--rate <rate>', rateHelp, parseRate, DEFAULT_BACKFILL_RATE);
+    .option('--sample <n>', 'runs shown by --dry-run and before asking', count, 10)
+    .option('--rate <rate>', rateHelp, perSecond, DEFAULT_BACKFILL_RATE);
 }
 
 function filterOf(options: FilterOptions): RunFilter {
@@ -176,7 +172,7 @@ export function registerRunsCommands(program: Command): void {
   const runs = program.command('runs').description('List, cancel, terminate or rerun workflow runs in bulk, by filter');
 
   withFilterOptions(runs.command('list').description('Runs that match a filter, newest first, and how many there are'))
-    .option('--max <n>', 'most runs to show', parseCount, 20)
+    .option('--max <n>', 'most runs to show', count, 20)
     .option('--json', 'print JSON, for scripts')
     .action(
       action(async (options: FilterOptions & { max: number; json?: boolean }) => {

@@ -38,8 +38,7 @@ export function parseS3Url(url: string): BucketLocation {
 export function parseRate(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|second|m|min|minute))?\s*$/i.exec(text);
   const value = match ? Number(match[1]) : NaN;
-  if (!match || !(value > 0))
-    throw new UsageError(`--rate expects starts per second like 50/s or 600/min, got "${text}"`);
+  if (!match || !(value > 0)) throw new UsageError('expected a rate above 0 such as 50/s or 600/min');
   return /^m/i.test(match[2] ?? 's') ? value / 60 : value;
 }
 

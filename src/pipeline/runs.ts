@@ -58,7 +58,7 @@ export interface RunFilter {
 export function parseStatus(raw: string): RunStatus {
   const status = raw.toLowerCase().replace(/_/g, '-');
   if (!(status in RUN_STATUSES)) {
-    throw new UsageError(`--status expects one of ${Object.keys(RUN_STATUSES).join(', ')}, got "${raw}"`);
+    throw new UsageError(`expected one of ${Object.keys(RUN_STATUSES).join(', ')}`);
   }
   return status as RunStatus;
 }

@@ -13,8 +13,8 @@ describe('backfill', () => {
     expect(parseRate('50/s')).toBe(50);
     expect(parseRate('25')).toBe(25);
     expect(parseRate('600/min')).toBe(10);
-    expect(() => parseRate('0/s')).toThrow(/--rate/);
-    expect(() => parseRate('fast')).toThrow(/--rate.*"fast"/);
+    expect(() => parseRate('0/s')).toThrow('expected a rate above 0 such as 50/s or 600/min');
+    expect(() => parseRate('fast')).toThrow('expected a rate above 0 such as 50/s or 600/min');
     expect(parseSuffixes('.JPG, png')).toEqual(['.jpg', '.png']);
     expect(() => parseSuffixes(' , ')).toThrow(/--suffix/);
   });

@@ -10,6 +10,7 @@ import {
   wholeNumber,
   wholeRange,
 } from '../../src/cli/options';
+import { runCli } from '../support/cli';
 
 /** The subcommand at `path` of the real program, throwing instead of exiting and printing nothing. */
 function command(...path: string[]): Command {
@@ -165,6 +166,26 @@ describe('the ebbflow program', () => {
     const err = await refusal(command('schedule', 'trigger'), ['daily-sales', '--overlap', 'SOMETIMES']);
     expect(err.message).toMatch(/Allowed choices are SKIP, BUFFER_ONE, .*ALLOW_ALL/);
     expect(commanderExitCode(err)).toBe(2);
+  });
+
+  it.each([
+    [['runs', 'list', '--max', '-1'], "option '--max <n>' argument '-1' is invalid. expected a whole number ≥ 0."],
+    [
+      ['runs', 'list', '--status', 'bogus'],
+      "option '--status <status>' argument 'bogus' is invalid. expected one of running,",
+    ],
+    [
+      ['runs', 'cancel', '--rate', 'fast', '--workflow', 'x'],
+      "option '--rate <rate>' argument 'fast' is invalid. expected a rate above 0 such as 50/s or 600/min.",
+    ],
+    [['backfill', 's3://b/p', '--rate', 'fast'], "option '--rate <rate>' argument 'fast' is invalid. expected a rate"],
+  ])('refuses `ebbflow %j` with exit 2 and one line naming the option, no stack', async (args, refusal) => {
+    const { code, stderr } = await runCli({}, ...args);
+    expect(code).toBe(2);
+    const errors = stderr.split('\n').filter((line) => /^(error|ebbflow):/.test(line));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(refusal);
+    expect(stderr).not.toMatch(/^ {4}at /m);
   });
 
   it('keeps commander’s own exit codes for help and for unknown options', async () => {

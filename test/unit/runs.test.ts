@@ -25,7 +25,7 @@ describe('runs by filter', () => {
 
   it('reads statuses and times, and names what is wrong', () => {
     expect(parseStatus('TIMED_OUT')).toBe('timed-out');
-    expect(() => parseStatus('broken')).toThrow(/--status expects one of running, .*"broken"/);
+    expect(() => parseStatus('broken')).toThrow(/^expected one of running, completed, .*, continued-as-new$/);
     const now = Date.parse('2026-12-05T10:00:00Z');
     expect(parseTime('2h', now).toISOString()).toBe('2026-12-05T08:00:00.000Z');
     expect(parseTime('7d', now).toISOString()).toBe('2026-11-28T10:00:00.000Z');
