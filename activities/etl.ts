@@ -24,7 +24,7 @@ export interface WriteEtlLedgerInput {
   workflowId: string;
   date: string;
   status: 'succeeded' | 'failed';
-  /** The sources file, whose bucket the ledger goes to (the input bucket for inline sources). */
+  /** The sources file, as recorded in histories; the ledger goes to the output bucket whatever it is. */
   configKey?: string;
   ledger: CompactLedgerEntry[];
 }
@@ -98,10 +98,12 @@ export function createEtlActivities(deps: ActivityDeps) {
   };
 
   return {
-    /** Validates the sources (a file in S3 or an inline list) and pins the file by its ETag. */
-    /** Writes `etl/<run>/ledger.jsonl`: one JSON object per source, with the run, date and run status on each. */
+    /**
+     * Writes `etl/<run>/ledger.jsonl` to the output bucket (the one workers may write; the input bucket is read-only
+     * to them): one JSON object per source, with the run, date and run status on each.
+     */
     async writeEtlLedger(input: WriteEtlLedgerInput): Promise<{ url: string }> {
-      const bucket = input.configKey ? locateConfig(input.configKey, inputBucket).bucket : inputBucket;
+      const bucket = deps.config.pipeline.outputBucket;
       const key = `etl/${input.workflowId}/ledger.jsonl`;
       const lines = input.ledger.map((c) =>
         JSON.stringify({ run: input.workflowId, date: input.date, runStatus: input.status, ...expandEntry(c) }),
@@ -117,6 +119,7 @@ export function createEtlActivities(deps: ActivityDeps) {
       return { url: `s3://${bucket}/${key}` };
     },
 
+    /** Validates the sources (a file in S3 or an inline list) and pins the file by its ETag. */
     async resolveEtlSources(input: ResolveEtlSourcesInput): Promise<ResolveEtlSourcesResult> {
       try {
         if (Array.isArray(input.sources)) {

@@ -49,7 +49,6 @@ describe('etl set', () => {
   });
 
   it('lowers the parallelism of a running fan-out, validated, and the run obeys it', async () => {
-    const bucket = h.pipeline.config.pipeline.inputBucket;
     const { key, names } = await writeTwoRowSources(h.pipeline, 'steer', 12);
     // Every source waits at the gate, so four are in flight when the update arrives.
     const gate = new Promise<void>((resolve) => (open = resolve));
@@ -93,8 +92,9 @@ describe('etl set', () => {
     const result = (await handle.result()) as { status: string; counts: { succeeded: number } };
     expect(result).toMatchObject({ status: 'succeeded', counts: { succeeded: 12 } });
 
-    // The final ledger is in S3 as JSON Lines, one line per source, and etl status links it.
+    // The final ledger is in the output bucket as JSON Lines, one line per source, and etl status links it.
     const ledgerKey = `etl/${id}/ledger.jsonl`;
+    const bucket = h.pipeline.config.pipeline.outputBucket;
     const object = await h.pipeline.aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: ledgerKey }));
     const lines = (await object.Body!.transformToString())
       .trim()
