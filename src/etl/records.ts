@@ -10,6 +10,28 @@ export type Row = Record<string, CellValue>;
 export type Parsed = { ok: true; row: Row } | { ok: false; reason: string };
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** ISO 8601 date or date-time, `T` or a space between; the offset (`Z`, `+02:00`, `-0530`) is optional. */
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|([+-])(\d{2}):?(\d{2}))?)?$/i;
+
+/**
+ * Milliseconds since the epoch of an ISO 8601 date or date-time; one without an offset is UTC, never the worker's
+ * own time zone (which Date.parse would use). NaN for anything else, an impossible date or time included.
+ */
+function parseTimestamp(text: string): number {
+  const m = TIMESTAMP.exec(text);
+  if (!m) return NaN;
+  const n = (group: number): number => Number(m[group] ?? 0);
+  const [year, month, day, hour, minute, second] = [n(1), n(2), n(3), n(4), n(5), n(6)];
+  const [offsetHours, offsetMinutes] = [n(10), n(11)];
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return NaN;
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, Number((m[7] ?? '').padEnd(3, '0').slice(0, 3)));
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return NaN;
+  const offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  return d.getTime() - offset;
+}
 
 /** Normalises one value to its column type; returns an error text when it cannot. */
 export function normalise(column: ColumnSpec, raw: unknown): { value: CellValue } | { error: string } {
@@ -45,7 +67,7 @@ export function normalise(column: ColumnSpec, raw: unknown): { value: CellValue 
       return { value: s.slice(0, 10) };
     }
     case 'timestamp': {
-      const ms = typeof text === 'number' ? text : Date.parse(String(text));
+      const ms = typeof text === 'string' ? parseTimestamp(text) : NaN;
       return Number.isFinite(ms) ? { value: new Date(ms).toISOString() } : { error: `${column.name}: not a timestamp` };
     }
   }
