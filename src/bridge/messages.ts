@@ -39,8 +39,16 @@ export type ParsedMessage =
 
 type Json = Record<string, unknown>;
 
-/** Largest body understood: SQS's own limit (256 KiB); anything bigger did not come through SQS as one message. */
+/**
+ * Largest body understood: 256 KiB, SQS's limit until 2025 and still every queue's unless raised (up to 1 MiB). Each
+ * workflow a message starts carries its body, to dead-letter it as it came: a larger one is refused with its size.
+ */
 export const MAX_BODY_BYTES = 256 * 1024;
+/**
+ * Most S3 records read from one message. S3 sends one per notification; a body holding thousands (each would start a
+ * workflow carrying the whole body) is not one AWS sends, and would take the bridge's memory with it.
+ */
+export const MAX_S3_RECORDS = 100;
 /**
  * Most wrappers around the item (an SNS notification around an EventBridge event around an envelope is three): a
  * deeper body is not something AWS sends, and following it without a bound is how a crafted body exhausts the stack.
@@ -71,6 +79,9 @@ function invalid(reason: string): ParsedMessage {
 }
 
 function parseS3Records(records: unknown[]): ParsedMessage {
+  if (records.length > MAX_S3_RECORDS) {
+    return invalid(`message has ${records.length} S3 records; at most ${MAX_S3_RECORDS} are read (S3 sends one)`);
+  }
   const items: MessageItem[] = [];
   let skipped = 0;
   for (const [i, record] of records.entries()) {

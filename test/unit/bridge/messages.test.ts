@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeS3Key, parseMessage, type MessageItem } from '../../../src/bridge/messages';
+import { decodeS3Key, MAX_S3_RECORDS, parseMessage, type MessageItem } from '../../../src/bridge/messages';
 
 const fixture = (name: string): string =>
   readFileSync(path.join(__dirname, '../../fixtures/messages', `${name}.json`), 'utf8');
@@ -52,6 +52,21 @@ describe('parseMessage', () => {
   it('returns one item per ObjectCreated record and skips other events', () => {
     const result = items(fixture('s3-two-records'));
     expect(result.map((i) => (i.kind === 's3' ? i.key : i.workflow))).toEqual(['a/first.jpg', 'b/Café (2).png']);
+  });
+
+  it('refuses a body with more S3 records than a notification has, naming the count', () => {
+    const record = (i: number) => ({
+      eventName: 'ObjectCreated:Put',
+      s3: { bucket: { name: 'in' }, object: { key: `a${i}.jpg` } },
+    });
+    const many = (n: number) =>
+      parseMessage(JSON.stringify({ Records: Array.from({ length: n }, (_, i) => record(i)) }));
+    expect(many(MAX_S3_RECORDS)).toMatchObject({ kind: 'items', items: { length: MAX_S3_RECORDS } });
+    expect(many(1000)).toEqual({
+      kind: 'invalid',
+      errorType: 'UnparseableMessage',
+      reason: `message has 1000 S3 records; at most ${MAX_S3_RECORDS} are read (S3 sends one)`,
+    });
   });
 
   it('reads an S3 "Object Created" event delivered through EventBridge', () => {
