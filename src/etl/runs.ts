@@ -11,6 +11,7 @@ import {
   type EtlSourcesRef,
 } from '../common/etl-types';
 import { ETL_UPDATE_SET, type EtlControls, type EtlSetRequest } from '../common/etl-controls';
+import { UsageError } from '../errors';
 
 /** Workflow type names, as registered by the worker. */
 const ETL_WORKFLOW = 'etlFanOutWorkflow';
@@ -91,7 +92,8 @@ interface RedriveOptions {
 
 /**
  * Starts a run over only the failed sources of `originalId` (closed), for the same date and sources, recorded as
- * `redriveOf` the original (input, memo and ledger). Returns undefined when nothing failed.
+ * `redriveOf` the original (input, memo and ledger). Returns undefined when nothing failed; throws UsageError for a
+ * run still going or one that did not record its sources.
  */
 export async function redriveFailedSources(
   client: Client,
@@ -99,11 +101,12 @@ export async function redriveFailedSources(
   options: RedriveOptions,
 ): Promise<{ workflowId: string; sources: string[] } | undefined> {
   const view = await readEtlRun(client, originalId);
-  if (view.running) throw new Error(`run ${originalId} is still going; redrive it once it has finished`);
+  if (view.running) throw new UsageError(`run ${originalId} is still going; redrive it once it has finished`);
   const failed = view.ledger.entries.filter((e) => e.status === 'failed').map((e) => e.name);
   if (failed.length === 0) return undefined;
   const sources = view.outcome?.sources;
-  if (sources === undefined) throw new Error(`run ${originalId} did not record its sources; start a new run instead`);
+  if (sources === undefined)
+    throw new UsageError(`run ${originalId} did not record its sources; start a new run instead`);
   const input: EtlFanOutInput = {
     ...view.ledger.settings,
     ...options.overrides,
