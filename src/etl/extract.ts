@@ -14,7 +14,7 @@ import type { EtlSourceDefinition } from '../common/etl-types';
 import { EtlCorruptInputError, EtlInputTooLargeError, EtlMissingSourceError } from './errors';
 
 const EXTENSIONS: Record<EtlSourceDefinition['format'], string[]> = {
-  csv: ['.csv', '.csv.gz', '.tsv.gz'],
+  csv: ['.csv', '.csv.gz'],
   jsonl: ['.jsonl', '.jsonl.gz', '.ndjson', '.ndjson.gz', '.json', '.json.gz'],
 };
 

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { readCsvRecords, type DataFile } from '../../../src/etl/extract';
+import { listDataFiles, readCsvRecords, type DataFile } from '../../../src/etl/extract';
 import { createTestPipeline, type TestPipeline } from '../../support/stack';
 
 describe('reading CSV exports from S3', () => {
@@ -35,6 +35,17 @@ describe('reading CSV exports from S3', () => {
     ];
     expect(await records(await put('csv/plain.csv', text))).toEqual(expected);
     expect(await records(await put('csv/zipped.csv.gz', gzipSync(text), true))).toEqual(expected);
+  });
+
+  it('lists CSV exports only: a tab-separated file is not one', async () => {
+    const gz = gzipSync('id\tnote\n1\tx\n');
+    await put('listing/part-0.csv', 'id,note\n1,x\n');
+    await put('listing/part-1.csv.gz', gz, true);
+    await put('listing/part-2.tsv.gz', gz, true);
+    await put('listing/part-3.tsv', 'id\tnote\n1\tx\n');
+    const source = { name: 'test', location: 'listing/', format: 'csv' as const, table: 't', key: ['id'], schema: {} };
+    const files = await listDataFiles(pipeline.aws.s3, source, pipeline.resources.inputBucket, 'listing/');
+    expect(files.map((f) => f.key)).toEqual(['listing/part-0.csv', 'listing/part-1.csv.gz']);
   });
 
   it('refuses a quote that is never closed, naming the file', async () => {
