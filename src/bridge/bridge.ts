@@ -124,7 +124,7 @@ export interface StartedWorkflow {
   started: boolean;
 }
 
-type Outcome = 'delete' | 'keep' | 'released';
+type Outcome = 'delete' | 'dead-lettered' | 'keep' | 'released';
 
 /** Thrown inside the bridge when it stops while a start waits for Temporal to come back. */
 class BridgeStoppedError extends Error {
@@ -333,19 +333,26 @@ export class SqsBridge implements BridgeObservable {
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount),
     });
     try {
-      if ((await this.process(message, log)) === 'delete') await this.deleteMessage(message, log);
+      const outcome = await this.process(message, log);
+      if (outcome === 'delete' || outcome === 'dead-lettered') await this.deleteMessage(message, log, outcome);
     } catch (err) {
       this.stats.failed++;
       log.error('unexpected error while handling a message; it stays queued for redelivery', { error: err });
     }
   }
 
-  private async deleteMessage(message: Message, log: Logger): Promise<void> {
+  private async deleteMessage(message: Message, log: Logger, outcome: 'delete' | 'dead-lettered'): Promise<void> {
     try {
       await this.deletes.delete(message.ReceiptHandle ?? '');
       this.stats.deleted++;
     } catch (err) {
-      log.warn('delete failed; the message will come back and be absorbed as a duplicate', { error: err });
+      this.stats.failed++;
+      log.warn(
+        outcome === 'dead-lettered'
+          ? 'delete failed after the message was dead-lettered; it will come back and be dead-lettered again'
+          : 'delete failed; the message will come back and be absorbed as a duplicate',
+        { error: err },
+      );
     }
   }
 
@@ -373,7 +380,7 @@ export class SqsBridge implements BridgeObservable {
       this.stats.deadLettered++;
       this.deadLetteredByType.set(errorType, (this.deadLetteredByType.get(errorType) ?? 0) + 1);
       log.warn('message sent to the dead-letter queue', { errorType, reason });
-      return 'delete';
+      return 'dead-lettered';
     } catch (err) {
       this.stats.failed++;
       log.error('could not write to the dead-letter queue; the message stays queued', { error: err });
@@ -399,12 +406,16 @@ export class SqsBridge implements BridgeObservable {
     if (plan.kind === 'reject') return this.deadLetter(message, log, plan.errorType, plan.reason);
 
     const redrive = message.MessageAttributes?.[REDRIVE_ATTRIBUTE] !== undefined;
-    const extender = setInterval(() => void this.extendVisibility(message, log), (this.visibility * 1000) / 2);
+    let extending: Promise<void> | undefined;
+    const extender = setInterval(() => (extending = this.extendVisibility(message, log)), (this.visibility * 1000) / 2);
     try {
       const results = await Promise.all(plan.starts.map((s) => this.startWorkflow(s, log, redrive)));
       await this.options.afterStart?.(message, results);
       return 'delete';
     } catch (err) {
+      // An extension still on its way would land after a release and hide the message again for a whole timeout.
+      clearInterval(extender);
+      await extending;
       const name = (err as Error).name;
       if (name === 'BridgeStoppedError') {
         await this.release(message, log);

@@ -4,7 +4,13 @@
  * and nothing reaches the DLQ; only INVALID_ARGUMENT dead-letters the message, with its reason; a start the server
  * accepted but whose answer was lost is absorbed; a slow message never holds back its batch-mates' deletes.
  */
-import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { Client } from '@temporalio/client';
 import { startBridge, type SqsBridge } from '../../../src/bridge/bridge';
 import { envelopeWorkflowId } from '../../../src/bridge/workflow-id';
@@ -76,9 +82,10 @@ async function pipeline(): Promise<TestPipeline> {
   return p;
 }
 
-function bridge(p: TestPipeline): SqsBridge {
+function bridge(p: TestPipeline, sqs?: SQSClient): SqsBridge {
   const b = startBridge({
     config: p.config,
+    sqs,
     logger,
     client: faultyClient(real.connection, p.config.temporal.namespace),
     knownWorkflows: TEST_WORKFLOWS,
@@ -187,4 +194,83 @@ it('deletes each message when its own start is accepted: a slow batch-mate redel
   expect(b.stats.received).toBe(ids.length);
   expect(b.stats.duplicates).toBe(0);
   for (const id of ids) expect(await executions(real, workflowIdOf(id))).toHaveLength(1);
+});
+
+/** Messages in the queue that a receive would get now (not hidden by a visibility timeout). */
+async function visible(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages);
+}
+
+/** The real SQS client, except for the calls `intercept` answers or holds first. */
+function interceptedSqs(real: SQSClient, intercept: (command: unknown) => Promise<unknown> | undefined): SQSClient {
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown;
+      return (command: Parameters<SQSClient['send']>[0]) => intercept(command) ?? target.send(command);
+    },
+  });
+}
+
+it('a message released at stop stays released: an extension of its visibility still on its way lands first', async () => {
+  const p = await pipeline();
+  fault = { code: 14 }; // held through an outage, its visibility extended every second
+  await send(p.aws.sqs, p.resources.ingressQueueUrl, envelope('release-1'));
+  const arrived: number[] = [];
+  let extensionOnItsWay: () => void = () => undefined;
+  const extending = new Promise<void>((resolve) => (extensionOnItsWay = resolve));
+  const calls: Promise<unknown>[] = [];
+  const sqs = interceptedSqs(p.aws.sqs, (command) => {
+    if (!(command instanceof ChangeMessageVisibilityCommand)) return undefined;
+    const seconds = command.input.VisibilityTimeout ?? 0;
+    const call = (async () => {
+      if (seconds > 0) {
+        extensionOnItsWay();
+        await new Promise((resolve) => setTimeout(resolve, 700)); // a slow network
+      }
+      const out = await p.aws.sqs.send(command);
+      arrived.push(seconds);
+      return out;
+    })();
+    calls.push(call);
+    return call;
+  });
+  const b = bridge(p, sqs);
+  await extending;
+  await b.stop();
+  await Promise.allSettled(calls);
+  expect(b.stats.received).toBe(1);
+  expect(arrived).toContain(2);
+  expect(arrived.at(-1)).toBe(0);
+  await eventually(
+    'the message visible again',
+    async () => (await visible(p.aws.sqs, p.resources.ingressQueueUrl)) === 1,
+  );
+});
+
+it('a delete SQS refuses after a dead letter counts the message as failed, left for redelivery', async () => {
+  const p = await pipeline();
+  fault = { code: 3 }; // INVALID_ARGUMENT: dead-lettered
+  await send(p.aws.sqs, p.resources.ingressQueueUrl, envelope('refused-delete-1'));
+  const sqs = interceptedSqs(p.aws.sqs, (command) =>
+    command instanceof DeleteMessageBatchCommand
+      ? Promise.resolve({
+          Successful: [],
+          Failed: (command.input.Entries ?? []).map((e) => ({
+            Id: e.Id,
+            Code: 'InternalError',
+            Message: 'injected',
+            SenderFault: false,
+          })),
+        })
+      : undefined,
+  );
+  const b = bridge(p, sqs);
+  await eventually(
+    'the dead letter and the failed delete',
+    async () => b.stats.deadLettered === 1 && b.stats.failed === 1,
+  );
+  expect(b.stats.deleted).toBe(0);
 });
