@@ -5,7 +5,9 @@
  * Protection goes on when the first activity starts and off when the last one ends, so a scale-in chooses idle tasks
  * and never stops one in the middle of its work. While busy, protection is renewed before it expires; the expiry is
  * what frees a task whose worker died holding it. Calls are made one at a time in order, and a failed call is logged,
- * not thrown: an activity must not fail because the agent did not answer.
+ * not thrown: an activity must not fail because the agent did not answer. It is made again after 1, 2, 4 … up to 30 s
+ * for as long as what it asked for still holds, so that a task busy for an hour is not left unprotected by one failed
+ * call, nor an idle one protected until its protection expires.
  */
 import type {
   ActivityExecuteInput,
@@ -27,6 +29,8 @@ interface TaskProtectionOptions {
   renewBefore?: number;
   /** HTTP timeout of one call, ms. @defaultValue 5000 */
   timeout?: number;
+  /** First wait before a failed call is made again, ms; it doubles up to 30 s. @defaultValue 1000 */
+  retryAfter?: number;
 }
 
 interface TaskProtection {
@@ -51,6 +55,22 @@ export function createTaskProtection(options: TaskProtectionOptions): TaskProtec
   let protectedNow = false;
   let chain: Promise<void> = Promise.resolve();
   let renewTimer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const firstRetry = options.retryAfter ?? 1000;
+  let retryDelay = firstRetry;
+  let closed = false;
+
+  /** After a failed call: once the wait is over, ask again for what the work in flight needs, if it still differs. */
+  const retryLater = (): void => {
+    clearTimeout(retryTimer);
+    if (closed) return;
+    retryTimer = setTimeout(() => {
+      const wanted = inFlight > 0;
+      if (wanted !== protectedNow) schedule(wanted);
+    }, retryDelay);
+    retryTimer.unref();
+    retryDelay = Math.min(retryDelay * 2, 30_000);
+  };
 
   const put = async (enabled: boolean): Promise<void> => {
     const body = enabled
@@ -66,12 +86,15 @@ export function createTaskProtection(options: TaskProtectionOptions): TaskProtec
       const text = await response.text();
       if (!response.ok || /"failure"|"error"/i.test(text)) {
         logger.warn('task protection not updated', { enabled, status: response.status, body: text.slice(0, 300) });
+        retryLater();
         return;
       }
       protectedNow = enabled;
+      retryDelay = firstRetry;
       logger.debug(enabled ? 'task protected from scale-in' : 'task protection removed', { expiresInMinutes });
     } catch (err) {
       logger.warn('task protection call failed', { enabled, error: err });
+      retryLater();
     }
   };
 
@@ -112,7 +135,9 @@ export function createTaskProtection(options: TaskProtectionOptions): TaskProtec
     },
     settled: () => chain,
     async close() {
+      closed = true;
       clearTimeout(renewTimer);
+      clearTimeout(retryTimer);
       inFlight = 0;
       await chain;
       if (protectedNow) await put(false);

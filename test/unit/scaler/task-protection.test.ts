@@ -10,7 +10,9 @@ interface Call {
 }
 
 /** A stand-in for the ECS agent's task-protection endpoint that records every call. */
-async function agentStandIn(status = 200): Promise<{ uri: string; calls: Call[]; server: Server }> {
+async function agentStandIn(
+  status: number | ((call: number) => number) = 200,
+): Promise<{ uri: string; calls: Call[]; server: Server }> {
   const calls: Call[] = [];
   const server = createServer((req, res) => {
     let raw = '';
@@ -18,7 +20,7 @@ async function agentStandIn(status = 200): Promise<{ uri: string; calls: Call[];
     req.on('end', () => {
       const body = JSON.parse(raw || '{}') as Call['body'];
       calls.push({ method: req.method ?? '', path: req.url ?? '', body });
-      res.writeHead(status, { 'content-type': 'application/json' });
+      res.writeHead(typeof status === 'number' ? status : status(calls.length), { 'content-type': 'application/json' });
       res.end(JSON.stringify({ protection: { ProtectionEnabled: body.ProtectionEnabled, TaskArn: 'arn:task' } }));
     });
   });
@@ -69,6 +71,40 @@ describe('ECS task scale-in protection', () => {
     ]);
     await protection.close();
     expect(agent.calls.at(-1)?.body.ProtectionEnabled).toBe(false);
+  });
+
+  test('a call that failed is made again while what it asked for still holds', async () => {
+    await new Promise((resolve) => agent.server.close(resolve));
+    agent = await agentStandIn((call) => (call <= 2 ? 500 : 200)); // the first two fail
+    const protection = createTaskProtection({ agentUri: agent.uri, logger: silentLogger, retryAfter: 20 });
+    protection.busy();
+    const until = async (n: number) => {
+      const deadline = Date.now() + 5000;
+      while (agent.calls.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await protection.settled();
+    };
+    await until(3);
+    expect(agent.calls.map((c) => c.body.ProtectionEnabled)).toEqual([true, true, true]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(agent.calls).toHaveLength(3); // protected now: nothing more to ask
+    protection.idle();
+    await until(4);
+    expect(agent.calls.at(-1)?.body.ProtectionEnabled).toBe(false);
+    await protection.close();
+    expect(agent.calls).toHaveLength(4);
+  });
+
+  test('a failed call is not made again once the work it was for has ended', async () => {
+    await new Promise((resolve) => agent.server.close(resolve));
+    agent = await agentStandIn((call) => (call === 1 ? 500 : 200));
+    const protection = createTaskProtection({ agentUri: agent.uri, logger: silentLogger, retryAfter: 50 });
+    protection.busy();
+    protection.idle();
+    await protection.settled();
+    await new Promise((r) => setTimeout(r, 200));
+    // Asked on, failed; asked off (the agent's answer says off): nothing is owed.
+    expect(agent.calls.map((c) => c.body.ProtectionEnabled)).toEqual([true, false]);
+    await protection.close();
   });
 
   test('an agent that fails does not make the work fail', async () => {
