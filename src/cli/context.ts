@@ -4,7 +4,7 @@ import { loadConfig, type EbbflowConfig } from '../config';
 import { serviceErrorLine } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { wakeOnStart } from '../bridge/wake';
-import { connectClient } from '../temporal/connection';
+import { connectClient, grpcCode } from '../temporal/connection';
 
 export { UsageError } from '../errors';
 
@@ -38,6 +38,31 @@ const NETWORK_REASONS: Record<string, string> = {
   EHOSTUNREACH: 'the host is unreachable',
 };
 
+const GRPC_INVALID_ARGUMENT = 3;
+
+/**
+ * What Temporal refuses because of what the command asked for, in a line that says what to do; undefined for the
+ * rest. Told apart by name and gRPC code: `instanceof` fails across copies of the SDK.
+ */
+function temporalRefusal(e: Error & { scheduleId?: string; workflowId?: string; cause?: unknown }): string | undefined {
+  switch (e.name) {
+    case 'ScheduleNotFoundError':
+      return `no schedule ${e.scheduleId}: \`ebbflow schedule list\` shows the schedules there are`;
+    case 'ScheduleAlreadyRunning':
+      return (
+        `schedule ${e.scheduleId} exists already: to replace it, \`ebbflow schedule delete ${e.scheduleId}\` first; ` +
+        'or create this one under another --id'
+      );
+    case 'WorkflowExecutionAlreadyStartedError':
+      return `a workflow with id ${e.workflowId} is running already: start this one under another id (--id), or wait until that one closes`;
+  }
+  if (grpcCode(e) === GRPC_INVALID_ARGUMENT) {
+    const details = (e.cause as { details?: string } | undefined)?.details;
+    return `Temporal refused the request: ${details ?? e.message}`;
+  }
+  return undefined;
+}
+
 /** The one line a failed command prints, and its exit code: 2 when the command or its settings are wrong, 1 else. */
 export function describeFailure(err: unknown): { message: string; exitCode: number } {
   const e = (err instanceof Error ? err : new Error(String(err))) as Error & {
@@ -48,6 +73,8 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
   };
   if (e.name === 'ConfigError' || e.name === 'UsageError') return { message: e.message, exitCode: 2 };
   if (e.name === 'StackError' || e.name === 'TemporalUnreachableError') return { message: e.message, exitCode: 1 };
+  const refusal = temporalRefusal(e);
+  if (refusal) return { message: refusal, exitCode: 2 };
   const reason = e.code ? NETWORK_REASONS[e.code] : undefined;
   if (reason) {
     const where = e.address ? `${e.address}${e.port ? `:${e.port}` : ''}` : 'a service';

@@ -136,25 +136,31 @@ export class Schedules {
     validateScheduleSpec(options.cron, timezone);
     const scheduleId = options.scheduleId ?? options.job;
     const memo: ScheduleMemo = { job: options.job, cron: options.cron, timezone };
-    return this.client.schedule.create({
-      scheduleId,
-      spec: { cronExpressions: [options.cron], timezone },
-      action: {
-        type: 'startWorkflow',
-        workflowType: job.workflowType,
-        // Each run's id is this plus its scheduled time, so one scheduled day is one workflow id.
-        workflowId: scheduleId,
-        taskQueue: options.taskQueue,
-        args: [{ timezone, ...options.input }],
-      },
-      policies: {
-        overlap: ScheduleOverlapPolicy[options.overlap ?? 'SKIP'],
-        catchupWindow: options.catchupWindowMs,
-        pauseOnFailure: options.pauseOnFailure ?? false,
-      },
-      state: { paused: options.paused ?? false, note: options.note },
-      memo: memo as Record<string, unknown>,
-    });
+    return this.client.schedule
+      .create({
+        scheduleId,
+        spec: { cronExpressions: [options.cron], timezone },
+        action: {
+          type: 'startWorkflow',
+          workflowType: job.workflowType,
+          // Each run's id is this plus its scheduled time, so one scheduled day is one workflow id.
+          workflowId: scheduleId,
+          taskQueue: options.taskQueue,
+          args: [{ timezone, ...options.input }],
+        },
+        policies: {
+          overlap: ScheduleOverlapPolicy[options.overlap ?? 'SKIP'],
+          catchupWindow: options.catchupWindowMs,
+          pauseOnFailure: options.pauseOnFailure ?? false,
+        },
+        state: { paused: options.paused ?? false, note: options.note },
+        memo: memo as Record<string, unknown>,
+      })
+      .catch((err: Error) => {
+        // The SDK turns the server's "Invalid schedule spec" (a cron out of range, such as minute 61) into a TypeError.
+        if (err.name === 'TypeError') throw new ScheduleUsageError(`--cron '${options.cron}': ${err.message}`);
+        throw err;
+      });
   }
 
   async list(): Promise<ScheduleListItem[]> {

@@ -52,6 +52,22 @@ describe('describeFailure', () => {
     });
   });
 
+  it('tells what to do, exit 2, when Temporal refuses what the command asked for', () => {
+    const named = (name: string, fields: object) => Object.assign(new Error('from the SDK'), { name, ...fields });
+    expect(describeFailure(named('ScheduleNotFoundError', { scheduleId: 'daily' }))).toEqual({
+      message: 'no schedule daily: `ebbflow schedule list` shows the schedules there are',
+      exitCode: 2,
+    });
+    expect(describeFailure(named('ScheduleAlreadyRunning', { scheduleId: 'daily' })).message).toMatch(
+      /^schedule daily exists already: .*`ebbflow schedule delete daily`.*another --id$/,
+    );
+    expect(describeFailure(named('WorkflowExecutionAlreadyStartedError', { workflowId: 'etl-1' })).exitCode).toBe(2);
+    // As the SDK wraps a gRPC INVALID_ARGUMENT.
+    const grpc = Object.assign(new Error('3 INVALID_ARGUMENT: invalid query'), { code: 3, details: 'invalid query' });
+    const invalid = named('ServiceError', { cause: Object.assign(grpc, { metadata: {} }) });
+    expect(describeFailure(invalid)).toEqual({ message: 'Temporal refused the request: invalid query', exitCode: 2 });
+  });
+
   it('keeps the stack of anything unexpected', () => {
     const err = new TypeError('x is undefined');
     expect(describeFailure(err)).toEqual({ message: err.stack, exitCode: 1 });

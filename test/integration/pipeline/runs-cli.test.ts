@@ -257,3 +257,12 @@ describe('rerun of failed report runs', () => {
     }
   }, 300_000);
 });
+
+describe('refusals', () => {
+  it('passes on in one line a visibility query the server cannot read, exit 2', async () => {
+    const result = await ebbflow({}, 'runs', 'list', '--query', 'NoSuchField = 1');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^ebbflow: Temporal refused the request: .*NoSuchField/);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});

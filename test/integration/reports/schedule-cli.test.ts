@@ -80,8 +80,59 @@ describe('ebbflow schedule', () => {
       () => undefined,
       (err: { code: number; stderr: string }) => err,
     );
-    expect(gone?.code).toBeGreaterThan(0);
-    expect(gone?.stderr).toMatch(/not found/i);
+    expect(gone?.code).toBe(2);
+    expect(gone?.stderr).toContain(`no schedule ${id}`);
+  });
+
+  /** The exit code and the error output of a command that is expected to fail. */
+  const refusal = (...args: string[]): Promise<{ code: number; stderr: string }> =>
+    ebbflow(...args).then(
+      (stdout) => ({ code: 0, stderr: stdout }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+  const expectOneLine = (result: { code: number; stderr: string }, message: RegExp): void => {
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  };
+
+  it('refuses to create a schedule over an existing one, saying how to replace it', async () => {
+    const id = uniqueName('daily-sales');
+    await ebbflow('schedule', 'create', 'daily-sales', '--id', id, '--cron', '0 6 * * *');
+    try {
+      const again = await refusal('schedule', 'create', 'daily-sales', '--id', id, '--cron', '0 7 * * *');
+      expectOneLine(again, new RegExp(`schedule ${id} exists already.*ebbflow schedule delete ${id}.*--id`));
+      expect(await ebbflow('schedule', 'describe', id)).toContain('Cron       0 6 * * * in UTC');
+    } finally {
+      await ebbflow('schedule', 'delete', id);
+    }
+  });
+
+  it('names an unknown schedule id in one line for every command that takes one', async () => {
+    const id = uniqueName('no-such-schedule');
+    for (const args of [
+      ['describe', id],
+      ['trigger', id],
+      ['pause', id],
+      ['unpause', id],
+      ['delete', id],
+      ['backfill', id, '--from', '2026-02-01', '--to', '2026-02-02'],
+    ]) {
+      expectOneLine(await refusal('schedule', ...args), new RegExp(`no schedule ${id}.*ebbflow schedule list`));
+    }
+  });
+
+  it('passes on in one line what Temporal finds wrong with a cron of 5 fields', async () => {
+    const result = await refusal(
+      'schedule',
+      'create',
+      'daily-sales',
+      '--id',
+      uniqueName('bad'),
+      '--cron',
+      '61 6 * * *',
+    );
+    expectOneLine(result, /^ebbflow: .*61/);
   });
 
   it('refuses a malformed cron with the flag named, before contacting Temporal', async () => {
