@@ -7,7 +7,13 @@ import {
   type ResizeImageInput,
   type VariantOutput,
 } from '../src/common/image-variants';
-import { ImageNotFoundError, ImageTooLargeError, InvalidImageInputError, isImageError } from '../src/images/errors';
+import {
+  ImageNotFoundError,
+  ImageTooLargeError,
+  InvalidImageInputError,
+  isImageError,
+  UnsupportedImageError,
+} from '../src/images/errors';
 import { renderVariants } from '../src/images/resize';
 import type { ActivityDeps } from './deps';
 
@@ -23,8 +29,18 @@ async function readOriginal(
   try {
     response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
   } catch (err) {
-    if ((err as Error).name === 'NoSuchKey') {
-      throw new ImageNotFoundError(`s3://${bucket}/${key} does not exist`, { cause: err });
+    // What no retry changes: the object or its bucket is gone, or the object is archived and must be restored first.
+    // (AccessDenied stays retryable: a role's new permission takes a moment to reach every reader.)
+    const name = (err as Error).name;
+    if (name === 'NoSuchKey') throw new ImageNotFoundError(`s3://${bucket}/${key} does not exist`, { cause: err });
+    if (name === 'NoSuchBucket') {
+      throw new ImageNotFoundError(`bucket ${bucket} does not exist (reading s3://${bucket}/${key})`, { cause: err });
+    }
+    if (name === 'InvalidObjectState') {
+      throw new UnsupportedImageError(
+        `s3://${bucket}/${key} is archived (an archive storage class): restore it, then redrive its dead letter`,
+        { cause: err },
+      );
     }
     throw err;
   }

@@ -169,6 +169,15 @@ describe('resizeImage', () => {
     ]);
   });
 
+  it('fails an original whose bucket does not exist as non-retryable ImageNotFoundError, naming the bucket', async () => {
+    const input = { bucket: 'ebbflow-no-such-bucket', key: 'act/a.jpg', variants: [...DEFAULT_VARIANTS] };
+    await expect(new MockActivityEnvironment().run(activity().resizeImage, input)).rejects.toMatchObject({
+      type: 'ImageNotFoundError',
+      nonRetryable: true,
+      message: 'bucket ebbflow-no-such-bucket does not exist (reading s3://ebbflow-no-such-bucket/act/a.jpg)',
+    });
+  });
+
   it('leaves S3 trouble retryable, with the attempt number for the dead letter', async () => {
     const image = (await goodImages('act')).find((g) => g.kind === 'tiny')!;
     await put(image.key, image.data);
