@@ -23,8 +23,11 @@ export const SCHEDULED_JOBS = {
 } as const;
 
 type ScheduledJob = keyof typeof SCHEDULED_JOBS;
-export const OVERLAP_POLICIES = Object.keys(ScheduleOverlapPolicy) as (keyof typeof ScheduleOverlapPolicy)[];
-export type OverlapPolicyName = keyof typeof ScheduleOverlapPolicy;
+/** The SDK's UNSPECIFIED is no policy of its own (the server's default, SKIP, applies), so it is not offered. */
+export type OverlapPolicyName = Exclude<keyof typeof ScheduleOverlapPolicy, 'UNSPECIFIED'>;
+export const OVERLAP_POLICIES = Object.keys(ScheduleOverlapPolicy).filter(
+  (k): k is OverlapPolicyName => k !== 'UNSPECIFIED',
+);
 
 interface CreateScheduleOptions {
   job: ScheduledJob;

@@ -164,8 +164,14 @@ describe('the ebbflow program', () => {
 
   it('lists the allowed overlap policies', async () => {
     const err = await refusal(command('schedule', 'trigger'), ['daily-sales', '--overlap', 'SOMETIMES']);
-    expect(err.message).toMatch(/Allowed choices are SKIP, BUFFER_ONE, .*ALLOW_ALL/);
+    expect(err.message).toMatch(
+      /Allowed choices are SKIP, BUFFER_ONE, BUFFER_ALL, CANCEL_OTHER, TERMINATE_OTHER, ALLOW_ALL\.$/,
+    );
     expect(commanderExitCode(err)).toBe(2);
+    for (const name of ['create', 'trigger', 'backfill']) {
+      const unspecified = await refusal(command('schedule', name), ['daily-sales', '--overlap', 'UNSPECIFIED']);
+      expect(unspecified.message).toContain("argument 'UNSPECIFIED' is invalid");
+    }
   });
 
   it.each([
