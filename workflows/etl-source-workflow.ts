@@ -5,11 +5,24 @@
  * source took and why each failed. Every attempt is one activity with a heartbeat timeout: when a worker dies
  * mid-source, the attempt times out and the next one resumes after the last committed batch (its checkpoint lives in
  * the warehouse; the last heartbeat — file and row offset — is handed over as a hint). Permanent failures (bad schema,
- * missing prefix, corrupt gzip) stop at once.
+ * missing prefix, corrupt gzip) stop at once. The wait between attempts doubles from `retryInitialIntervalMs` up to
+ * ten minutes.
  */
-import { ApplicationFailure, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { EtlCheckpoint, EtlSourceInput, EtlSourceResult } from '../src/common/etl-types';
+import {
+  ETL_RETRY_MAX_INTERVAL_MS,
+  type EtlCheckpoint,
+  type EtlSourceInput,
+  type EtlSourceResult,
+} from '../src/common/etl-types';
 import { clip } from '../src/common/text';
 
 /** What a failed attempt tells the retry loop. */
@@ -88,7 +101,10 @@ export async function etlSourceWorkflow(input: EtlSourceInput): Promise<EtlSourc
       }
       retries.push(clip(`attempt ${attempt}: ${failure.message}`, 200));
       hint = failure.heartbeat ?? hint;
-      await sleep(input.retryInitialIntervalMs * 2 ** (attempt - 1));
+      const delay = input.retryInitialIntervalMs * 2 ** (attempt - 1);
+      // Runs that waited longer before the cap existed keep their waits on replay.
+      const capped = delay > ETL_RETRY_MAX_INTERVAL_MS && patched('etl-retry-interval-capped');
+      await sleep(capped ? ETL_RETRY_MAX_INTERVAL_MS : delay);
     }
   }
 }

@@ -204,6 +204,9 @@ export const ETL_DEFAULTS = {
   continueAsNewAfterEvents: 4000,
 } as const;
 
+/** Longest wait between two attempts of a source: the doubling stops there, so twenty attempts take hours, not weeks. */
+export const ETL_RETRY_MAX_INTERVAL_MS = 10 * 60_000;
+
 /**
  * A ledger entry in the compact form carried across continue-as-new (etl-ledger-codec.ts converts):
  * `[index, name, status, attempts, read, written, rejected, durationMs, error?, retries?, rejectReasons?]`

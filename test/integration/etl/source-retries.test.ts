@@ -113,4 +113,23 @@ describe('etlSourceWorkflow retries', () => {
     expect(cause.details?.[0]).toMatchObject({ attempts: 4, permanent: false });
     expect(calls.get('down')).toHaveLength(4);
   });
+
+  it('doubles the wait between attempts up to ten minutes, however many attempts are allowed', async () => {
+    await failureOf(
+      run(
+        'patient',
+        () => {
+          throw new Error('warehouse unreachable');
+        },
+        12,
+      ),
+    );
+    const history = await env.client.workflow.getHandle('src-patient').fetchHistory();
+    const waits = (history.events ?? [])
+      .map((e) => e.timerStartedEventAttributes?.startToFireTimeout?.seconds)
+      .filter((seconds) => seconds !== undefined && seconds !== null)
+      .map(Number);
+    // From one minute: 1, 2, 4, 8 minutes, then ten for each of the seven waits left.
+    expect(waits).toEqual([60, 120, 240, 480, ...Array<number>(7).fill(600)]);
+  });
 });
