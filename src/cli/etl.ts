@@ -188,6 +188,7 @@ export function registerEtlCommands(program: Command): void {
           if (opts.json) {
             const view = await readEtlRun(client, run);
             process.stdout.write(JSON.stringify({ ...view.ledger, outcome: view.outcome }, null, 2) + '\n');
+            exitFor(view);
             return;
           }
           exitFor(await watch(client, run, { follow: !opts.once, all: opts.all }));
@@ -235,7 +236,11 @@ export function registerEtlCommands(program: Command): void {
               now = await setEtlControls(client, run, request);
             } catch (err) {
               const e = err as Error & { cause?: Error };
-              throw new UsageError(`etl set ${run}: ${e.cause?.message ?? e.message}`);
+              // Only the run refusing the values is the caller's to fix; a server that fails keeps its own error.
+              if (e.name === 'WorkflowUpdateFailedError') {
+                throw new UsageError(`etl set ${run}: ${e.cause?.message ?? e.message}`);
+              }
+              throw err;
             }
             if (opts.json) {
               process.stdout.write(`${JSON.stringify(now)}\n`);
