@@ -420,7 +420,7 @@ export const SETTINGS = {
       'EBBFLOW_ETL_BATCH_ROWS',
       int(1, 100_000),
       '1000',
-      'Rows upserted per transaction; each batch commits the checkpoint a resumed attempt starts from.',
+      'Rows read per batch, one transaction that upserts the accepted ones and commits the checkpoint a resumed attempt starts from.',
     ),
     maxLineBytes: setting(
       'EBBFLOW_ETL_MAX_LINE_BYTES',
