@@ -23,6 +23,19 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const COLUMN_TYPES: EtlColumnType[] = ['string', 'integer', 'number', 'boolean', 'date', 'timestamp'];
 /** Columns every warehouse table has; a schema may not declare them. */
 const RESERVED_COLUMNS = ['_source', 'etl_date'];
+/**
+ * Tables a source may not load into: the warehouse's own bookkeeping, and the sales report's tables and migrations,
+ * which share the database.
+ */
+const RESERVED_TABLES = [
+  'etl_checkpoints',
+  'etl_loads',
+  'sales_products',
+  'sales_orders',
+  'sales_order_items',
+  'sales_migrations',
+  'sales_migrations_lock',
+];
 
 const identifier = (what: string) =>
   z
@@ -51,6 +64,9 @@ const sourceSchema = z
       else if (type.endsWith('?')) {
         ctx.addIssue({ code: 'custom', path: ['key', i], message: `"${k}" is optional; key columns are required` });
       }
+    }
+    if (RESERVED_TABLES.includes(source.table)) {
+      ctx.addIssue({ code: 'custom', path: ['table'], message: `"${source.table}" is reserved` });
     }
     for (const column of Object.keys(source.schema)) {
       if (RESERVED_COLUMNS.includes(column)) {
@@ -83,6 +99,44 @@ function repeatedNames(document: unknown): { path: PropertyKey[]; message: strin
   return issues;
 }
 
+/**
+ * Sources that load the same table must agree on it: the table's primary key is the first one's key (a source keyed
+ * otherwise could not upsert into it), and a column has one type.
+ */
+function sharedTableConflicts(document: unknown): { path: PropertyKey[]; message: string }[] {
+  const listed = (document as { sources?: unknown } | null)?.sources;
+  // Each well-formed source at its index; the others are reported on their own.
+  const sources = (Array.isArray(listed) ? listed : []).map((s) => sourceSchema.safeParse(s).data);
+  const first = new Map<string, number>();
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  const baseType = (type: string) => type.replace(/\?$/, '');
+  for (const [i, source] of sources.entries()) {
+    if (!source) continue;
+    const j = first.get(source.table);
+    if (j === undefined) {
+      first.set(source.table, i);
+      continue;
+    }
+    const other = sources[j]!;
+    if (source.key.join(',') !== other.key.join(',')) {
+      issues.push({
+        path: ['sources', i, 'key'],
+        message: `table "${source.table}" is keyed by [${other.key.join(', ')}] in sources[${j}]: every source of a table needs the same key`,
+      });
+    }
+    for (const [column, type] of Object.entries(source.schema)) {
+      const theirs = other.schema[column];
+      if (theirs !== undefined && baseType(theirs) !== baseType(type)) {
+        issues.push({
+          path: ['sources', i, 'schema', column],
+          message: `"${column}" is ${baseType(theirs)} in sources[${j}], which loads the same table`,
+        });
+      }
+    }
+  }
+  return issues;
+}
+
 export interface EtlSourcesFile {
   bucket?: string;
   sources: EtlSourceDefinition[];
@@ -107,7 +161,11 @@ function fail(where: string, issues: readonly { path: readonly PropertyKey[]; me
 export function validateSources(document: unknown, where = 'sources'): EtlSourcesFile {
   const shaped = Array.isArray(document) ? { sources: document } : document;
   const parsed = fileSchema.safeParse(shaped);
-  const issues = [...(parsed.success ? [] : parsed.error.issues), ...repeatedNames(shaped)];
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues),
+    ...sharedTableConflicts(shaped),
+    ...repeatedNames(shaped),
+  ];
   if (!parsed.success || issues.length > 0) fail(where, issues);
   return parsed.data as EtlSourcesFile;
 }

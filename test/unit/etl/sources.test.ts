@@ -43,6 +43,29 @@ sources:
     expect(message).toContain('sources[1].name: "crm" repeats sources[0]');
   });
 
+  it('refuses a table another part of the database owns, and sources of one table that disagree on it', () => {
+    const source = (name: string, table: string, key: string, schema: string) =>
+      `  - { name: ${name}, location: ${name}/, format: csv, table: ${table}, key: [${key}], schema: ${schema} }\n`;
+    const text =
+      'sources:\n' +
+      source('a', 'sales_orders', 'id', '{ id: integer }') +
+      source('b', 'orders', 'id', '{ id: integer, amount: number }') +
+      source('c', 'orders', 'order_id', '{ order_id: integer }') +
+      source('d', 'orders', 'id', '{ id: integer, amount: string? }') +
+      source('e', 'orders', 'id', '{ id: integer, amount: number?, note: string? }');
+    let message = '';
+    try {
+      parseSourcesFile(text, 'sources.yaml');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n').slice(1)).toEqual([
+      '  sources[0].table: "sales_orders" is reserved',
+      '  sources[2].key: table "orders" is keyed by [id] in sources[1]: every source of a table needs the same key',
+      '  sources[3].schema.amount: "amount" is number in sources[1], which loads the same table',
+    ]);
+  });
+
   it('rejects unknown fields, optional keys and reserved columns', () => {
     const text = `
 sources:
