@@ -9,6 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { pipelineNames } from '../../../src/aws/provision';
+import { loadConfig, parseDuration } from '../../../src/config';
+import { gracesFor } from '../../../src/scaler/grace';
 import { unknownVariables } from './known-settings';
 
 const root = path.resolve(__dirname, '../../..');
@@ -24,6 +26,7 @@ interface Service {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   profiles?: string[];
+  stop_grace_period?: string;
 }
 
 async function lint(file: string): Promise<{ code: number; output: string }> {
@@ -66,7 +69,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('fails dclint when a service has a key the specification does not know', async () => {
-    const broken = withChange((text) => text.replace('    stop_grace_period: 45s', '    stop_grace: 45s'));
+    const broken = withChange((text) => text.replace('    stop_grace_period: 140s', '    stop_grace: 140s'));
     const { code, output } = await lint(broken);
     expect(code).not.toBe(0);
     expect(output).toMatch(/instancePath="\/services\/worker".*additional properties.*invalid-schema/);
@@ -100,6 +103,14 @@ describe('docker-compose.yml', () => {
       expect(service.depends_on?.setup?.condition).toBe('service_completed_successfully');
     }
     expect(services.worker!.healthcheck?.test.join(' ')).toContain('/metrics');
+  });
+
+  it('waits for the worker and the scaler longer than the graces the code gives their work before a kill', () => {
+    const settings = (name: string) =>
+      loadConfig(services[name]!.environment ?? {}, { useDevState: false }) as Parameters<typeof gracesFor>[0];
+    const stopGrace = (name: string) => parseDuration(services[name]!.stop_grace_period ?? '10s');
+    expect(stopGrace('worker')).toBeGreaterThan(gracesFor(settings('worker')).workerShutdownGrace);
+    expect(stopGrace('scaler')).toBeGreaterThan(gracesFor(settings('scaler')).drainGrace);
   });
 
   it('gives every ebbflow service the same settings, all of them real ones, naming what setup creates', () => {
