@@ -296,7 +296,7 @@ export const SETTINGS = {
     keySuffixes: setting(
       'EBBFLOW_IMAGE_KEY_SUFFIXES',
       list,
-      '.jpg,.jpeg,.png,.webp,.tif,.tiff,.gif,.avif,.heic',
+      '.jpg,.jpeg,.png,.webp,.tif,.tiff,.gif,.avif,.heic,.heif',
       'Image file endings (any case), comma-separated: one notification rule each; the bridge ignores other keys.',
     ),
   },
