@@ -11,10 +11,11 @@ import { sleep } from '../async';
 import { createAwsClients } from '../aws/clients';
 import { ProgressBar } from '../terminal/progress-bar';
 import { SEARCH_ATTRIBUTES } from '../common/constants';
-import type { DevState, EbbflowConfig } from '../config';
+import { loadConfig, type DevState, type EbbflowConfig } from '../config';
 import type { Logger } from '../logger';
 import { cliCommand } from '../paths';
 import { allocatorEnv } from './processes';
+import { stackEnv } from './stack';
 import { countWorkflows, endedCount, readFleet } from '../pipeline/status';
 import type { CostReading } from '../scaler/cost-meter';
 import { money } from '../simulator/cost';
@@ -110,11 +111,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await uploadAll(aws.s3, state.inputBucket, items, { onUploaded: () => upload.tick(), signal });
   upload.finish();
 
-  const client = await connectClient({
-    ...config.temporal,
-    address: state.temporalAddress,
-    namespace: state.temporalNamespace,
-  });
+  // The stack's server, as its workers see it: not a Temporal Cloud address or key the shell exports.
+  const client = await connectClient(loadConfig(stackEnv(state, process.env).env).temporal);
   const started = Date.now();
   const progress = new ProgressBar('processing', items.length);
   const query = `${SEARCH_ATTRIBUTES.sourceKey} STARTS_WITH "${batch}/"`;

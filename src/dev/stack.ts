@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
 import { SEARCH_ATTRIBUTE_TYPES } from '../common/constants';
-import type { DevState, EbbflowConfig } from '../config';
+import { SETTINGS, type DevState, type EbbflowConfig } from '../config';
 import { StackError } from '../errors';
 import type { Logger } from '../logger';
 import { queueDepth } from '../pipeline/status';
@@ -61,6 +61,35 @@ interface DevStack {
   /** Resolves with the first process of the stack that exits before stop() is called: the stack cannot run on. */
   lost: Promise<ManagedProcess>;
   stop(): Promise<void>;
+}
+
+/** Temporal Cloud credentials: the dev server is plaintext, and a client that sends them expects TLS. */
+const TEMPORAL_CREDENTIALS = /^TEMPORAL_(API_KEY|TLS_)/;
+
+/**
+ * The environment of the stack's processes and of its own clients: `base` (the shell's) with every setting dev.json
+ * supplies set to the stack's value, or removed where the stack has none, and without Temporal credentials. A shell set
+ * up for Temporal Cloud or real AWS would otherwise send local workers and the local bridge there, as the environment
+ * wins over dev.json. Also returns the exported variables this replaces or drops, to tell the user.
+ */
+export function stackEnv(state: DevState, base: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; overridden: string[] } {
+  const env: NodeJS.ProcessEnv = { ...base };
+  const overridden: string[] = [];
+  for (const group of Object.values(SETTINGS)) {
+    for (const s of Object.values(group) as { env: string; devKey?: keyof DevState }[]) {
+      if (!s.devKey) continue;
+      const value = state[s.devKey] === undefined ? undefined : String(state[s.devKey]);
+      if (base[s.env] && base[s.env] !== value) overridden.push(s.env);
+      if (value === undefined) delete env[s.env];
+      else env[s.env] = value;
+    }
+  }
+  for (const name of Object.keys(env)) {
+    if (!TEMPORAL_CREDENTIALS.test(name)) continue;
+    if (env[name]) overridden.push(name);
+    delete env[name];
+  }
+  return { env, overridden };
 }
 
 function isAlive(pid: number): boolean {
@@ -173,9 +202,16 @@ export async function startDevStack(
     writeFileSync(devJson, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
     chmodSync(devJson, 0o600); // a file left by a stack that was killed keeps its old mode through writeFileSync
 
-    // Children read dev.json through the config module, exactly as a command in another terminal would.
+    // Children read dev.json through the config module, exactly as a command in another terminal would; the stack's
+    // own addresses are also in their environment, where they win over what the shell exports.
+    const { env: shellEnv, overridden } = stackEnv(state, process.env);
+    if (overridden.length > 0) {
+      logger.warn(`the local stack's processes ignore what this shell exports for ${overridden.join(', ')}`, {
+        overridden,
+      });
+    }
     const env = {
-      ...process.env,
+      ...shellEnv,
       EBBFLOW_STATE_DIR: stateDir,
       ...(options.scalerPort ? { EBBFLOW_SCALER_METRICS_PORT: String(options.scalerPort) } : {}),
       EBBFLOW_BRIDGE_METRICS_PORT: String(options.bridgePort ?? 0),
