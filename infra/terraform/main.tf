@@ -30,6 +30,12 @@ locals {
     EBBFLOW_INGRESS_QUEUE_URL      = module.pipeline.queue_url
     EBBFLOW_DLQ_URL                = module.pipeline.dlq_url
     EBBFLOW_NOTIFICATION_TOPIC_ARN = module.pipeline.topic_arn
+    # The bridge starts image runs only for the uploads S3 notifies: the same prefix and endings.
+    EBBFLOW_IMAGE_KEY_PREFIX   = module.pipeline.image_key_prefix
+    EBBFLOW_IMAGE_KEY_SUFFIXES = join(",", module.pipeline.image_key_suffixes)
+    # Fargate kills a task at most 120 s after SIGTERM, and the worker waits for a running resize its whole timeout
+    # plus 5 s: the timeout is what fits (the bridge passes it on in every start, so it is set for all processes).
+    EBBFLOW_IMAGE_ACTIVITY_TIMEOUT = "${var.worker.shutdown_grace_seconds - 5}s"
     EBBFLOW_LOG_LEVEL              = "info"
   } : k => v if v != null }
 
@@ -77,7 +83,6 @@ locals {
       resources  = [module.pipeline.topic_kms_key_arn]
       conditions = []
     },
-    local.put_metric_data_statement,
     ], local.create_dlq ? [{
       # The queue's size limit is read before sending; a larger body goes to the output bucket (WriteOutputs).
       sid        = "SendFailuresToDlq"
@@ -113,7 +118,7 @@ locals {
     {
       sid        = "ReadQueueDepth"
       actions    = ["sqs:GetQueueAttributes"]
-      resources  = concat([module.pipeline.queue_arn], local.dlq_arns)
+      resources  = [module.pipeline.queue_arn]
       conditions = []
     },
     local.put_metric_data_statement,
@@ -228,7 +233,7 @@ module "worker" {
   port_mappings    = var.worker.runs_bridge ? [9464, 9466] : [9464]
   health_check     = { port = 9464, path = "/metrics" }
   # SIGKILL only after the worker's own grace has passed, with a margin for the SDK to report cancellations.
-  stop_timeout = min(var.worker.shutdown_grace_seconds + 15, 120)
+  stop_timeout = var.worker.shutdown_grace_seconds + 15
 
   # Its count belongs to the scaler or to Application Auto Scaling, unless scaler.mode is "none".
   desired_count                    = local.worker_desired_count

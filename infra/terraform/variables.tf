@@ -120,6 +120,11 @@ variable "pipeline" {
     dlq_alarm_actions = optional(list(string))
   })
   default = {}
+
+  validation {
+    condition     = var.pipeline.create_dlq
+    error_message = "pipeline.create_dlq must stay true: the bridge and the workers send what cannot be processed, with its reason, to the dead-letter queue, and do not start without one."
+  }
 }
 
 ################################################################################
@@ -135,7 +140,8 @@ variable "worker" {
     use_spot         = optional(bool, false)
     max_activities   = optional(number, 4)
     # On SIGTERM running activities get this long to finish. Scale-in never stops a busy task (task protection); this
-    # is for deploys and Spot interruptions, and Fargate allows at most 120 s of stop timeout (grace + 15 s).
+    # is for deploys and Spot interruptions, and Fargate allows at most 120 s of stop timeout (grace + 15 s). A resize
+    # attempt may last the grace less 5 s (EBBFLOW_IMAGE_ACTIVITY_TIMEOUT), so none is cut off by the kill.
     shutdown_grace_seconds = optional(number, 100)
     # Tasks when scaler.mode = "none" (Terraform owns the count then).
     desired_count = optional(number, 1)
@@ -144,6 +150,11 @@ variable "worker" {
     environment = optional(map(string), {})
   })
   default = {}
+
+  validation {
+    condition     = var.worker.shutdown_grace_seconds >= 10 && var.worker.shutdown_grace_seconds <= 105
+    error_message = "worker.shutdown_grace_seconds must be from 10 to 105: Fargate kills a task at most 120 s after SIGTERM, and the worker needs 15 s of that after its grace."
+  }
 }
 
 variable "bridge" {

@@ -23,7 +23,6 @@ const CALLER = {
       [
         'irsa',
         {
-          pipeline: { create_dlq: false },
           eks: {
             cluster_name: 'c',
             identity: 'irsa',
@@ -69,7 +68,7 @@ async function plan(source: string, caller: object = CALLER): Promise<{ status: 
 }
 
 describe('terraform plan (AWS resources mocked by terraform_data)', () => {
-  it('plans the module as an ECS scaler, target tracking, a fixed count with Pod Identity, and IRSA without a DLQ', async () => {
+  it('plans the module as an ECS scaler, target tracking, a fixed count with Pod Identity, and IRSA', async () => {
     const result = await plan(terraformDir);
     expect(result.output).not.toMatch(/Error:/);
     expect(result.status).toBe(0);
@@ -108,19 +107,23 @@ describe('terraform plan (AWS resources mocked by terraform_data)', () => {
     }
   });
 
-  it('refuses no subnets, a localhost Temporal, a fixed count of no workers and an output bucket that is the input bucket, naming each', async () => {
+  it('refuses no subnets, a localhost Temporal, no DLQ, a grace Fargate cannot give, a fixed count of no workers and an output bucket that is the input bucket, naming each', async () => {
     const base = CALLER.module.ecs_scaler;
     const caller = {
       resource: CALLER.resource,
       module: {
         no_subnets: { ...base, subnet_ids: [] },
         local_temporal: { ...base, temporal: { address: 'localhost:7233' } },
+        no_dlq: { ...base, pipeline: { create_dlq: false } },
+        long_grace: { ...base, worker: { shutdown_grace_seconds: 110 } },
       },
     };
     const result = await plan(terraformDir, caller);
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/Set subnet_ids \(at least one\)/);
     expect(result.output).toMatch(/localhost is the task itself/);
+    expect(result.output).toMatch(/pipeline.create_dlq must stay true/);
+    expect(result.output).toMatch(/worker.shutdown_grace_seconds must be from 10 to 105/);
     // Validations that read other variables run once the plain ones pass: a plan of their own.
     const same = { ...base, pipeline: { output_bucket_name: `${base.name}-input` } };
     const noWorkers = { ...base, name: 'no_workers', scaler: { mode: 'none' }, worker: { desired_count: 0 } };

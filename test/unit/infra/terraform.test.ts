@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from '@cdktf/hcl2json';
+import { loadConfig } from '../../../src/config';
 import { unknownVariables } from './known-settings';
 
 const root = path.resolve(__dirname, '../../..');
@@ -191,6 +192,19 @@ describe('infra/terraform', () => {
     const type = String(variables.variable?.notification?.[0]?.type);
     expect(type).toMatch(/filter_prefix\s*=\s*optional\(string,\s*"uploads\/"\)/);
     expect(type).toMatch(/filter_suffixes\s*=\s*optional\(list\(string\),\s*\["\.jpg", "\.jpeg", "\.png"/);
+  });
+
+  it('notifies exactly the endings the bridge takes, in lower and upper case, and tells the bridge the same', async () => {
+    const variables = await parseFile(path.join(terraformDir, 'modules/pipeline/variables.tf'));
+    const type = String(variables.variable?.notification?.[0]?.type);
+    const listed = /filter_suffixes\s*=\s*optional\(list\(string\),\s*\[([^\]]*)\]/.exec(type)?.[1] ?? '';
+    const suffixes = [...listed.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+    const code = loadConfig({}, { useDevState: false }).image.keySuffixes;
+    expect(new Set(suffixes)).toEqual(new Set([...code, ...code.map((s) => s.toUpperCase())]));
+    const main = await parseFile(path.join(terraformDir, 'main.tf'));
+    const env = String((main as { locals?: Record<string, unknown>[] }).locals?.[0]?.common_environment);
+    expect(env).toMatch(/EBBFLOW_IMAGE_KEY_PREFIX\s*=\s*module\.pipeline\.image_key_prefix/);
+    expect(env).toMatch(/EBBFLOW_IMAGE_KEY_SUFFIXES\s*=\s*join\(",", module\.pipeline\.image_key_suffixes\)/);
   });
 
   it('lets the bridge keep a dead letter too large for the queue in S3, and expires those bodies after the DLQ', async () => {

@@ -74,3 +74,13 @@ output "queue_name" {
   description = "Name of the ingress queue (the CloudWatch QueueName dimension)."
   value       = aws_sqs_queue.this.name
 }
+
+output "image_key_prefix" {
+  description = "Prefix of the uploads that are notified to the ingress queue (EBBFLOW_IMAGE_KEY_PREFIX)."
+  value       = var.notification.filter_prefix
+}
+
+output "image_key_suffixes" {
+  description = "Endings of the uploads that are notified, lower-cased once each (EBBFLOW_IMAGE_KEY_SUFFIXES: the bridge matches any case)."
+  value       = distinct([for suffix in var.notification.filter_suffixes : lower(suffix)])
+}

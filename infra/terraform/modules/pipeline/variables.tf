@@ -42,7 +42,7 @@ variable "notification" {
   type = object({
     events          = optional(list(string), ["s3:ObjectCreated:*"])
     filter_prefix   = optional(string, "uploads/")
-    filter_suffixes = optional(list(string), [".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".heic", ".heif", ".JPG", ".JPEG", ".PNG"])
+    filter_suffixes = optional(list(string), [".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".heic", ".heif", ".JPG", ".JPEG", ".PNG", ".WEBP", ".GIF", ".TIF", ".TIFF", ".AVIF", ".HEIC", ".HEIF"])
   })
   default = {}
 
