@@ -163,6 +163,12 @@ export const SETTINGS = {
       'taskQueue',
     ),
     apiKey: setting('TEMPORAL_API_KEY', str, undefined, 'API key for Temporal Cloud (implies TLS).'),
+    tls: setting(
+      'TEMPORAL_TLS',
+      parseBool,
+      undefined,
+      'Connect with TLS; true alone suits a server with a public-CA certificate. Unset: on if an API key, a client certificate, a CA or a server name is set, else off.',
+    ),
     tlsCertPath: setting(
       'TEMPORAL_TLS_CLIENT_CERT_PATH',
       str,
@@ -187,7 +193,7 @@ export const SETTINGS = {
       'TEMPORAL_TLS_SERVER_NAME',
       str,
       undefined,
-      'Server name to verify, when it differs from the address host.',
+      'Server name to verify, when it differs from the address host (implies TLS).',
     ),
     uiUrl: setting(
       'EBBFLOW_TEMPORAL_UI_URL',
@@ -642,6 +648,11 @@ export function loadConfig(
   if (Boolean(t.tlsCertPath || t.tlsCertData) !== Boolean(t.tlsKeyPath || t.tlsKeyData)) {
     throw new ConfigError(
       'invalid configuration:\n  a client certificate and its key must be set together (TEMPORAL_TLS_CLIENT_CERT_PATH or _DATA with TEMPORAL_TLS_CLIENT_KEY_PATH or _DATA)',
+    );
+  }
+  if (t.tls === false && (t.tlsCertPath || t.tlsCertData || t.tlsCaPath || t.tlsServerName)) {
+    throw new ConfigError(
+      'invalid configuration:\n  TEMPORAL_TLS is false but a client certificate, a CA certificate or a server name is set; unset TEMPORAL_TLS or those settings',
     );
   }
   return config;

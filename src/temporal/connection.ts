@@ -1,5 +1,5 @@
 /**
- * Connections to Temporal built from config: the local dev server, a self-hosted cluster (mTLS) or Temporal Cloud
+ * Connections to Temporal built from config: the local dev server, a self-hosted cluster (TLS, mTLS) or Temporal Cloud
  * (mTLS or API key) by configuration alone.
  */
 import { readFileSync } from 'node:fs';
@@ -11,25 +11,42 @@ import {
   type WorkflowClientInterceptor,
 } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { EbbflowConfig } from '../config';
-import { TemporalUnreachableError } from '../errors';
+import { SETTINGS, type EbbflowConfig } from '../config';
+import { ConfigError, TemporalUnreachableError } from '../errors';
 
 type TemporalConfig = EbbflowConfig['temporal'];
+type PathSetting = 'tlsCertPath' | 'tlsKeyPath' | 'tlsCaPath';
 
-/** PEM from inline text (…_DATA) or a file (…_PATH). */
-function pem(data: string | undefined, file: string | undefined): Buffer | undefined {
+/** PEM from inline text (…_DATA) or a file (…_PATH); a file that cannot be read is a ConfigError naming the variable. */
+function pem(config: TemporalConfig, data: string | undefined, file: PathSetting): Buffer | undefined {
   if (data) return Buffer.from(data.replace(/\\n/g, '\n'));
-  return file ? readFileSync(file) : undefined;
+  const filePath = config[file];
+  if (!filePath) return undefined;
+  try {
+    return readFileSync(filePath);
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'no such file' : message;
+    throw new ConfigError(`${SETTINGS.temporal[file].env}: cannot read ${filePath} (${reason}); check the path`, {
+      cause: err,
+    });
+  }
 }
 
+/**
+ * TLS as the SDK takes it: undefined for plain TCP, `true` for TLS that verifies the server against the system's CAs
+ * (TEMPORAL_TLS or an API key alone), or options when a certificate, a CA or a server name is set.
+ * TEMPORAL_TLS=false with an API key sends the key without TLS, as the SDK does for `tls: false`.
+ */
 export function tlsOptions(config: TemporalConfig): TLSConfig | boolean | undefined {
-  const crt = pem(config.tlsCertData, config.tlsCertPath);
-  const key = pem(config.tlsKeyData, config.tlsKeyPath);
-  if (!crt && !config.tlsCaPath && !config.apiKey) return undefined;
-  if (!crt && !config.tlsCaPath && !config.tlsServerName) return true;
+  if (config.tls === false) return false;
+  const crt = pem(config, config.tlsCertData, 'tlsCertPath');
+  const key = pem(config, config.tlsKeyData, 'tlsKeyPath');
+  const ca = pem(config, undefined, 'tlsCaPath');
+  if (!crt && !ca && !config.tlsServerName) return config.tls || config.apiKey ? true : undefined;
   return {
     serverNameOverride: config.tlsServerName,
-    serverRootCACertificate: pem(undefined, config.tlsCaPath),
+    serverRootCACertificate: ca,
     clientCertPair: crt && key ? { crt, key } : undefined,
   };
 }
@@ -68,11 +85,10 @@ export async function connectClient(
   config: TemporalConfig,
   options: { interceptors?: WorkflowClientInterceptor[] } = {},
 ): Promise<Client> {
+  // Options outside the try: a certificate file that cannot be read is a ConfigError, not an unreachable server.
+  const connect = { ...connectionOptions(config), connectTimeout: `${CONNECT_TIMEOUT_S}s` };
   try {
-    const connection = await Connection.connect({
-      ...connectionOptions(config),
-      connectTimeout: `${CONNECT_TIMEOUT_S}s`,
-    });
+    const connection = await Connection.connect(connect);
     return new Client({
       connection,
       namespace: config.namespace,
@@ -84,8 +100,9 @@ export async function connectClient(
 }
 
 export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
+  const options = connectionOptions(config);
   try {
-    return await NativeConnection.connect(connectionOptions(config));
+    return await NativeConnection.connect(options);
   } catch (err) {
     throw unreachable(config, err);
   }

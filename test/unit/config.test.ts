@@ -123,6 +123,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EBBFLOW_STATE_DIR: dir, TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' })).toThrow(
       /certificate and its key must be set together/,
     );
+    expect(() => loadConfig({ EBBFLOW_STATE_DIR: dir, TEMPORAL_TLS: 'false', TEMPORAL_TLS_SERVER_NAME: 'x' })).toThrow(
+      /TEMPORAL_TLS is false but a client certificate, a CA certificate or a server name is set/,
+    );
     expect(() =>
       loadConfig({ EBBFLOW_STATE_DIR: dir, EBBFLOW_INPUT_BUCKET: 'photos', EBBFLOW_OUTPUT_BUCKET: 'photos' }),
     ).toThrow(/EBBFLOW_INPUT_BUCKET and EBBFLOW_OUTPUT_BUCKET are both "photos"/);

@@ -1,6 +1,12 @@
 import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/dev/processes';
-import { connectWorker, tlsOptions, unreachable } from '../../src/temporal/connection';
+import {
+  connectClient,
+  connectionOptions,
+  connectWorker,
+  tlsOptions,
+  unreachable,
+} from '../../src/temporal/connection';
 
 const temporal = (env: Record<string, string>) => loadConfig({ EBBFLOW_STATE_DIR: '/nonexistent', ...env }).temporal;
 
@@ -25,6 +31,47 @@ describe('tlsOptions', () => {
     const pair = (tls as { clientCertPair: { crt: Buffer; key: Buffer } }).clientCertPair;
     expect(pair.crt.toString()).toBe('CERT\nLINE');
     expect(pair.key.toString()).toBe('KEY');
+  });
+
+  it('turns TLS on for a server name alone, verifying that name', () => {
+    expect(
+      connectionOptions(
+        temporal({ TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_TLS_SERVER_NAME: 'temporal.example.com' }),
+      ),
+    ).toMatchObject({ address: '10.0.0.5:7233', tls: { serverNameOverride: 'temporal.example.com' } });
+  });
+
+  it('turns TLS on for TEMPORAL_TLS alone: a server with a public-CA certificate, no client certificate', () => {
+    expect(tlsOptions(temporal({ TEMPORAL_TLS: 'true' }))).toBe(true);
+    expect(tlsOptions(temporal({ TEMPORAL_TLS: 'false' }))).toBe(false);
+  });
+
+  it('names the variable and the path of a certificate file that is not there', () => {
+    const missing = temporal({
+      TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent/client.pem',
+      TEMPORAL_TLS_CLIENT_KEY_DATA: 'KEY',
+    });
+    expect(() => tlsOptions(missing)).toThrow(
+      expect.objectContaining({
+        name: 'ConfigError',
+        message: 'TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read /nonexistent/client.pem (no such file); check the path',
+      }),
+    );
+    expect(() => tlsOptions(temporal({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' }))).toThrow(
+      /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read \/nonexistent\/ca.pem/,
+    );
+  });
+
+  it('reports a missing certificate file as such when connecting, not as an unreachable server', async () => {
+    const missing = temporal({
+      TEMPORAL_TLS_CLIENT_KEY_PATH: '/nonexistent/client.key',
+      TEMPORAL_TLS_CLIENT_CERT_DATA: 'C',
+    });
+    await expect(connectClient(missing)).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringContaining('TEMPORAL_TLS_CLIENT_KEY_PATH: cannot read /nonexistent/client.key'),
+    });
+    await expect(connectWorker(missing)).rejects.toMatchObject({ name: 'ConfigError' });
   });
 });
 
