@@ -101,6 +101,9 @@ export async function renderVariants(
   const srgbAlready = header.icc !== undefined && isSrgbProfile(header.icc);
   const shrinks = largest.width !== upright.width || largest.height !== upright.height;
   const convertAfterResize = header.icc !== undefined && !srgbAlready && shrinks && header.space === 'srgb';
+  // A 16-bit image is converted into sharp's working profile for its depth, Display P3, not sRGB: named explicitly,
+  // the output profile makes the conversion go to sRGB (otherwise P3 numbers would be written as sRGB ones).
+  const sixteenBitProfile = header.icc !== undefined && !srgbAlready && header.space === 'rgb16';
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
     let pipeline = sharp(input, {
@@ -117,6 +120,7 @@ export async function renderVariants(
       const resized = await pipeline.keepIccProfile().tiff({ compression: 'none' }).toBuffer();
       pipeline = sharp(resized, { limitInputPixels: false });
     }
+    if (sixteenBitProfile) pipeline = pipeline.withIccProfile('srgb');
     decoded = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (err) {
     const message = (err as Error).message;

@@ -115,6 +115,25 @@ describe('renderVariants colour handling', () => {
     expect(differences(ours, await decodeLikeAViewer(unmanaged, 200)).mean).toBeGreaterThan(5);
   });
 
+  it.each([
+    ['shrunk', 400],
+    ['kept at its size', 50],
+  ])('converts a 16-bit image with a Display P3 profile to sRGB, %s', async (_, side) => {
+    // sRGB red, converted to P3 and stored as 16 bits with the P3 profile, as an editor exports it.
+    const red = Buffer.alloc(side * side * 3);
+    for (let i = 0; i < red.length; i += 3) red[i] = 255;
+    const input = await sharp(red, { raw: { width: side, height: side, channels: 3 } })
+      .withIccProfile('p3')
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
+    expect((await sharp(input).metadata()).depth).toBe('ushort');
+    const out = await renderVariants(input, [{ name: 'medium', width: 100, height: 100 }], limits);
+    const [r, g, b] = await colourAt(out.variants[0]!.data, 10, 10);
+    expect(r).toBeGreaterThan(248);
+    expect(Math.max(g, b)).toBeLessThan(8);
+  });
+
   it('converts a Display P3 PNG with transparency and an EXIF turn: upright, white where transparent', async () => {
     // Left half opaque red in P3, right half transparent; EXIF orientation 6 turns it a quarter clockwise.
     const [width, height] = [400, 300];
