@@ -86,12 +86,25 @@ export function pipelineNames(prefix: string): PipelineNames {
   };
 }
 
+/** True for HeadBucket's answer when the bucket does not exist (a HEAD has no body: only the status tells). */
+function isNoSuchBucket(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NotFound' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * Creates the bucket, in the client's region, when HeadBucket says it does not exist. Any other answer to HeadBucket
+ * (access denied, a bucket of that name in another account) is thrown as it is.
+ */
 export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-  } catch {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    return;
+  } catch (err) {
+    if (!isNoSuchBucket(err)) throw err;
   }
+  // Outside us-east-1 the SDK adds the LocationConstraint S3 requires (its location-constraint middleware).
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 }
 
 async function queueArn(clients: AwsClients, url: string): Promise<string> {
