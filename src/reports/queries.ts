@@ -25,7 +25,8 @@ async function querySalesDayRows(db: Kysely<SalesDatabase>, date: string, timezo
   const { start, end } = localDayBounds(date, timezone);
   // Literals, not parameters: PostgreSQL matches the GROUP BY expression to the selected one by its text.
   const bucket = sql<number>`(placed_at - ${sql.lit(start)}) / ${sql.lit(HOUR_MS)}`;
-  const lineRevenue = sql<number>`sum(i.quantity * i.unit_price_cents)`;
+  // 64-bit before multiplying: PostgreSQL multiplies two integers as 32 bits, and one line may be worth more cents.
+  const lineRevenue = sql<number>`sum(cast(i.quantity as bigint) * i.unit_price_cents)`;
   const dayUnits = sql<number>`sum(sum(i.quantity)) over ()`;
   const [summary, top, hourly, previousDay, weekEarlier] = await Promise.all([
     queryDaySummary(db, date, timezone),

@@ -73,6 +73,32 @@ describe.each(['sqlite', 'postgres'])('sales queries on %s', (kind) => {
     results[date] = m;
   });
 
+  it('adds up an order line worth more than a 32-bit integer of cents', async () => {
+    const placedAt = Date.parse('2026-04-01T12:00:00Z');
+    await database.db
+      .insertInto('sales_products')
+      .values({ id: 9001, sku: 'BULK-1', name: 'Pallet', category: 'bulk', unit_price_cents: 250_000 })
+      .execute();
+    await database.db
+      .insertInto('sales_orders')
+      .values({ id: 'bulk-order', placed_at: placedAt, customer_id: 1, total_cents: 2_500_000_000 })
+      .execute();
+    await database.db
+      .insertInto('sales_order_items')
+      .values({
+        order_id: 'bulk-order',
+        line: 1,
+        placed_at: placedAt,
+        product_id: 9001,
+        quantity: 10_000,
+        unit_price_cents: 250_000,
+      })
+      .execute();
+    const m = await querySalesMetrics(database.db, '2026-04-01', 'UTC');
+    expect(m.revenueCents).toBe(2_500_000_000);
+    expect(m.topProducts[0]).toMatchObject({ sku: 'BULK-1', units: 10_000, revenueCents: 2_500_000_000 });
+  });
+
   it('gives the same figures on both databases', () => {
     // Seeding is deterministic, so both runs of this suite must agree with one another exactly.
     const shared = globalThis as unknown as { __salesFigures?: Record<string, DailySalesMetrics> };
