@@ -36,14 +36,18 @@ const { keyPrefix, keySuffixes } = SETTINGS.image;
 const DEFAULT_IMAGE_PREFIX = keyPrefix.parse(keyPrefix.default ?? '');
 const DEFAULT_IMAGE_SUFFIXES = keySuffixes.parse(keySuffixes.default ?? '');
 
+/** The key endings S3 notifies, from the image endings: its filters are case-sensitive, so each in both cases. */
+export function notifiedEndings(suffixes: readonly string[]): string[] {
+  return [...new Set(suffixes.flatMap((s) => [s.toLowerCase(), s.toUpperCase()]))];
+}
+
 /** One S3 → SQS rule per image ending (S3 filters are case-sensitive: both cases), all under the image prefix. */
 function imageNotificationRules(
   queueArn: string,
   prefix = DEFAULT_IMAGE_PREFIX,
   suffixes: readonly string[] = DEFAULT_IMAGE_SUFFIXES,
 ): { Id: string; QueueArn: string; Events: ['s3:ObjectCreated:*']; Filter: object }[] {
-  const endings = [...new Set(suffixes.flatMap((s) => [s.toLowerCase(), s.toUpperCase()]))];
-  return endings.map((suffix) => ({
+  return notifiedEndings(suffixes).map((suffix) => ({
     Id: `ebbflow-ingress${suffix.replace(/[^A-Za-z0-9]/g, '-')}`,
     QueueArn: queueArn,
     Events: ['s3:ObjectCreated:*'],

@@ -6,7 +6,7 @@ import { sleep } from '../async';
 import { redactConfig, required, settingsMarkdown } from '../config';
 import { runChecks, type CheckStatus } from '../pipeline/check';
 import { readStatus, type PipelineStatus } from '../pipeline/status';
-import { collectUploads, uploadAll } from '../pipeline/upload';
+import { collectSubmission, uploadAll } from '../pipeline/upload';
 import { writeSamplePhotos } from '../images/sample-photos';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { action, cliClient, cliContext, UsageError } from './context';
@@ -70,13 +70,13 @@ export function registerPipelineCommands(program: Command): void {
     .command('submit')
     .description('Upload images (files or folders) to the input bucket; each upload starts one workflow')
     .argument('<paths...>', 'image files or folders of images')
-    .option('--prefix <prefix>', 'key prefix in the input bucket', 'uploads/')
+    .option('--prefix <prefix>', 'key prefix in the input bucket (default: EBBFLOW_IMAGE_KEY_PREFIX, uploads/)')
     .option('--concurrency <n>', 'uploads at once', wholeNumber(1), 8)
     .action(
-      action(async (paths: string[], opts: { prefix: string; concurrency: number }) => {
+      action(async (paths: string[], opts: { prefix?: string; concurrency: number }) => {
         const { config } = cliContext('submit');
         const concurrency = opts.concurrency;
-        const items = collectUploads(paths, opts.prefix);
+        const { prefix, items } = collectSubmission(paths, opts.prefix, config.image);
         if (items.length === 0) throw new UsageError(`no images found in ${paths.join(', ')}`);
         const aws = createAwsClients(config.aws);
         const total = items.reduce((sum, i) => sum + i.bytes, 0);
@@ -84,7 +84,7 @@ export function registerPipelineCommands(program: Command): void {
         await uploadAll(aws.s3, config.pipeline.inputBucket, items, { concurrency, onUploaded: () => bar.tick() });
         bar.finish();
         process.stdout.write(
-          `${items.length} image${items.length === 1 ? '' : 's'} (${formatBytes(total)}) uploaded to s3://${config.pipeline.inputBucket}/${opts.prefix}\n`,
+          `${items.length} image${items.length === 1 ? '' : 's'} (${formatBytes(total)}) uploaded to s3://${config.pipeline.inputBucket}/${prefix}\n`,
         );
       }),
     );

@@ -3,6 +3,7 @@ import { createReadStream, readdirSync, realpathSync, statSync, type Stats } fro
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { notifiedEndings } from '../aws/provision';
 import { UsageError } from '../errors';
 import { forEachConcurrently } from '../async';
 
@@ -68,6 +69,51 @@ export function collectUploads(paths: string[], prefix = ''): UploadItem[] {
     else items.push({ file: p, key: normalisedPrefix + path.basename(p), bytes: stat.size });
   }
   return items;
+}
+
+/** Where images must land to be processed: EBBFLOW_IMAGE_KEY_PREFIX and EBBFLOW_IMAGE_KEY_SUFFIXES. */
+export interface ImageKeys {
+  keyPrefix: string;
+  keySuffixes: readonly string[];
+}
+
+/** Why S3 would not notify the bridge of `key`, or undefined when it would. */
+export function unnotifiedReason(key: string, image: ImageKeys): string | undefined {
+  if (!key.startsWith(image.keyPrefix)) return `outside the image prefix "${image.keyPrefix}"`;
+  const endings = notifiedEndings(image.keySuffixes);
+  if (!endings.some((ending) => key.endsWith(ending))) return `its ending is not one of ${endings.join(' ')}`;
+  return undefined;
+}
+
+/** Files listed by name in a refusal; the rest are counted. */
+const LISTED = 5;
+
+/**
+ * The upload items of `ebbflow submit`: under `prefix`, by default the image prefix. Refuses, before anything is
+ * uploaded, files whose key S3 would not notify (outside the image prefix, or an ending in mixed case: notification
+ * rules match case-sensitively): they would be uploaded and counted, and never processed. Keys are not renamed, as a
+ * key is its workflow's idempotency key.
+ */
+export function collectSubmission(
+  paths: string[],
+  prefix: string | undefined,
+  image: ImageKeys,
+): { prefix: string; items: UploadItem[] } {
+  const under = prefix ?? image.keyPrefix;
+  const items = collectUploads(paths, under);
+  const refused = items.flatMap((item) => {
+    const reason = unnotifiedReason(item.key, image);
+    return reason ? [`${item.file} (key ${item.key}: ${reason})`] : [];
+  });
+  if (refused.length > 0) {
+    const more = refused.length > LISTED ? `\n  and ${refused.length - LISTED} more` : '';
+    throw new UsageError(
+      `${refused.length} of ${items.length} files would be uploaded but never processed, so nothing was uploaded:\n  ` +
+        `${refused.slice(0, LISTED).join('\n  ')}${more}\n` +
+        'Rename them to an ending listed, or upload under EBBFLOW_IMAGE_KEY_PREFIX (the default of --prefix).',
+    );
+  }
+  return { prefix: under, items };
 }
 
 export async function uploadAll(
