@@ -241,6 +241,14 @@ export function logTail(file: string, count: number): string[] {
   }
 }
 
+/** Where a process logs and the last lines there, e.g. `; its log: <file>` and the lines indented below. */
+function logSummary(proc: ManagedProcess): string {
+  if (!proc.logFile) return '';
+  return `; its log: ${proc.logFile}${logTail(proc.logFile, 5)
+    .map((line) => `\n  ${line}`)
+    .join('')}`;
+}
+
 /** How a process of the stack ended, and the end of its log: what to read first when it should not have. */
 export function describeExit(proc: ManagedProcess): string {
   const { exitCode, signalCode } = proc.child;
@@ -249,9 +257,24 @@ export function describeExit(proc: ManagedProcess): string {
     : exitCode === null
       ? 'could not start'
       : `exited with code ${exitCode}`;
-  const tail = proc.logFile ? logTail(proc.logFile, 5) : [];
-  const log = proc.logFile ? `; its log: ${proc.logFile}` : '';
-  return `${proc.name} ${how}${log}${tail.map((line) => `\n  ${line}`).join('')}`;
+  return `${proc.name} ${how}${logSummary(proc)}`;
+}
+
+/**
+ * Runs `wait` until `proc` is ready. When it is not (it exited, or the deadline passed), stops it, so it holds no port,
+ * and throws what happened with the end of its log.
+ */
+async function untilReady(proc: ManagedProcess, wait: () => Promise<void>): Promise<void> {
+  try {
+    await wait();
+  } catch (err) {
+    const exited = proc.child.exitCode !== null || proc.child.signalCode !== null;
+    await proc.stop();
+    const what = (err as Error).message;
+    throw new StackError(exited ? `${what}: ${describeExit(proc)}` : `${what}, and was stopped${logSummary(proc)}`, {
+      cause: err,
+    });
+  }
 }
 
 interface TemporalDevServerOptions {
@@ -294,17 +317,14 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   // Dynamic config that makes a single laptop behave: no throttling of the local frontend.
   args.push('--dynamic-config-value', 'frontend.rps=5000', '--dynamic-config-value', 'frontend.namespaceRPS=5000');
   const proc = startProcess('temporal', tools.temporal(), args, { logFile: options.logFile });
-  try {
+  await untilReady(proc, async () => {
     await waitFor('Temporal dev server', () => tcpOpen(options.port), { timeoutMs: 60_000, abort: proc.exited });
     // The port opens a moment before the frontend serves: until then every call fails "Frontend is not healthy yet".
     await waitFor('Temporal dev server', () => frontendAnswers(`127.0.0.1:${options.port}`), {
       timeoutMs: 60_000,
       abort: proc.exited,
     });
-  } catch (err) {
-    await proc.stop();
-    throw err;
-  }
+  });
   return proc;
 }
 
@@ -327,6 +347,8 @@ interface MotoOptions {
   logFile?: string;
   /** How to run it; by default moto's server through scripts/emulator.py, in the project venv. */
   command?: { command: string; args: string[] };
+  /** How long it may take to answer. @defaultValue 60 s */
+  readyTimeoutMs?: number;
 }
 
 export async function startMoto(options: MotoOptions): Promise<ManagedProcess> {
@@ -335,17 +357,19 @@ export async function startMoto(options: MotoOptions): Promise<ManagedProcess> {
   const proc = startProcess('moto', command, [...args, '-H', '127.0.0.1', '-p', String(options.port)], {
     logFile: options.logFile,
   });
-  await waitFor(
-    'AWS emulator',
-    async () => {
-      try {
-        const res = await fetch(`http://127.0.0.1:${options.port}/moto-api/`);
-        return res.ok;
-      } catch {
-        return false;
-      }
-    },
-    { timeoutMs: 60_000, abort: proc.exited },
+  await untilReady(proc, () =>
+    waitFor(
+      'AWS emulator',
+      async () => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${options.port}/moto-api/`);
+          return res.ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: options.readyTimeoutMs ?? 60_000, abort: proc.exited },
+    ),
   );
   return proc;
 }
