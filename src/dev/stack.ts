@@ -13,6 +13,7 @@ import { SETTINGS, type DevState, type EbbflowConfig } from '../config';
 import { StackError } from '../errors';
 import type { Logger } from '../logger';
 import { queueDepth } from '../pipeline/status';
+import { EXIT_MARGIN, gracesFor } from '../scaler/grace';
 import { cliCommand } from '../paths';
 import {
   allocatorEnv,
@@ -92,6 +93,14 @@ export function stackEnv(state: DevState, base: NodeJS.ProcessEnv): { env: NodeJ
   return { env, overridden };
 }
 
+/**
+ * From SIGTERM to SIGKILL for ebbflow's processes at stop: the scaler drains its workers for the local drain grace
+ * (which covers a worker's shutdown grace) and then exits, so it gets that and the margin a process has to exit.
+ */
+export function stopGraceFor(config: Pick<EbbflowConfig, 'image' | 'worker' | 'scaler'>): number {
+  return gracesFor(config).drainGrace + EXIT_MARGIN;
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -147,7 +156,9 @@ export async function startDevStack(
   };
   const stopAll = async (): Promise<void> => {
     stopping = true;
-    for (const proc of [...started].reverse()) await proc.stop(proc.name.startsWith('ebbflow') ? 35_000 : 10_000);
+    for (const proc of [...started].reverse()) {
+      await proc.stop(proc.name.startsWith('ebbflow') ? stopGraceFor(config) : 10_000);
+    }
     rmSync(path.join(stateDir, 'dev.json'), { force: true });
   };
   try {
