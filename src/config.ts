@@ -589,15 +589,43 @@ export type EbbflowConfig = Simplify<
   }
 >;
 
-/** Reads `<stateDir>/dev.json` if `ebbflow dev` wrote one. */
+/** False when no process has this id; a process of another user (EPERM) is alive. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** dev.json files already said to be left by a stack that is gone: the warning is given once per process. */
+const staleWarned = new Set<string>();
+
+/**
+ * Reads `<stateDir>/dev.json` if `ebbflow dev` wrote one and is still running. A file left by a stack that was killed
+ * is ignored with a warning: its servers are gone, and trusting it would have commands wait for them and then blame
+ * settings the user never set.
+ */
 function readDevState(stateDir: string): Partial<DevState> | undefined {
   const file = path.join(stateDir, 'dev.json');
   if (!existsSync(file)) return undefined;
+  let state: Partial<DevState>;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Partial<DevState>;
+    state = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevState>;
   } catch (err) {
     throw new ConfigError(`${file} is not valid JSON (${(err as Error).message}); delete it or rerun ebbflow dev`);
   }
+  if (typeof state.pid === 'number' && !isAlive(state.pid)) {
+    if (!staleWarned.has(file)) {
+      staleWarned.add(file);
+      process.stderr.write(
+        `warning: ignoring ${file}: the ebbflow dev that wrote it (pid ${state.pid}) is no longer running; start it again, or delete the file\n`,
+      );
+    }
+    return undefined;
+  }
+  return state;
 }
 
 /**

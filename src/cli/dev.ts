@@ -114,7 +114,9 @@ export function registerDevCommands(program: Command): void {
           process.stdout.write('stopped.\n');
         };
         const done = new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
+          // SIGHUP: the terminal was closed. Stopping removes dev.json, which would otherwise name servers now gone.
+          for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+            process.once(signal, () => void stop().then(resolve));
           // A stack without one of its processes cannot do its work: say which and why, and stop the rest.
           void stack.lost.then(async (proc) => {
             if (stopping) return;

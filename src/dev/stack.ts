@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients } from '../aws/clients';
 import { pipelineNames, provisionPipeline } from '../aws/provision';
 import { SEARCH_ATTRIBUTE_TYPES } from '../common/constants';
-import { SETTINGS, type DevState, type EbbflowConfig } from '../config';
+import { isAlive, SETTINGS, type DevState, type EbbflowConfig } from '../config';
 import { StackError } from '../errors';
 import type { Logger } from '../logger';
 import { queueDepth } from '../pipeline/status';
@@ -99,15 +99,6 @@ export function stackEnv(state: DevState, base: NodeJS.ProcessEnv): { env: NodeJ
  */
 export function stopGraceFor(config: Pick<EbbflowConfig, 'image' | 'worker' | 'scaler'>): number {
   return gracesFor(config).drainGrace + EXIT_MARGIN;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Refuses to start a second stack over a live one (its dev.json names a running process). */

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,6 +131,27 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ EBBFLOW_STATE_DIR: dir, EBBFLOW_INPUT_BUCKET: 'photos', EBBFLOW_OUTPUT_BUCKET: 'photos' }),
     ).toThrow(/EBBFLOW_INPUT_BUCKET and EBBFLOW_OUTPUT_BUCKET are both "photos"/);
+  });
+
+  it('ignores a dev.json whose ebbflow dev is no longer running, and says so once', async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    await once(child, 'exit');
+    const dir = emptyStateDir();
+    const file = path.join(dir, 'dev.json');
+    writeFileSync(file, JSON.stringify({ temporalAddress: '127.0.0.1:17233', pid: child.pid }));
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(loadConfig({ EBBFLOW_STATE_DIR: dir }).temporal.address).toBe('localhost:7233');
+      expect(loadConfig({ EBBFLOW_STATE_DIR: dir }).temporal.address).toBe('localhost:7233');
+      expect(stderr).toHaveBeenCalledTimes(1);
+      expect(String(stderr.mock.calls[0]?.[0])).toContain(
+        `ignoring ${file}: the ebbflow dev that wrote it (pid ${child.pid})`,
+      );
+    } finally {
+      stderr.mockRestore();
+    }
+    writeFileSync(file, JSON.stringify({ temporalAddress: '127.0.0.1:17233', pid: process.pid }));
+    expect(loadConfig({ EBBFLOW_STATE_DIR: dir }).temporal.address).toBe('127.0.0.1:17233');
   });
 
   it('reports a corrupt dev.json instead of ignoring it', () => {
