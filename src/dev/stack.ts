@@ -64,8 +64,13 @@ interface DevStack {
   stop(): Promise<void>;
 }
 
-/** Temporal Cloud credentials: the dev server is plaintext, and a client that sends them expects TLS. */
-const TEMPORAL_CREDENTIALS = /^TEMPORAL_(API_KEY|TLS_)/;
+/**
+ * The Temporal settings dev.json does not supply: API key and TLS, for a cluster or Temporal Cloud. The dev server is
+ * plaintext and a client given any of them connects with TLS.
+ */
+const TEMPORAL_CREDENTIALS = (Object.values(SETTINGS.temporal) as { env: string; devKey?: keyof DevState }[])
+  .filter((s) => !s.devKey)
+  .map((s) => s.env);
 
 /**
  * The environment of the stack's processes and of its own clients: `base` (the shell's) with every setting dev.json
@@ -85,8 +90,7 @@ export function stackEnv(state: DevState, base: NodeJS.ProcessEnv): { env: NodeJ
       else env[s.env] = value;
     }
   }
-  for (const name of Object.keys(env)) {
-    if (!TEMPORAL_CREDENTIALS.test(name)) continue;
+  for (const name of TEMPORAL_CREDENTIALS) {
     if (env[name]) overridden.push(name);
     delete env[name];
   }

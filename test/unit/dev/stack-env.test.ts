@@ -26,6 +26,7 @@ describe('stackEnv', () => {
       TEMPORAL_ADDRESS: '127.0.0.1:1',
       TEMPORAL_NAMESPACE: 'prod.acct',
       TEMPORAL_API_KEY: 'secret',
+      TEMPORAL_TLS: 'true',
       TEMPORAL_TLS_CLIENT_CERT_PATH: '/certs/client.pem',
       AWS_ENDPOINT_URL: 'https://s3.example.com',
       EBBFLOW_INPUT_BUCKET: 'prod-input',
@@ -35,6 +36,7 @@ describe('stackEnv', () => {
     expect(env.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
     expect(env.TEMPORAL_NAMESPACE).toBe('default');
     expect(env.TEMPORAL_API_KEY).toBeUndefined();
+    expect(env.TEMPORAL_TLS).toBeUndefined();
     expect(env.TEMPORAL_TLS_CLIENT_CERT_PATH).toBeUndefined();
     expect(env.AWS_ENDPOINT_URL).toBe(state.awsEndpoint);
     expect(env.AWS_REGION).toBe('us-east-1');
@@ -52,6 +54,7 @@ describe('stackEnv', () => {
         'TEMPORAL_ADDRESS',
         'TEMPORAL_API_KEY',
         'TEMPORAL_NAMESPACE',
+        'TEMPORAL_TLS',
         'TEMPORAL_TLS_CLIENT_CERT_PATH',
       ].sort(),
     );
