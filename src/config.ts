@@ -614,7 +614,9 @@ function readDevState(stateDir: string): Partial<DevState> | undefined {
   try {
     state = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevState>;
   } catch (err) {
-    throw new ConfigError(`${file} is not valid JSON (${(err as Error).message}); delete it or rerun ebbflow dev`);
+    throw new ConfigError(
+      `${file} is not valid JSON (${(err as Error).message}); delete it (ebbflow dev writes a new one when it starts)`,
+    );
   }
   if (typeof state.pid === 'number' && !isAlive(state.pid)) {
     if (!staleWarned.has(file)) {
