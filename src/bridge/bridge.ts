@@ -34,7 +34,7 @@ import { processImageInput } from '../images/workflow-input';
 import { required, type EbbflowConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
-import { connectionOptions, grpcCode } from '../temporal/connection';
+import { connectionOptions, GRPC_INVALID_ARGUMENT, grpcCode } from '../temporal/connection';
 import { searchAttributePairs } from '../temporal/search-attributes';
 import { admissionRules, type AdmissionRules } from './admission';
 import { backoffDelay } from './backoff';
@@ -71,9 +71,6 @@ const OUTAGE_GRPC_CODES: ReadonlyMap<number, string> = new Map([
 
 /** What the SDK throws for NOT_FOUND at start: the namespace (or, by its reading, the workflow) does not exist. */
 const NOT_FOUND_ERRORS = new Set(['NamespaceNotFoundError', 'WorkflowNotFoundError']);
-
-/** The one gRPC code of a start that is about the message itself: it goes to the DLQ with the server's reason. */
-const INVALID_ARGUMENT = 3;
 
 /** Retries of a start that fails while Temporal answers health probes, before the message is left to redelivery. */
 const MAX_ATTEMPTS_WHILE_HEALTHY = 5;
@@ -492,7 +489,8 @@ export class SqsBridge implements BridgeObservable {
         }
         // The SDK turns NOT_FOUND into its own errors, without the gRPC error as cause.
         const code = grpcCode(err) ?? (NOT_FOUND_ERRORS.has((err as Error).name) ? 5 : undefined);
-        if (code === INVALID_ARGUMENT) {
+        // The one code of a start that is about the message itself: it goes to the DLQ with the server's reason.
+        if (code === GRPC_INVALID_ARGUMENT) {
           throw new StartRejectedError(`Temporal refused to start ${request.workflowType}: ${(err as Error).message}`);
         }
         const outage = code === undefined ? undefined : OUTAGE_GRPC_CODES.get(code);

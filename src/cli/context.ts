@@ -4,7 +4,7 @@ import { loadConfig, type EbbflowConfig } from '../config';
 import { serviceErrorLine } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { wakeOnStart } from '../bridge/wake';
-import { connectClient, grpcCode } from '../temporal/connection';
+import { connectClient, GRPC_INVALID_ARGUMENT, grpcCode } from '../temporal/connection';
 
 export { UsageError } from '../errors';
 
@@ -37,8 +37,6 @@ const NETWORK_REASONS: Record<string, string> = {
   ECONNRESET: 'the connection was reset',
   EHOSTUNREACH: 'the host is unreachable',
 };
-
-const GRPC_INVALID_ARGUMENT = 3;
 
 /**
  * What Temporal refuses because of what the command asked for, in a line that says what to do; undefined for the

@@ -109,6 +109,9 @@ export async function connectWorker(config: TemporalConfig): Promise<NativeConne
 }
 
 /** The gRPC status code of a Temporal service error, or of the error it wraps; undefined for anything else. */
+/** The gRPC status of a request the server refuses for what it asked: a bad argument, not a failure to retry. */
+export const GRPC_INVALID_ARGUMENT = 3;
+
 export function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (isGrpcServiceError(e)) return e.code;
