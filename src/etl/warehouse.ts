@@ -77,7 +77,7 @@ async function whenWriteLockFree(sqlite: SQLite.Database, write: () => void): Pr
 
 /**
  * The rows of a batch with each key once, holding the values of its last row: PostgreSQL refuses an upsert statement
- * that touches one row twice, and per-row upserts would leave the last one anyway.
+ * that touches one row twice (SQLite's per-row upserts leave the last one by themselves).
  */
 function lastRowPerKey(rows: readonly Row[], key: readonly string[]): readonly Row[] {
   const byKey = new Map<string, Row>();
@@ -204,18 +204,17 @@ export class Warehouse {
    * database parses cheaply: on SQLite one prepared single-row upsert run per row inside one synchronous transaction
    * (compiling a thousand-row statement per batch cost as much as running it); on PostgreSQL one statement whose
    * rows come from one array per column (`unnest`), instead of thousands of bound values to parse and plan. A key
-   * the batch holds more than once is written once, with its last row's values.
+   * the batch holds more than once ends with its last row's values on both.
    */
   async loadBatch(batch: LoadBatch): Promise<void> {
     await this.ensureBookkeeping();
-    const rows = lastRowPerKey(batch.rows, batch.key);
     const sqlite = this.database.sqlite;
     if (sqlite) {
-      const columns = rows.length > 0 ? Object.keys(rows[0]!) : [];
+      const columns = batch.rows.length > 0 ? Object.keys(batch.rows[0]!) : [];
       const upsert = columns.length > 0 ? this.sqliteUpsert(sqlite, batch.table, columns, batch.key) : undefined;
       await this.db.connection().execute(async () => {
         const write = sqlite.transaction(() => {
-          for (const row of rows) {
+          for (const row of batch.rows) {
             const params: unknown[] = [batch.source, batch.date];
             for (const c of columns) params.push(row[c]);
             upsert!.run(params);
@@ -230,7 +229,8 @@ export class Warehouse {
       return;
     }
     await this.db.transaction().execute(async (tx) => {
-      if (rows.length > 0) await this.upsertFromArrays(tx, batch.table, batch.source, batch.date, batch.key, rows);
+      if (batch.rows.length > 0)
+        await this.upsertFromArrays(tx, { ...batch, rows: lastRowPerKey(batch.rows, batch.key) });
       for (const query of this.bookkeepingQueries(tx, batch)) await query.execute();
     });
   }
@@ -296,23 +296,16 @@ export class Warehouse {
   }
 
   /** One upsert statement for the whole batch, its rows passed as one typed array per column. */
-  private async upsertFromArrays(
-    db: AnyDb,
-    table: string,
-    source: string,
-    date: string,
-    key: readonly string[],
-    rows: readonly Row[],
-  ): Promise<void> {
-    const columns = Object.keys(rows[0]!);
-    const types = this.types.get(table);
+  private async upsertFromArrays(db: AnyDb, batch: LoadBatch): Promise<void> {
+    const columns = Object.keys(batch.rows[0]!);
+    const types = this.types.get(batch.table);
     const arrays = columns.map((c) => {
       const type = types?.get(c);
-      if (!type) throw new Error(`table ${table}: column ${c} was not created by ensureTable in this process`);
-      return sql`${rows.map((r) => r[c])}::${sql.raw(type)}[]`;
+      if (!type) throw new Error(`table ${batch.table}: column ${c} was not created by ensureTable in this process`);
+      return sql`${batch.rows.map((r) => r[c])}::${sql.raw(type)}[]`;
     });
-    const values = sql`SELECT ${source}::text, ${date}::text, * FROM unnest(${sql.join(arrays)})`;
-    await this.upsertSql(table, columns, key, values).execute(db);
+    const values = sql`SELECT ${batch.source}::text, ${batch.date}::text, * FROM unnest(${sql.join(arrays)})`;
+    await this.upsertSql(batch.table, columns, batch.key, values).execute(db);
   }
 
   /** Rows of one source and date in a table. */
