@@ -62,12 +62,13 @@ const list: Parser<string[]> = (raw) =>
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+/** Milliseconds in each unit a duration may be written in, largest first. */
+const DURATION_UNITS = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
 /** Durations as Temporal writes them: `500ms`, `30s`, `5m`, `1h`, or a bare number of milliseconds. */
 export const parseDuration: Parser<number> = (raw) => {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw.trim());
   if (!match) throw new Error(`expected a duration such as 500ms, 30s, 5m or 1h, got "${raw}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(match[1]) * unit);
+  return Math.round(Number(match[1]) * DURATION_UNITS[(match[2] ?? 'ms') as keyof typeof DURATION_UNITS]);
 };
 
 /** A duration from `min` to `max` ms, both included; the bounds are shown as written (`1s`, `12h`). */
@@ -80,14 +81,11 @@ const durationWithin =
     }
     return value;
   };
-const shownDuration = (ms: number): string =>
-  ms % 3_600_000 === 0
-    ? `${ms / 3_600_000}h`
-    : ms % 60_000 === 0
-      ? `${ms / 60_000}m`
-      : ms % 1000 === 0
-        ? `${ms / 1000}s`
-        : `${ms}ms`;
+/** `ms` in the largest unit that writes it whole, as a setting would be written: `12h`, `90s`, `1ms`. */
+function shownDuration(ms: number): string {
+  const [unit, size] = Object.entries(DURATION_UNITS).find(([, size]) => ms % size === 0)!;
+  return `${ms / size}${unit}`;
+}
 
 function setting<T, D extends string | undefined>(
   env: string,
