@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { buildProgram } from '../../src/cli/index';
 import { settingsMarkdown } from '../../src/config';
+import { generateSampleSources } from '../../src/etl/generate';
 
 const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 const configurationDoc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
@@ -33,5 +35,16 @@ describe('README and docs', () => {
     const commands = buildProgram().commands.map((c) => c.name());
     const missing = commands.filter((name) => !readme.includes(`\`ebbflow ${name}`));
     expect(missing).toEqual([]);
+  });
+  it('the ETL examples run the sources file that etl generate writes', async () => {
+    const s3 = new S3Client({ region: 'us-east-1' });
+    s3.send = (async () => ({})) as S3Client['send'];
+    const { configKey } = await generateSampleSources({ s3, bucket: 'in', sources: 1, date: '2025-03-14' });
+    for (const doc of ['README.md', 'docs/etl.md']) {
+      const text = readFileSync(path.join(__dirname, '..', '..', doc), 'utf8');
+      const configs = [...text.matchAll(/ebbflow etl run --config (\S+)/g)].map((m) => m[1]);
+      expect(configs.length).toBeGreaterThan(0);
+      expect({ doc, configs }).toEqual({ doc, configs: configs.map(() => configKey) });
+    }
   });
 });

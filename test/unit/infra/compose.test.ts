@@ -106,8 +106,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('waits for the worker and the scaler longer than the graces the code gives their work before a kill', () => {
-    const settings = (name: string) =>
-      loadConfig(services[name]!.environment ?? {}, { useDevState: false }) as Parameters<typeof gracesFor>[0];
+    const settings = (name: string) => loadConfig(services[name]!.environment ?? {}, { useDevState: false });
     const stopGrace = (name: string) => parseDuration(services[name]!.stop_grace_period ?? '10s');
     expect(stopGrace('worker')).toBeGreaterThan(gracesFor(settings('worker')).workerShutdownGrace);
     expect(stopGrace('scaler')).toBeGreaterThan(gracesFor(settings('scaler')).drainGrace);
