@@ -3,7 +3,8 @@
  * (`ebbflow dev` uses it). Each worker serves its metrics on a port of its own, from which the driver reads how many
  * activities it runs. Scale-in sends SIGTERM to idle workers first (then the least busy, newest first among equals); a
  * worker stops polling, lets its running activities finish within its shutdown grace and exits. A worker still alive
- * after `drainGrace` is killed: both graces must cover the activity timeout (see grace.ts).
+ * after `drainGrace` is killed: both graces must cover the activity timeout (see grace.ts). A worker that dies on its
+ * own is replaced; workers that keep dying as they start are restarted less and less often (`crashBackoff`).
  *
  * With `standby`, the driver also keeps one worker booted and waiting (`ebbflow worker --standby`, see
  * src/worker/standby.ts) while the fleet is below `maxWorkers`: a scale-out promotes it over its IPC channel, which
@@ -34,6 +35,27 @@ export interface LocalDriverOptions {
   standby?: boolean;
   /** Most workers the fleet will run: no standby is kept once this many run. @defaultValue no limit */
   maxWorkers?: number;
+  /** How long starts wait after workers crash one after another (see {@link restartDelay}). */
+  crashBackoff?: CrashBackoff;
+}
+
+/**
+ * Restarts after crashes: the first crash is replaced at once, each further one in a row waits `initialMs`, doubling
+ * up to `maxMs`, as Kubernetes' CrashLoopBackOff does. A worker that ran `windowMs` or longer before it crashed starts
+ * a new count: it was not crashing as it started.
+ */
+export interface CrashBackoff {
+  initialMs: number;
+  maxMs: number;
+  windowMs: number;
+}
+
+const CRASH_BACKOFF: CrashBackoff = { initialMs: 1_000, maxMs: 300_000, windowMs: 60_000 };
+
+/** How long the next start waits after `crashes` crashes in a row. */
+export function restartDelay(crashes: number, backoff: CrashBackoff = CRASH_BACKOFF): number {
+  if (crashes <= 1) return 0;
+  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(crashes - 2, 30));
 }
 
 export type WorkerExit = 'drained' | 'killed' | 'crashed';
@@ -46,6 +68,8 @@ interface LocalWorker {
   draining: boolean;
   killed: boolean;
   exited: Promise<void>;
+  /** When it started, or was promoted: how long it ran before a crash. */
+  startedAt: number;
 }
 
 interface Standby {
@@ -84,6 +108,10 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
   let standbyStarting = false;
   let standbyFailures = 0;
   let closing = false;
+  const backoff = options.crashBackoff ?? CRASH_BACKOFF;
+  /** Fleet workers that crashed in a row, and the time before which no worker starts because of them. */
+  let crashes = 0;
+  let holdUntil = 0;
 
   /** Spawns `ebbflow worker` (with `extraArgs`) on a metrics port of its own; `exited` resolves when it is gone. */
   const spawnWorker = async (
@@ -126,10 +154,30 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
         outcome,
       });
       options.onExit?.(outcome);
+      if (outcome === 'crashed') noteCrash(Date.now() - worker.startedAt);
+      else crashes = 0;
       // Below the ceiling again: the next scale-out should find a standby, not wait for the next poll to boot one.
       keepStandby().catch((error: unknown) => logger.warn('could not start a standby worker', { error }));
     });
-    workers.set(id, { id, process: child, metricsUrl, draining: false, killed: false, exited });
+    workers.set(id, { id, process: child, metricsUrl, draining: false, killed: false, exited, startedAt: Date.now() });
+  };
+
+  /** Counts a crash after `ranMs` of running and holds the next start back as {@link restartDelay} says. */
+  const noteCrash = (ranMs: number): void => {
+    crashes = ranMs >= backoff.windowMs ? 1 : crashes + 1;
+    const delayMs = restartDelay(crashes, backoff);
+    holdUntil = Date.now() + delayMs;
+    if (delayMs > 0) {
+      logger.warn('workers keep crashing as they start: the next start waits (see their log for why)', {
+        crashes,
+        delayMs,
+      });
+    }
+  };
+
+  /** Starts workers until `count` run, unless crashes hold starts back for now (a later poll starts them). */
+  const startUpTo = async (count: number): Promise<void> => {
+    while (active().length < count && Date.now() >= holdUntil && !closing) await start();
   };
 
   const startFresh = async (): Promise<void> => {
@@ -235,8 +283,8 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
       }));
     },
     async describe(): Promise<Capacity> {
-      // A worker that died on its own is replaced, as ECS or a Deployment would do.
-      while (active().length < desired) await start();
+      // A worker that died on its own is replaced, as ECS or a Deployment would do, backing off if they keep dying.
+      await startUpTo(desired);
       await keepStandby();
       const running = active();
       return {
@@ -249,7 +297,7 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
     async setDesired(count: number): Promise<void> {
       desired = count;
       const current = active();
-      for (let i = current.length; i < count; i++) await start();
+      await startUpTo(count);
       if (current.length <= count) {
         // At the ceiling, a standby would wait for a scale-out that cannot come.
         if (active().length >= ceiling) await stopStandby();

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../../../src/logger';
-import { createLocalDriver, type WorkerExit } from '../../../src/scaler/local';
+import { createLocalDriver, restartDelay, type WorkerExit } from '../../../src/scaler/local';
 
 /**
  * A stand-in worker: on SIGTERM it leaves a file named `<pid>.term` in `ready`, finishes its "activity"
@@ -177,6 +177,50 @@ describe('local driver', () => {
     await driver.setDesired(0);
     await driver.close();
   });
+  test('restarts after crashes in a row wait longer each time, up to the most', () => {
+    const backoff = { initialMs: 1000, maxMs: 5000, windowMs: 60_000 };
+    expect([1, 2, 3, 4, 5, 6, 100].map((n) => restartDelay(n, backoff))).toEqual([
+      0, 1000, 2000, 4000, 5000, 5000, 5000,
+    ]);
+  });
+
+  /** Exits of a fleet of one worker that dies `afterMs` after it starts, polled every 50 ms for `forMs`. */
+  async function crashLoop(afterMs: number, windowMs: number, forMs: number): Promise<WorkerExit[]> {
+    const exits: WorkerExit[] = [];
+    const driver = createLocalDriver({
+      logger: silentLogger,
+      drainGrace: 1000,
+      output: 'ignore',
+      command: [process.execPath, '-e', `setTimeout(() => process.exit(3), ${afterMs})`],
+      onExit: (o) => exits.push(o),
+      crashBackoff: { initialMs: 400, maxMs: 1000, windowMs },
+    });
+    try {
+      await driver.setDesired(1);
+      const deadline = Date.now() + forMs;
+      while (Date.now() < deadline) {
+        // The scaler polls on: the fleet is still asked for one worker, started again once the wait is over.
+        expect((await driver.describe()).desired).toBe(1);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await driver.setDesired(0);
+      await driver.close();
+    }
+    return exits;
+  }
+
+  test('workers that keep crashing as they start are restarted less and less often', async () => {
+    // Started again at once, then after 0.4, 0.8 and 1 s: four or five starts in 3 s.
+    const held = (await crashLoop(50, 60_000, 3000)).filter((o) => o === 'crashed').length;
+    expect(held).toBeGreaterThanOrEqual(3);
+    expect(held).toBeLessThanOrEqual(5);
+    // The same workers, each counted as having run long enough (a window of 0): every crash is a first one, replaced
+    // at the next poll, as a worker that ran a while before it crashed is.
+    const replaced = (await crashLoop(50, 0, 3000)).filter((o) => o === 'crashed').length;
+    expect(replaced).toBeGreaterThanOrEqual(held + 3);
+  });
+
   test('keeps a standby booted, promotes it on a scale-out and boots the next, up to the most workers', async () => {
     const { ready, driver } = standbyFleet(0, 2);
     try {
