@@ -21,6 +21,16 @@ const POLLED = [
   temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
 ];
 
+/** How many workers (distinct poller identities) poll `taskQueue` for both workflow and activity tasks. */
+export async function workersPolling(client: Client, namespace: string, taskQueue: string): Promise<number> {
+  const answers = await Promise.all(
+    POLLED.map((taskQueueType) =>
+      client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType }),
+    ),
+  );
+  return Math.min(...answers.map((a) => new Set((a.pollers ?? []).map((p) => p.identity)).size));
+}
+
 /** Starts `count` workers with `env` (which names the task queue); each logs to `<logDir>/worker-<n>.log`. */
 export async function startWorkerFleet(options: {
   count: number;
@@ -47,18 +57,7 @@ export async function startWorkerFleet(options: {
   try {
     await waitFor(
       `${options.count} workers polling ${options.taskQueue}`,
-      async () => {
-        const answers = await Promise.all(
-          POLLED.map((taskQueueType) =>
-            options.client.workflowService.describeTaskQueue({
-              namespace: options.namespace,
-              taskQueue: { name: options.taskQueue },
-              taskQueueType,
-            }),
-          ),
-        );
-        return answers.every((a) => new Set((a.pollers ?? []).map((p) => p.identity)).size >= options.count);
-      },
+      async () => (await workersPolling(options.client, options.namespace, options.taskQueue)) >= options.count,
       { timeoutMs: 120_000, intervalMs: 250, abort: Promise.race(processes.map((p) => p.exited)) },
     );
   } catch (err) {
