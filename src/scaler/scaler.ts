@@ -44,6 +44,12 @@ export interface ScalerOptions {
    * does at rest. @defaultValue no limit
    */
   restAfter?: number;
+  /**
+   * Least time, in ms, between two polls that wakes brought: the first comes at once, a wake within this of it waits
+   * for the rest, so a client that POSTs /wake in a loop costs at most one poll per spacing, not a poll after another.
+   * @defaultValue 500
+   */
+  wakeSpacing?: number;
   /** Decisions kept for /decisions. @defaultValue 500 */
   historySize?: number;
   clock?: () => number;
@@ -79,6 +85,9 @@ export function createScaler(options: ScalerOptions): Scaler {
   let idleSince = 0;
   /** Work arrived since the current poll began reading: a poll that finds the fleet at zero is followed at once. */
   let woken = false;
+  /** When the last poll a wake brought began. */
+  let lastWokenPoll = -Infinity;
+  const wakeSpacing = options.wakeSpacing ?? 500;
   /** Ends the current wait early; set only while the loop waits with the fleet at zero. */
   let cutIdleWait: (() => void) | undefined;
 
@@ -191,12 +200,18 @@ export function createScaler(options: ScalerOptions): Scaler {
           options.metrics?.errors.inc();
           logger.error('scaling poll failed', { error });
         }
-        if (idle && woken) continue;
-        const wait = Math.max(0, period - (clock() - started));
-        const nap = new AbortController();
-        if (idle) cutIdleWait = () => nap.abort();
-        await sleep(wait, AbortSignal.any([signal, nap.signal]));
-        cutIdleWait = undefined;
+        if (!(idle && woken)) {
+          const wait = Math.max(0, period - (clock() - started));
+          const nap = new AbortController();
+          if (idle) cutIdleWait = () => nap.abort();
+          await sleep(wait, AbortSignal.any([signal, nap.signal]));
+          cutIdleWait = undefined;
+          if (!nap.signal.aborted) continue;
+        }
+        // A wake brings the next poll forward, but not closer than the spacing to the last one a wake brought.
+        const early = lastWokenPoll + wakeSpacing - clock();
+        if (early > 0) await sleep(early, signal);
+        lastWokenPoll = clock();
       }
       const spent = options.meter?.reading();
       logger.info(

@@ -193,6 +193,38 @@ describe('live scaler loop', () => {
     }
   });
 
+  test('wakes in a loop bring at most one poll per spacing', async () => {
+    let polls = 0;
+    const scaler = createScaler({
+      policy: DEFAULT_POLICY,
+      driver: fakeDriver(),
+      logger: silentLogger,
+      idleInterval: 60_000,
+      wakeSpacing: 100,
+      readSignals: async () => {
+        polls++;
+        return queues(0);
+      },
+    });
+    const abort = new AbortController();
+    const running = scaler.run(60_000, abort.signal);
+    try {
+      await until(() => scaler.decisions.length === 1);
+      // A client POSTs /wake every 5 ms for half a second to a fleet at zero that finds nothing to do.
+      const started = Date.now();
+      while (Date.now() - started < 500) {
+        expect(scaler.wake()).toBe(true);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // The first wake polls at once, then one poll per 100 ms: about six, where each wake had brought one.
+      expect(polls).toBeGreaterThanOrEqual(4);
+      expect(polls).toBeLessThanOrEqual(8);
+    } finally {
+      abort.abort();
+      await running;
+    }
+  });
+
   test('a wake that arrives while a poll reads the queues is not lost', async () => {
     let polls = 0;
     const scaler = createScaler({
