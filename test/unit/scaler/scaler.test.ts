@@ -3,7 +3,7 @@ import type { CapacityDriver } from '../../../src/scaler/driver';
 import { createScalerMetrics } from '../../../src/scaler/metrics';
 import { DEFAULT_POLICY, type PolicySettings } from '../../../src/scaling/policy';
 import { createCostMeter, resolveTaskPrice } from '../../../src/scaler/cost-meter';
-import { createScaler } from '../../../src/scaler/scaler';
+import { createScaler, type ScalerOptions } from '../../../src/scaler/scaler';
 import type { Client } from '@temporalio/client';
 import { createSignalReader, type QueueSignals } from '../../../src/scaler/signals';
 import { runningActivitiesFromMetrics } from '../../../src/scaler/worker-load';
@@ -36,6 +36,22 @@ const queues = (visible: number): QueueSignals => ({
 /** Resolves once `check` holds, looking every 5 ms. */
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** A scaler of a fleet at zero whose queues stay empty, and how many polls it has made. */
+function emptyQueueScaler(options: Pick<ScalerOptions, 'idleInterval' | 'restAfter' | 'wakeSpacing'>) {
+  let polls = 0;
+  const scaler = createScaler({
+    policy: DEFAULT_POLICY,
+    driver: fakeDriver(),
+    logger: silentLogger,
+    ...options,
+    readSignals: async () => {
+      polls++;
+      return queues(0);
+    },
+  });
+  return { scaler, polls: () => polls };
 }
 
 describe('live scaler loop', () => {
@@ -162,31 +178,20 @@ describe('live scaler loop', () => {
   });
 
   test('after restAfter at zero it polls at the interval, until a wake brings the quick polls back', async () => {
-    let polls = 0;
-    const scaler = createScaler({
-      policy: DEFAULT_POLICY,
-      driver: fakeDriver(),
-      logger: silentLogger,
-      idleInterval: 5,
-      restAfter: 50,
-      readSignals: async () => {
-        polls++;
-        return queues(0);
-      },
-    });
+    const { scaler, polls } = emptyQueueScaler({ idleInterval: 5, restAfter: 50 });
     const abort = new AbortController();
     const running = scaler.run(60_000, abort.signal);
     try {
       // Quick polls while the rest period lasts.
-      await until(() => polls >= 4);
+      await until(() => polls() >= 4);
       // At rest: the poll after the rest period began waits the whole interval.
       await new Promise((r) => setTimeout(r, 150));
-      const rested = polls;
+      const rested = polls();
       await new Promise((r) => setTimeout(r, 150));
-      expect(polls).toBe(rested);
+      expect(polls()).toBe(rested);
       // A wake polls at once and starts a new rest period of quick polls.
       expect(scaler.wake()).toBe(true);
-      await until(() => polls >= rested + 4);
+      await until(() => polls() >= rested + 4);
     } finally {
       abort.abort();
       await running;
@@ -194,18 +199,7 @@ describe('live scaler loop', () => {
   });
 
   test('wakes in a loop bring at most one poll per spacing', async () => {
-    let polls = 0;
-    const scaler = createScaler({
-      policy: DEFAULT_POLICY,
-      driver: fakeDriver(),
-      logger: silentLogger,
-      idleInterval: 60_000,
-      wakeSpacing: 100,
-      readSignals: async () => {
-        polls++;
-        return queues(0);
-      },
-    });
+    const { scaler, polls } = emptyQueueScaler({ idleInterval: 60_000, wakeSpacing: 100 });
     const abort = new AbortController();
     const running = scaler.run(60_000, abort.signal);
     try {
@@ -217,8 +211,8 @@ describe('live scaler loop', () => {
         await new Promise((r) => setTimeout(r, 5));
       }
       // The first wake polls at once, then one poll per 100 ms: about six, where each wake had brought one.
-      expect(polls).toBeGreaterThanOrEqual(4);
-      expect(polls).toBeLessThanOrEqual(8);
+      expect(polls()).toBeGreaterThanOrEqual(4);
+      expect(polls()).toBeLessThanOrEqual(8);
     } finally {
       abort.abort();
       await running;
