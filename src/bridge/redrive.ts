@@ -25,6 +25,11 @@ import { describeItem } from './plan';
 /** Message attribute a redrive sets on what it sends to the ingress queue: the bridge may rerun failed ids for it. */
 export const REDRIVE_ATTRIBUTE = 'ebbflow-redrive';
 
+/** How long a listing hides the letters it reads, should it fail to show them again (it makes them visible at once). */
+const LIST_VISIBILITY_SECONDS = 30;
+/** How long a redrive or purge holds each letter while it sends and deletes it. */
+const ACTION_VISIBILITY_SECONDS = 120;
+
 /** Letters received per read while walking the queue (SQS's most per receive). */
 const RECEIVE_BATCH = 10;
 
@@ -70,17 +75,32 @@ function viewDeadLetter(letter: ReceivedDeadLetter, now = Date.now()): DeadLette
   };
 }
 
-/** Makes received messages visible again at once, so a listing does not hide them from the next command. */
-async function releaseMessages(sqs: SQSClient, queueUrl: string, receiptHandles: string[]): Promise<void> {
+/** Tries of each ChangeMessageVisibilityBatch entry that SQS refused for a fault of its own (throttling, an outage). */
+const RELEASE_TRIES = 3;
+
+/**
+ * Makes received messages visible again at once, so a listing does not hide them from the next command. An entry SQS
+ * refuses for a fault of its own is sent again, up to {@link RELEASE_TRIES} times in all; one refused for the
+ * request's fault (the message was deleted meanwhile, or is visible already) is left. Returns how many stay hidden
+ * until the visibility timeout they were received with ends.
+ */
+async function releaseMessages(sqs: SQSClient, queueUrl: string, receiptHandles: string[]): Promise<number> {
+  let hidden = 0;
   for (let i = 0; i < receiptHandles.length; i += 10) {
-    const chunk = receiptHandles.slice(i, i + 10);
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((handle, j) => ({ Id: String(j), ReceiptHandle: handle, VisibilityTimeout: 0 })),
-      }),
-    );
+    let chunk = receiptHandles.slice(i, i + 10);
+    for (let tries = 0; chunk.length > 0 && tries < RELEASE_TRIES; tries++) {
+      const { Failed = [] } = await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((handle, j) => ({ Id: String(j), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+        }),
+      );
+      const refused = chunk;
+      chunk = Failed.filter((entry) => !entry.SenderFault).map((entry) => refused[Number(entry.Id)]!);
+    }
+    hidden += chunk.length;
   }
+  return hidden;
 }
 
 /** Which dead letters a command applies to. */
@@ -89,6 +109,11 @@ export interface DeadLetterSelection {
   max: number;
   /** Only these error types (as `dlq list` shows them); every type when absent or empty. */
   errorTypes?: readonly string[];
+  /**
+   * Told when letters the command received but did not act on could not be made visible again: they stay hidden from
+   * other commands and consumers for `seconds` more at most.
+   */
+  onStillHidden?: (count: number, seconds: number) => void;
 }
 
 /**
@@ -128,7 +153,8 @@ async function walkDeadLetters(
       }
     }
   } finally {
-    await releaseMessages(sqs, dlqUrl, passed);
+    const hidden = await releaseMessages(sqs, dlqUrl, passed);
+    if (hidden > 0) selection.onStillHidden?.(hidden, visibilitySeconds);
   }
 }
 
@@ -139,12 +165,13 @@ export async function listDeadLetters(
   selection: DeadLetterSelection,
 ): Promise<DeadLetterView[]> {
   const letters: ReceivedDeadLetter[] = [];
-  await walkDeadLetters(sqs, dlqUrl, selection, 30, async (letter) => void letters.push(letter));
-  await releaseMessages(
+  await walkDeadLetters(sqs, dlqUrl, selection, LIST_VISIBILITY_SECONDS, async (letter) => void letters.push(letter));
+  const hidden = await releaseMessages(
     sqs,
     dlqUrl,
     letters.map((l) => l.receiptHandle),
   );
+  if (hidden > 0) selection.onStillHidden?.(hidden, LIST_VISIBILITY_SECONDS);
   const now = Date.now();
   return letters.map((l) => viewDeadLetter(l, now)).sort((a, b) => (b.ageMs ?? 0) - (a.ageMs ?? 0));
 }
@@ -170,7 +197,7 @@ async function eachDeadLetter(
   const now = Date.now();
   // A crash part-way leaves the letters not yet deleted in the DLQ; one sent but not deleted is redriven again later,
   // which its derived workflow id absorbs.
-  await walkDeadLetters(sqs, options.dlqUrl, options, 120, async (letter) => {
+  await walkDeadLetters(sqs, options.dlqUrl, options, ACTION_VISIBILITY_SECONDS, async (letter) => {
     await act(letter);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: letter.receiptHandle }));
     await deleteStoredBody(options.s3, letter);

@@ -49,7 +49,11 @@ export function registerDlqCommands(program: Command): void {
     .action(
       action(async (options: { json?: boolean; max: number; errorType: string[] }) => {
         const { sqs, dlqUrl } = queues();
-        const letters = await listDeadLetters(sqs, dlqUrl, { max: options.max, errorTypes: options.errorType });
+        const letters = await listDeadLetters(sqs, dlqUrl, {
+          max: options.max,
+          errorTypes: options.errorType,
+          onStillHidden: warnStillHidden,
+        });
         if (options.json) {
           process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
           return;
@@ -84,6 +88,7 @@ export function registerDlqCommands(program: Command): void {
           errorTypes: options.errorType,
           dryRun: options.dryRun,
           onDone: progress('moved'),
+          onStillHidden: warnStillHidden,
         });
         report(moved, options, {
           none: 'nothing to redrive',
@@ -116,6 +121,7 @@ export function registerDlqCommands(program: Command): void {
           errorTypes: options.errorType,
           dryRun: options.dryRun,
           onDone: progress('deleted'),
+          onStillHidden: warnStillHidden,
         });
         report(deleted, options, {
           none: 'nothing to delete',
@@ -129,6 +135,13 @@ export function registerDlqCommands(program: Command): void {
 /** What to say when no dead letter matched: of the types asked for, or at all. */
 function nothingSelected(errorTypes: string[]): string {
   return errorTypes.length > 0 ? `No dead letters of type ${errorTypes.join(', ')}` : 'The dead-letter queue is empty';
+}
+
+/** Warns that letters a command read could not be shown again to others at once. */
+function warnStillHidden(count: number, seconds: number): void {
+  process.stderr.write(
+    `warning: SQS did not make ${count} message(s) visible again; they show again within ${seconds} s\n`,
+  );
 }
 
 /** A running count on a terminal, for commands that go through many messages. */
