@@ -1,9 +1,11 @@
 /**
- * The daily sales report as a PDF, drawn with pdfkit's built-in fonts: page 1 has the title and period, the KPI
+ * The daily sales report as a PDF, set in DejaVu Sans Condensed (embedded, subset to the glyphs used), so product names in
+ * any Latin, Greek or Cyrillic script print as they are; pdfkit's built-in Helvetica covers Latin-1 alone. Page 1 has the title and period, the KPI
  * block, the comparison with the previous day and the same weekday a week earlier, and a vector bar chart of revenue
  * by hour; page 2 has the top-10 products table. Every page carries a footer with the generation time and
  * "Page x of y". Output is deterministic for the same metrics and generation time.
  */
+import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import {
   formatChange,
@@ -16,6 +18,20 @@ import {
 } from './metrics';
 
 const PAGE = { width: 595.28, height: 841.89, margin: 50 };
+
+/** The report's two faces, as registered in each document. */
+const REGULAR = 'regular';
+const BOLD = 'bold';
+
+/** The font files, read once per process: every report embeds the glyphs it uses from them. */
+let fontFiles: { regular: Buffer; bold: Buffer } | undefined;
+function reportFonts(): { regular: Buffer; bold: Buffer } {
+  fontFiles ??= {
+    regular: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSansCondensed.ttf')),
+    bold: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSansCondensed-Bold.ttf')),
+  };
+  return fontFiles;
+}
 const INK = '#1f2933';
 const MUTED = '#616e7c';
 const RULE = '#cbd2d9';
@@ -94,18 +110,18 @@ function kpiBlock(doc: Doc, m: DailySalesMetrics, top: number): number {
     const x = PAGE.margin + i * (width + gap);
     doc.roundedRect(x, top, width, height, 4).lineWidth(0.8).strokeColor(RULE).stroke();
     doc
-      .font('Helvetica')
+      .font(REGULAR)
       .fontSize(9)
       .fillColor(MUTED)
       .text(box.label, x + 10, top + 10, { width: width - 20 });
     doc
-      .font('Helvetica-Bold')
+      .font(BOLD)
       .fontSize(15)
       .fillColor(INK)
       .text(box.value, x + 10, top + 25, { width: width - 20 });
     box.notes.forEach(([note, change], n) => {
       doc
-        .font('Helvetica')
+        .font(REGULAR)
         .fontSize(8)
         .fillColor(changeColour(change))
         .text(note, x + 10, top + 50 + n * 13, { width: width - 20 });
@@ -116,7 +132,7 @@ function kpiBlock(doc: Doc, m: DailySalesMetrics, top: number): number {
 
 function comparison(doc: Doc, top: number, label: string, day: DaySummary): void {
   doc
-    .font('Helvetica')
+    .font(REGULAR)
     .fontSize(9)
     .fillColor(MUTED)
     .text(
@@ -131,7 +147,7 @@ function revenueChart(doc: Doc, m: DailySalesMetrics, top: number): void {
   const right = PAGE.width - PAGE.margin;
   const height = 260;
   const bottom = top + 30 + height;
-  doc.font('Helvetica-Bold').fontSize(12).fillColor(INK).text(`Revenue by hour (${m.timezone})`, PAGE.margin, top);
+  doc.font(BOLD).fontSize(12).fillColor(INK).text(`Revenue by hour (${m.timezone})`, PAGE.margin, top);
 
   const max = Math.max(0, ...m.revenueByHour.map((h) => h.revenueCents));
   const step = max > 0 ? niceStep(max, 5) : 10_000;
@@ -146,7 +162,7 @@ function revenueChart(doc: Doc, m: DailySalesMetrics, top: number): void {
       .strokeColor(v === 0 ? MUTED : RULE)
       .stroke();
     doc
-      .font('Helvetica')
+      .font(REGULAR)
       .fontSize(7)
       .fillColor(MUTED)
       .text(axisMoney(v), PAGE.margin, y(v) - 3.5, { width: 40, align: 'right' });
@@ -163,7 +179,7 @@ function revenueChart(doc: Doc, m: DailySalesMetrics, top: number): void {
     }
     if (i % 3 === 0) {
       doc
-        .font('Helvetica')
+        .font(REGULAR)
         .fontSize(7)
         .fillColor(MUTED)
         .text(formatHour(h.hour), x - 6, bottom + 4, { width: slot + 12, align: 'center' });
@@ -171,7 +187,7 @@ function revenueChart(doc: Doc, m: DailySalesMetrics, top: number): void {
   });
 
   const captionTop = bottom + 20;
-  doc.font('Helvetica').fontSize(9).fillColor(INK);
+  doc.font(REGULAR).fontSize(9).fillColor(INK);
   if (m.orders === 0) {
     doc.text('No orders on this day.', PAGE.margin, captionTop);
     return;
@@ -185,7 +201,7 @@ function revenueChart(doc: Doc, m: DailySalesMetrics, top: number): void {
 }
 
 function productsTable(doc: Doc, m: DailySalesMetrics, top: number): void {
-  doc.font('Helvetica-Bold').fontSize(12).fillColor(INK).text('Top 10 products by revenue', PAGE.margin, top);
+  doc.font(BOLD).fontSize(12).fillColor(INK).text('Top 10 products by revenue', PAGE.margin, top);
   const columns = [
     { title: '#', width: 25, align: 'left' as const },
     { title: 'SKU', width: 65, align: 'left' as const },
@@ -205,12 +221,13 @@ function productsTable(doc: Doc, m: DailySalesMetrics, top: number): void {
     }
     let x = PAGE.margin + 4;
     doc
-      .font(bold ? 'Helvetica-Bold' : 'Helvetica')
+      .font(bold ? BOLD : REGULAR)
       .fontSize(9)
       .fillColor(INK);
     cells.forEach((cell, i) => {
       const col = columns[i]!;
-      doc.text(cell, x, y, { width: col.width - 8, align: col.align, lineBreak: false });
+      // One line per cell: a longer name ends in an ellipsis instead of running into the next row.
+      doc.text(cell, x, y, { width: col.width - 8, height: rowHeight - 8, align: col.align, ellipsis: true });
       x += col.width;
     });
     y += rowHeight;
@@ -223,7 +240,7 @@ function productsTable(doc: Doc, m: DailySalesMetrics, top: number): void {
   horizontalRule(doc, y - 6, 0.8, MUTED);
   if (m.topProducts.length === 0) {
     doc
-      .font('Helvetica')
+      .font(REGULAR)
       .fontSize(9)
       .fillColor(MUTED)
       .text('No products sold on this day.', PAGE.margin + 4, y);
@@ -254,7 +271,7 @@ function footers(doc: Doc, generatedAt: Date): void {
     doc.page.margins.bottom = 0;
     const y = PAGE.height - 35;
     horizontalRule(doc, y - 8, 0.5, RULE);
-    doc.font('Helvetica').fontSize(8).fillColor(MUTED);
+    doc.font(REGULAR).fontSize(8).fillColor(MUTED);
     doc.text(`Generated ${generatedAt.toISOString()} by ebbflow`, PAGE.margin, y, { lineBreak: false });
     doc.text(`Page ${i - range.start + 1} of ${range.count}`, PAGE.width - PAGE.margin - 100, y, {
       width: 100,
@@ -278,6 +295,9 @@ export function renderSalesReportPdf(m: DailySalesMetrics, options: RenderOption
       CreationDate: options.generatedAt,
     },
   });
+  const fonts = reportFonts();
+  doc.registerFont(REGULAR, fonts.regular);
+  doc.registerFont(BOLD, fonts.bold);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -285,9 +305,9 @@ export function renderSalesReportPdf(m: DailySalesMetrics, options: RenderOption
     doc.on('error', reject);
   });
 
-  doc.font('Helvetica-Bold').fontSize(22).fillColor(INK).text('Daily sales report', PAGE.margin, PAGE.margin);
+  doc.font(BOLD).fontSize(22).fillColor(INK).text('Daily sales report', PAGE.margin, PAGE.margin);
   doc
-    .font('Helvetica')
+    .font(REGULAR)
     .fontSize(11)
     .fillColor(MUTED)
     .text(`${longDate(m.date)} (${m.date}), time zone ${m.timezone}`, PAGE.margin, PAGE.margin + 30);

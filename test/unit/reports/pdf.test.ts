@@ -5,7 +5,7 @@ import path from 'node:path';
 import { computeDailySalesMetrics } from '../../../src/reports/metrics';
 import { REPORT_PAGES, renderSalesReportPdf } from '../../../src/reports/pdf';
 
-const metrics = (orders: number) =>
+const metrics = (orders: number, names: (i: number) => string = (i) => `Product ${i}`) =>
   computeDailySalesMetrics({
     date: '2026-03-08',
     timezone: 'UTC',
@@ -17,7 +17,7 @@ const metrics = (orders: number) =>
     topProducts: orders
       ? Array.from({ length: 10 }, (_, i) => ({
           sku: `SKU-${i}`,
-          name: `Product ${i}`,
+          name: names(i),
           units: 10 - i,
           revenueCents: (10 - i) * 1000,
         }))
@@ -49,6 +49,28 @@ describe('the sales report PDF', () => {
     expect(out).toContain('Page 1 of 2');
     expect(out).toContain('Page 2 of 2');
     expect(out.match(/Generated 2026-03-09T06:00:02\.000Z/g)).toHaveLength(2);
+  });
+
+  it('prints product names outside Latin-1 as they are', async () => {
+    const names = ['Łódź pierogi', 'Ελληνικός καφές', 'Пельмени', 'Čevapčići', 'Crème brûlée', 'Zürich Ölkanne'];
+    const { pdf } = await renderSalesReportPdf(
+      metrics(12, (i) => names[i] ?? `Product ${i}`),
+      { generatedAt },
+    );
+    const out = text(pdf);
+    for (const name of names) expect(out).toContain(name);
+  });
+
+  it('keeps a long product name to its row, ending it with an ellipsis', async () => {
+    const long = `Hand-thrown stoneware serving bowl ${'with a description that goes on '.repeat(4)}`;
+    const { pdf } = await renderSalesReportPdf(
+      metrics(12, (i) => (i === 0 ? long : `Product ${i}`)),
+      { generatedAt },
+    );
+    const lines = text(pdf).split('\n');
+    const first = lines.findIndex((l) => l.startsWith('1 SKU-0 '));
+    expect(lines[first]).toMatch(/^1 SKU-0 Hand-thrown stoneware serving bowl .*… 10 \$100\.00 33\.3%$/);
+    expect(lines[first + 1]).toMatch(/^2 SKU-1 Product 1 9 /);
   });
 
   it('is byte-identical for the same metrics and generation time', async () => {
