@@ -1,4 +1,11 @@
-import { defineSearchAttributeKey, RetryState, SearchAttributeType, type Duration } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  RetryState,
+  SearchAttributeType,
+  type Duration,
+  type RetryPolicy,
+} from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import {
   ApplicationFailure,
   condition,
@@ -31,7 +38,10 @@ export interface DailySalesReportInput {
   holdForApproval?: boolean;
   /** @defaultValue `1 day` */
   approvalTimeout?: Duration;
-  /** Bounds of the retries of each step. @defaultValue 5 attempts, 2 s first interval, doubling, at most 1 min */
+  /**
+   * Bounds of the retries of each step: 1 to 100 attempts, a first interval above zero and a longest one no shorter.
+   * @defaultValue 5 attempts, 2 s first interval, doubling, at most 1 min
+   */
   retry?: { maximumAttempts?: number; initialInterval?: Duration; maximumInterval?: Duration };
 }
 
@@ -77,6 +87,65 @@ function resolveDate(input: DailySalesReportInput, timezone: string): string {
   return reportDateFor(scheduledStartTime() ?? workflowInfo().startTime, timezone);
 }
 
+/** Most attempts a step may be given: retries stay bounded. */
+const MAX_STEP_ATTEMPTS = 100;
+
+/** The steps' retry policy without any of the input's bounds; also what notifies a failure when those are unusable. */
+const DEFAULT_RETRY = {
+  maximumAttempts: 5,
+  initialInterval: '2s',
+  maximumInterval: '1m',
+  backoffCoefficient: 2,
+  nonRetryableErrorTypes: ['InvalidInput'],
+} satisfies RetryPolicy;
+
+/** A duration of the input in ms, or a non-retryable InvalidInput naming the field. */
+function inputDuration(value: Duration, field: string): number {
+  let ms: number;
+  try {
+    ms = msToNumber(value);
+  } catch {
+    ms = NaN;
+  }
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw ApplicationFailure.nonRetryable(
+      `${field} must be a duration above zero ("30s", "2m" or milliseconds), got ${JSON.stringify(value)}`,
+      'InvalidInput',
+    );
+  }
+  return ms;
+}
+
+/**
+ * The steps' retry policy from the input's bounds, checked as Temporal would check them when the first step is
+ * scheduled (where a refusal would also take the failure notification with it).
+ */
+function stepRetry(bounds: DailySalesReportInput['retry'] = {}): RetryPolicy & { maximumAttempts: number } {
+  const retry = {
+    ...DEFAULT_RETRY,
+    maximumAttempts: bounds.maximumAttempts ?? DEFAULT_RETRY.maximumAttempts,
+    initialInterval: bounds.initialInterval ?? DEFAULT_RETRY.initialInterval,
+    maximumInterval: bounds.maximumInterval ?? DEFAULT_RETRY.maximumInterval,
+  };
+  const attempts = retry.maximumAttempts;
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_STEP_ATTEMPTS) {
+    throw ApplicationFailure.nonRetryable(
+      `retry.maximumAttempts must be a whole number from 1 to ${MAX_STEP_ATTEMPTS}, got ${JSON.stringify(attempts)}`,
+      'InvalidInput',
+    );
+  }
+  const initial = inputDuration(retry.initialInterval, 'retry.initialInterval');
+  const longest = inputDuration(retry.maximumInterval, 'retry.maximumInterval');
+  if (longest < initial) {
+    throw ApplicationFailure.nonRetryable(
+      `retry.maximumInterval (${String(retry.maximumInterval)}) must not be shorter than retry.initialInterval ` +
+        `(${String(retry.initialInterval)})`,
+      'InvalidInput',
+    );
+  }
+  return retry;
+}
+
 function failureReason(err: unknown, maximumAttempts: number): string {
   if ((err as Error).name === 'ActivityFailure') {
     const failure = err as ActivityFailure;
@@ -102,19 +171,21 @@ export async function dailySalesReportWorkflow(input: DailySalesReportInput = {}
     approved = true;
   });
 
-  const maximumAttempts = input.retry?.maximumAttempts ?? 5;
-  const retry = {
-    maximumAttempts,
-    initialInterval: input.retry?.initialInterval ?? '2s',
-    maximumInterval: input.retry?.maximumInterval ?? '1m',
-    backoffCoefficient: 2,
-    nonRetryableErrorTypes: ['InvalidInput'],
-  };
+  // Bounds the steps cannot use fail the run as bad input; its failure is still notified, within the default bounds.
+  let retry: RetryPolicy & { maximumAttempts: number } = DEFAULT_RETRY;
+  let unusableRetry: unknown;
+  try {
+    retry = stepRetry(input.retry);
+  } catch (err) {
+    unusableRetry = err;
+  }
+  const { maximumAttempts } = retry;
   const steps = proxyActivities<Activities>({ startToCloseTimeout: '5m', retry });
   const notify = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry });
 
   let date = input.date ?? '(unknown date)';
   try {
+    if (unusableRetry) throw unusableRetry;
     try {
       assertTimeZone(timezone);
     } catch (err) {

@@ -62,6 +62,42 @@ describe('dailySalesReportWorkflow when the database is unreachable', () => {
     expect(reason).toContain(received.reason as string);
   });
 
+  it('refuses retry bounds the steps cannot use, and still notifies the failure', async () => {
+    const refused = async (workflowId: string, retry: Record<string, unknown>) => {
+      const handle = await client.workflow.start('dailySalesReportWorkflow', {
+        taskQueue: pipeline.config.temporal.taskQueue,
+        workflowId,
+        args: [{ date: '2026-03-09', retry }],
+      });
+      const error = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err as WorkflowFailedError,
+      );
+      // Refused before any step: no query was scheduled.
+      const history = await handle.fetchHistory();
+      const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+      expect(scheduled.filter(Boolean)).toEqual(['publishReportNotification']);
+      return error?.cause?.message ?? '';
+    };
+
+    const backwards = await refused('daily-sales-retry-backwards', { initialInterval: '1m', maximumInterval: '1s' });
+    expect(backwards).toContain('retry.maximumInterval (1s) must not be shorter than retry.initialInterval (1m)');
+    const unbounded = await refused('daily-sales-retry-unbounded', { maximumAttempts: 0 });
+    expect(unbounded).toContain('retry.maximumAttempts must be a whole number from 1 to 100, got 0');
+    const nonsense = await refused('daily-sales-retry-nonsense', { initialInterval: 'soon' });
+    expect(nonsense).toContain('retry.initialInterval must be a duration above zero');
+
+    // The failure notification went out although the input's bounds could not be used for it.
+    const seen = new Map<string, Record<string, unknown>>();
+    const received = await eventually('the failure notifications', async () => {
+      for (const m of await receiveNotifications(pipeline.aws, notifications)) {
+        if (String(m.workflowId).startsWith('daily-sales-retry-')) seen.set(String(m.workflowId), m);
+      }
+      return seen.size === 3 ? [...seen.values()] : undefined;
+    });
+    expect(received.every((m) => m.outcome === 'failed')).toBe(true);
+  });
+
   it('fails at once, without retries, on a malformed date', async () => {
     const handle = await client.workflow.start('dailySalesReportWorkflow', {
       taskQueue: pipeline.config.temporal.taskQueue,
