@@ -33,10 +33,13 @@ const { sendToDeadLetterQueue } = proxyActivities<Activities>({
   retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/** A whole number of the input within its limits (as the bridge admits it), or the fallback when it is absent. */
 function bounded(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${what} must be a number from ${min} to ${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new Error(
+      `${what} must be a whole number from ${min} to ${max}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
+    );
   }
   return value;
 }

@@ -189,6 +189,15 @@ describe.each([
     ]);
   });
 
+  it('dead-letters a fractional attempt count, which Temporal would refuse on every workflow task', async () => {
+    const failure = await failureOf(run(k('half-attempt.jpg'), async () => ok('x'), { maxAttempts: 2.5 }));
+    expect(failure).toMatchObject({
+      type: 'InvalidImageInputError',
+      message: expect.stringContaining('maxAttempts must be a whole number from 1 to 20, got 2.5'),
+    });
+    expect(resizeCalls.has(k('half-attempt.jpg'))).toBe(false);
+  });
+
   it('still fails with the reason, and says so, when the DLQ cannot be reached', async () => {
     const failure = await failureOf(
       run(
