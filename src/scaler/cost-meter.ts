@@ -2,11 +2,20 @@
  * What the fleet the scaler runs costs: the task-seconds of its running tasks, integrated poll by poll, priced as
  * Fargate bills a task of the workers' size (src/simulator/cost.ts, the same prices the simulator and `ebbflow cost`
  * use, so a live figure and a simulated one compare). An estimate at the scaler's resolution: the tasks a poll saw
- * running (or that a change it made left running) are counted until the next poll, and a task's one-minute minimum
- * is not added. The local driver's standby worker is not counted: a fleet on ECS or Kubernetes has none.
+ * running (or that a change it made left running) are counted until the next poll. Fargate bills each task at least
+ * a minute: a task the meter saw start and then stop within the minute is charged the rest of it when it stops. The
+ * meter sees counts, not tasks, so it takes the newest tasks to stop first, which charges the most minimums (an
+ * estimate that errs high); tasks already running when the meter started are never charged one. The local driver's
+ * standby worker is not counted: a fleet on ECS or Kubernetes has none.
  */
 import type { Logger } from '../logger';
-import { FARGATE_PRICES, taskHourly, type FargatePrices, type PricingName } from '../simulator/cost';
+import {
+  FARGATE_MINIMUM_MS,
+  FARGATE_PRICES,
+  taskHourly,
+  type FargatePrices,
+  type PricingName,
+} from '../simulator/cost';
 import type { CapacityDriver } from './driver';
 
 /** A worker task's size and how it is billed, as a driver reads it from its platform. */
@@ -139,14 +148,28 @@ export function createCostMeter(price: TaskPrice, startedAt: number, clock: () =
   let lastRunning = 0;
   let taskSeconds = 0;
   let dollars = 0;
+  /** When each task counted as running started, oldest first; -Infinity for those running before the meter began. */
+  const starts: number[] = [];
   const dollarsFor = (seconds: number): number => (seconds / 3600) * current.hourly;
   const since = (at: number): number => (lastAt === undefined ? 0 : (Math.max(0, at - lastAt) / 1000) * lastRunning);
+  /** Follows the count to `running` at `at`: the seconds short of their minute of the tasks that stopped. */
+  const follow = (at: number, running: number): number => {
+    const first = lastAt === undefined;
+    while (starts.length < running) starts.push(first ? -Infinity : at);
+    let shortfall = 0;
+    while (starts.length > running) {
+      const ranMs = at - starts.pop()!;
+      if (Number.isFinite(ranMs)) shortfall += Math.max(0, FARGATE_MINIMUM_MS - ranMs) / 1000;
+    }
+    return shortfall;
+  };
   return {
     record(at, running) {
-      const seconds = since(at);
+      const count = Math.max(0, running);
+      const seconds = since(at) + follow(Math.max(at, lastAt ?? at), count);
       const spent = dollarsFor(seconds);
       lastAt = Math.max(at, lastAt ?? at);
-      lastRunning = Math.max(0, running);
+      lastRunning = count;
       taskSeconds += seconds;
       dollars += spent;
       return { taskSeconds: seconds, dollars: spent };

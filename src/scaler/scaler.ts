@@ -134,7 +134,14 @@ export function createScaler(options: ScalerOptions): Scaler {
         // What the change left running is what runs until the next poll: a local worker at once, an ECS task once
         // it has started. A failed read leaves the count the poll saw.
         runningAfter = (await options.driver.describe().catch(() => undefined))?.running;
-        if (runningAfter !== undefined) options.meter.record(signals.now, runningAfter);
+        if (runningAfter !== undefined) {
+          // Tasks the change stopped within their first minute are charged the rest of it now.
+          const stopped = options.meter.record(signals.now, runningAfter);
+          increment = {
+            taskSeconds: increment.taskSeconds + stopped.taskSeconds,
+            dollars: increment.dollars + stopped.dollars,
+          };
+        }
       }
     }
     const total = options.meter?.reading(signals.now);

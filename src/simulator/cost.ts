@@ -56,9 +56,12 @@ export function taskHourly(size: TaskSize, prices: FargatePrices): number {
   return size.vcpu * prices.vcpuHour + size.memoryGb * prices.gbHour;
 }
 
+/** Fargate bills each task at least this long, ms. */
+export const FARGATE_MINIMUM_MS = 60_000;
+
 /** Billed ms of one task that ran `ms`: per second, at least one minute. */
 export function billedMs(ms: number): number {
-  return Math.max(60_000, Math.ceil(ms / 1000) * 1000);
+  return Math.max(FARGATE_MINIMUM_MS, Math.ceil(ms / 1000) * 1000);
 }
 
 /** $ for one task that ran `ms`. */

@@ -176,11 +176,23 @@ test('burst of 50 images: workers rise to the max, the queue drains, workers ret
     expect(metrics).not.toMatch(/outcome="(killed|crashed)"/);
 
     // What the burst cost: every poll's running count went into the scaler's meter, priced as the article's task.
+    // Fargate bills each task at least a minute: a worker started and stopped within it is charged the rest (the
+    // meter takes the newest to stop first).
     const polls = [...seen].sort((a, b) => a.at - b.at);
     let taskSeconds = 0;
-    for (let i = 1; i < polls.length; i++) {
-      const [before, after] = [polls[i - 1]!, polls[i]!];
-      taskSeconds += ((after.at - before.at) / 1000) * (before.runningAfter ?? before.signals.running);
+    const starts: number[] = [];
+    const count = (at: number, running: number): void => {
+      while (starts.length < running) starts.push(at);
+      while (starts.length > running) taskSeconds += Math.max(0, 60_000 - (at - starts.pop()!)) / 1000;
+    };
+    for (let i = 0; i < polls.length; i++) {
+      const poll = polls[i]!;
+      if (i > 0) {
+        const before = polls[i - 1]!;
+        taskSeconds += ((poll.at - before.at) / 1000) * (before.runningAfter ?? before.signals.running);
+      }
+      count(poll.at, poll.signals.running);
+      if (poll.runningAfter !== undefined) count(poll.at, poll.runningAfter);
     }
     // The promoted standby ran from the decision that woke it: the change left a worker running at once.
     expect(polls.find((d) => d.direction === 'out')?.runningAfter).toBeGreaterThanOrEqual(1);

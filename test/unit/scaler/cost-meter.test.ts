@@ -84,12 +84,27 @@ describe('the cost meter', () => {
     expect(meter.record(16_000, 5).taskSeconds).toBe(0); // a change at the same moment: 5 from now on
     now = 17_000;
     expect(meter.reading().taskSeconds).toBe(25); // 5 tasks running for the last second
-    expect(meter.record(18_000, 0).taskSeconds).toBe(10);
+    // 5 tasks for 2 s; all stop within their first minute, which Fargate bills in full: the 3 started at 16 s are
+    // charged 58 s more each, the 2 started at 6 s 48 s more.
+    expect(meter.record(18_000, 0).taskSeconds).toBe(10 + 3 * 58 + 2 * 48);
     now = 3_618_000;
-    expect(meter.reading().taskSeconds).toBe(30); // an hour at zero costs nothing
+    expect(meter.reading().taskSeconds).toBe(300); // an hour at zero costs nothing
     const reading = meter.reading();
-    expect(reading.dollars).toBeCloseTo((30 / 3600) * price.hourly, 12);
+    expect(reading.dollars).toBeCloseTo((300 / 3600) * price.hourly, 12);
     expect(reading.since).toBe(new Date(0).toISOString());
+  });
+
+  it('charges a task that stops within its first minute the rest of it, newest tasks first', () => {
+    const meter = createCostMeter(resolveTaskPrice(undefined, {}), 0);
+    // 2 tasks already running when the meter starts: how long they ran before is not known, so never charged.
+    meter.record(0, 2);
+    expect(meter.record(10_000, 0).taskSeconds).toBe(20);
+    meter.record(20_000, 1); // one starts
+    meter.record(100_000, 2); // a second one, 80 s later
+    // The newer stops after 30 s: 30 s more for its minute; the older has run 100 s, past its minute.
+    expect(meter.record(130_000, 1).taskSeconds).toBe(2 * 30 + 30);
+    expect(meter.record(140_000, 0).taskSeconds).toBe(10);
+    expect(meter.reading().taskSeconds).toBe(20 + 80 + 90 + 10);
   });
 
   it('prices from a new task size on, and keeps what was spent at the old one', () => {

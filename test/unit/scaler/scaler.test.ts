@@ -80,6 +80,30 @@ describe('live scaler loop', () => {
     expect(await metrics.registry.metrics()).toMatch(/ebbflow_scaler_decisions_total\{direction="in"\} 1/);
   });
 
+  test('a scale-in charges the tasks it stopped within their first minute, in the metrics as in the total', async () => {
+    const driver = fakeDriver();
+    const metrics = createScalerMetrics();
+    let now = 0;
+    let visible = 10;
+    const scaler = createScaler({
+      policy: { ...DEFAULT_POLICY, scaleInCooldown: 0 },
+      driver,
+      logger: silentLogger,
+      metrics,
+      meter: createCostMeter(resolveTaskPrice(undefined, {}), 0, () => now),
+      clock: () => now,
+      readSignals: async () => queues(visible),
+    });
+    expect((await scaler.tick()).runningAfter).toBe(2); // two tasks start at 0 s
+    visible = 0;
+    now = 20_000;
+    const scaledIn = await scaler.tick();
+    expect(scaledIn.direction).toBe('in');
+    // Two tasks for 20 s, and 40 s more each: Fargate bills a task at least a minute.
+    expect(scaledIn.spent?.taskSeconds).toBe(2 * 60);
+    expect(await metrics.registry.metrics()).toMatch(/^ebbflow_scaler_task_seconds_total 120$/m);
+  });
+
   test('a change the driver failed to apply is retried at the next poll, not held by a cooldown', async () => {
     const driver = fakeDriver(1);
     let now = 0;
