@@ -17,6 +17,7 @@ import {
   type ActivityFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { wholeNumberProblem } from '../src/common/bounds';
 import { assertTimeZone, dailySalesReportKey, isIsoDate, reportDateFor } from '../src/common/report-dates';
 
 /** Set by Temporal on every run a schedule starts (including triggered and backfilled ones). */
@@ -127,13 +128,8 @@ function stepRetry(bounds: DailySalesReportInput['retry'] = {}): RetryPolicy & {
     initialInterval: bounds.initialInterval ?? DEFAULT_RETRY.initialInterval,
     maximumInterval: bounds.maximumInterval ?? DEFAULT_RETRY.maximumInterval,
   };
-  const attempts = retry.maximumAttempts;
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_STEP_ATTEMPTS) {
-    throw ApplicationFailure.nonRetryable(
-      `retry.maximumAttempts must be a whole number from 1 to ${MAX_STEP_ATTEMPTS}, got ${JSON.stringify(attempts)}`,
-      'InvalidInput',
-    );
-  }
+  const attempts = wholeNumberProblem(retry.maximumAttempts, 1, MAX_STEP_ATTEMPTS, 'retry.maximumAttempts');
+  if (attempts) throw ApplicationFailure.nonRetryable(attempts, 'InvalidInput');
   const initial = inputDuration(retry.initialInterval, 'retry.initialInterval');
   const longest = inputDuration(retry.maximumInterval, 'retry.maximumInterval');
   if (longest < initial) {

@@ -23,6 +23,7 @@ import {
   type ProcessImageResult,
   type VariantSpec,
 } from '../src/common/image-variants';
+import { wholeNumberProblem } from '../src/common/bounds';
 
 const SOURCE_BUCKET = defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceBucket, 'KEYWORD');
 const SOURCE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.sourceKey, 'KEYWORD');
@@ -36,11 +37,8 @@ const { sendToDeadLetterQueue } = proxyActivities<Activities>({
 /** A whole number of the input within its limits (as the bridge admits it), or the fallback when it is absent. */
 function bounded(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(
-      `${what} must be a whole number from ${min} to ${max}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
-    );
-  }
+  const problem = wholeNumberProblem(value, min, max, what);
+  if (problem) throw new Error(problem);
   return value;
 }
 
