@@ -145,13 +145,15 @@ export interface CostMeter {
 export function createCostMeter(price: TaskPrice, startedAt: number, clock: () => number = Date.now): CostMeter {
   let current = price;
   let lastAt: number | undefined;
-  let lastRunning = 0;
   let taskSeconds = 0;
   let dollars = 0;
-  /** When each task counted as running started, oldest first; -Infinity for those running before the meter began. */
+  /**
+   * When each task counted as running started, oldest first (so its length is the count); -Infinity for those running
+   * before the meter began.
+   */
   const starts: number[] = [];
   const dollarsFor = (seconds: number): number => (seconds / 3600) * current.hourly;
-  const since = (at: number): number => (lastAt === undefined ? 0 : (Math.max(0, at - lastAt) / 1000) * lastRunning);
+  const since = (at: number): number => (lastAt === undefined ? 0 : (Math.max(0, at - lastAt) / 1000) * starts.length);
   /** Follows the count to `running` at `at`: the seconds short of their minute of the tasks that stopped. */
   const follow = (at: number, running: number): number => {
     const first = lastAt === undefined;
@@ -165,11 +167,10 @@ export function createCostMeter(price: TaskPrice, startedAt: number, clock: () =
   };
   return {
     record(at, running) {
-      const count = Math.max(0, running);
-      const seconds = since(at) + follow(Math.max(at, lastAt ?? at), count);
+      const now = Math.max(at, lastAt ?? at);
+      const seconds = since(at) + follow(now, Math.max(0, running));
       const spent = dollarsFor(seconds);
-      lastAt = Math.max(at, lastAt ?? at);
-      lastRunning = count;
+      lastAt = now;
       taskSeconds += seconds;
       dollars += spent;
       return { taskSeconds: seconds, dollars: spent };
