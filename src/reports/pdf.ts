@@ -1,9 +1,9 @@
 /**
- * The daily sales report as a PDF, set in DejaVu Sans Condensed (embedded, subset to the glyphs used), so product names in
- * any Latin, Greek or Cyrillic script print as they are; pdfkit's built-in Helvetica covers Latin-1 alone. Page 1 has the title and period, the KPI
- * block, the comparison with the previous day and the same weekday a week earlier, and a vector bar chart of revenue
- * by hour; page 2 has the top-10 products table. Every page carries a footer with the generation time and
- * "Page x of y". Output is deterministic for the same metrics and generation time.
+ * The daily sales report as a PDF, set in DejaVu Sans Condensed (embedded, subset to the glyphs used), so product
+ * names in any Latin, Greek or Cyrillic script print as they are; pdfkit's built-in Helvetica covers Latin-1 alone.
+ * Page 1 has the title and period, the KPI block, the comparison with the previous day and the same weekday a week
+ * earlier, and a vector bar chart of revenue by hour; page 2 has the top-10 products table. Every page carries a footer
+ * with the generation time and "Page x of y". Output is deterministic for the same metrics and generation time.
  */
 import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
@@ -18,6 +18,12 @@ import {
 } from './metrics';
 
 const PAGE = { width: 595.28, height: 841.89, margin: 50 };
+const INK = '#1f2933';
+const MUTED = '#616e7c';
+const RULE = '#cbd2d9';
+const ACCENT = '#2f6fde';
+const UP = '#1d7a46';
+const DOWN = '#b42318';
 
 /** The report's two faces, as registered in each document. */
 const REGULAR = 'regular';
@@ -32,12 +38,6 @@ function reportFonts(): { regular: Buffer; bold: Buffer } {
   };
   return fontFiles;
 }
-const INK = '#1f2933';
-const MUTED = '#616e7c';
-const RULE = '#cbd2d9';
-const ACCENT = '#2f6fde';
-const UP = '#1d7a46';
-const DOWN = '#b42318';
 
 export interface RenderOptions {
   /** Shown in the footer and stored as the PDF's creation date. */
