@@ -3,7 +3,7 @@ import type { CapacityDriver } from '../../../src/scaler/driver';
 import { createScalerMetrics } from '../../../src/scaler/metrics';
 import { DEFAULT_POLICY, type PolicySettings } from '../../../src/scaling/policy';
 import { createCostMeter, resolveTaskPrice } from '../../../src/scaler/cost-meter';
-import { createScaler, type ScalerOptions } from '../../../src/scaler/scaler';
+import { createScaler, type Scaler, type ScalerOptions } from '../../../src/scaler/scaler';
 import type { Client } from '@temporalio/client';
 import { createSignalReader, type QueueSignals } from '../../../src/scaler/signals';
 import { runningActivitiesFromMetrics } from '../../../src/scaler/worker-load';
@@ -36,6 +36,18 @@ const queues = (visible: number): QueueSignals => ({
 /** Resolves once `check` holds, looking every 5 ms. */
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Runs `scaler`'s loop at `interval` while `body` runs, then stops it and waits for the loop to end. */
+async function whileRunning(scaler: Scaler, interval: number, body: () => Promise<void>): Promise<void> {
+  const abort = new AbortController();
+  const running = scaler.run(interval, abort.signal);
+  try {
+    await body();
+  } finally {
+    abort.abort();
+    await running;
+  }
 }
 
 /** A scaler of a fleet at zero whose queues stay empty, and how many polls it has made. */
@@ -181,9 +193,7 @@ describe('live scaler loop', () => {
         return queues(work);
       },
     });
-    const abort = new AbortController();
-    const running = scaler.run(60_000, abort.signal);
-    try {
+    await whileRunning(scaler, 60_000, async () => {
       await until(() => scaler.decisions.length === 1);
       // At zero and waiting a minute: work arrives, and the next poll comes at once and starts a worker.
       work = 3;
@@ -195,17 +205,12 @@ describe('live scaler loop', () => {
       expect(scaler.wake()).toBe(false);
       await new Promise((r) => setTimeout(r, 100));
       expect(polls).toBe(2);
-    } finally {
-      abort.abort();
-      await running;
-    }
+    });
   });
 
   test('after restAfter at zero it polls at the interval, until a wake brings the quick polls back', async () => {
     const { scaler, polls } = emptyQueueScaler({ idleInterval: 5, restAfter: 50 });
-    const abort = new AbortController();
-    const running = scaler.run(60_000, abort.signal);
-    try {
+    await whileRunning(scaler, 60_000, async () => {
       // Quick polls while the rest period lasts.
       await until(() => polls() >= 4);
       // At rest: the poll after the rest period began waits the whole interval.
@@ -216,17 +221,12 @@ describe('live scaler loop', () => {
       // A wake polls at once and starts a new rest period of quick polls.
       expect(scaler.wake()).toBe(true);
       await until(() => polls() >= rested + 4);
-    } finally {
-      abort.abort();
-      await running;
-    }
+    });
   });
 
   test('wakes in a loop bring at most one poll per spacing', async () => {
     const { scaler, polls } = emptyQueueScaler({ idleInterval: 60_000, wakeSpacing: 100 });
-    const abort = new AbortController();
-    const running = scaler.run(60_000, abort.signal);
-    try {
+    await whileRunning(scaler, 60_000, async () => {
       await until(() => scaler.decisions.length === 1);
       // A client POSTs /wake every 5 ms for half a second to a fleet at zero that finds nothing to do.
       const started = Date.now();
@@ -237,10 +237,7 @@ describe('live scaler loop', () => {
       // The first wake polls at once, then one poll per 100 ms: about six, where each wake had brought one.
       expect(polls()).toBeGreaterThanOrEqual(4);
       expect(polls()).toBeLessThanOrEqual(8);
-    } finally {
-      abort.abort();
-      await running;
-    }
+    });
   });
 
   test('a wake that arrives while a poll reads the queues is not lost', async () => {
@@ -257,15 +254,10 @@ describe('live scaler loop', () => {
         return queues(polls === 1 ? 0 : 2);
       },
     });
-    const abort = new AbortController();
-    const running = scaler.run(60_000, abort.signal);
-    try {
+    await whileRunning(scaler, 60_000, async () => {
       while (scaler.decisions.length < 2) await new Promise((r) => setTimeout(r, 5));
       expect(scaler.decisions.map((d) => d.direction)).toEqual(['none', 'out']);
-    } finally {
-      abort.abort();
-      await running;
-    }
+    });
   });
 });
 
