@@ -61,6 +61,28 @@ function temporalRefusal(e: Error & { scheduleId?: string; workflowId?: string; 
   return undefined;
 }
 
+/** What the AWS SDK's "Could not load credentials from any providers" means for a command, and what to do. */
+const NO_AWS_CREDENTIALS =
+  'no AWS credentials: the AWS SDK found none in the environment, the shared config files or a task or instance ' +
+  'role. Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for a local `ebbflow dev`, run the command ' +
+  'from its project folder or point EBBFLOW_STATE_DIR at its state folder (its dev.json names the emulator). ' +
+  '`ebbflow config` shows what is in effect.';
+
+const FILE_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+};
+
+/** A file the command was given that cannot be read or written, named with the reason; undefined for the rest. */
+function fileProblem(e: Error & { code?: string; path?: string }): string | undefined {
+  const reason = e.code ? FILE_REASONS[e.code] : undefined;
+  if (!reason || typeof e.path !== 'string') return undefined;
+  return `${e.path}: ${reason}`;
+}
+
 /** The one line a failed command prints, and its exit code: 2 when the command or its settings are wrong, 1 else. */
 export function describeFailure(err: unknown): { message: string; exitCode: number } {
   const e = (err instanceof Error ? err : new Error(String(err))) as Error & {
@@ -71,6 +93,9 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
   };
   if (e.name === 'ConfigError' || e.name === 'UsageError') return { message: e.message, exitCode: 2 };
   if (e.name === 'StackError' || e.name === 'TemporalUnreachableError') return { message: e.message, exitCode: 1 };
+  if (e.name === 'CredentialsProviderError') return { message: NO_AWS_CREDENTIALS, exitCode: 2 };
+  const file = fileProblem(e);
+  if (file) return { message: file, exitCode: 2 };
   const refusal = temporalRefusal(e);
   if (refusal) return { message: refusal, exitCode: 2 };
   const reason = e.code ? NETWORK_REASONS[e.code] : undefined;

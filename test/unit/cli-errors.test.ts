@@ -41,6 +41,33 @@ describe('describeFailure', () => {
     expect(message).not.toMatch(/AWS/);
   });
 
+  it('says how to give the AWS SDK credentials when it found none, exit 2', () => {
+    // As the AWS SDK's credential chain throws it.
+    const err = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+      tryNextLink: false,
+    });
+    const { message, exitCode } = describeFailure(err);
+    expect(message).toMatch(/^no AWS credentials: /);
+    expect(message).toContain('AWS_PROFILE');
+    expect(message).toContain('EBBFLOW_STATE_DIR');
+    expect(exitCode).toBe(2);
+  });
+
+  it('names a file the command cannot open and why, exit 2', () => {
+    const missing = Object.assign(new Error("ENOENT: no such file or directory, open 'arrivals.csv'"), {
+      code: 'ENOENT',
+      syscall: 'open',
+      path: 'arrivals.csv',
+    });
+    expect(describeFailure(missing)).toEqual({ message: 'arrivals.csv: no such file or folder', exitCode: 2 });
+    const denied = Object.assign(new Error('EACCES'), { code: 'EACCES', syscall: 'open', path: '/root/x.yaml' });
+    expect(describeFailure(denied).message).toBe('/root/x.yaml: permission denied');
+    // A code without a path is not about a file the command was given.
+    const bare = Object.assign(new Error('ENOENT somewhere'), { code: 'ENOENT' });
+    expect(describeFailure(bare).message).toMatch(/^Error: ENOENT somewhere/);
+  });
+
   it('gives an AWS refusal its HTTP status, code and message', () => {
     const err = Object.assign(new Error('The specified bucket does not exist'), {
       name: 'NoSuchBucket',
