@@ -1,7 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { renderArticleFigures } from '../simulator/article';
-import { FARGATE_PRICES, PRICING_NAMES, money, taskHourly, type PricingName } from '../simulator/cost';
+import {
+  FARGATE_PRICES,
+  PRICING_NAMES,
+  fargateSizeProblem,
+  money,
+  taskHourly,
+  type PricingName,
+  type TaskSize,
+} from '../simulator/cost';
 import { POLICY_NAMES, type PolicyName } from '../simulator/policies';
 import { compactDuration, summaryMarkdown, summaryTable } from '../simulator/report';
 import { runSimulation, type SimulatorInput } from '../simulator/run';
@@ -12,6 +20,8 @@ import { choiceOption, duration, numberFrom, wholeNumber } from './options';
 
 const WORKLOADS = ['burst', 'steady', 'alternating', 'daily', 'csv'] as const;
 const SERVICE_DISTRIBUTIONS: readonly ServiceDistribution[] = ['fixed', 'exponential', 'lognormal'];
+
+type ScalerSettings = ReturnType<typeof cliContext>['config']['scaler'];
 
 /** A duration option in ms whose default is shown as written (`10m`). */
 const timeOption = (flags: string, description: string, def: string): Option =>
@@ -100,8 +110,32 @@ function policies(o: SimulateOptions): PolicyName[] {
   return o.compare === undefined ? [o.policy] : o.compare === true ? POLICY_NAMES : o.compare;
 }
 
-function simulatorInput(o: SimulateOptions, scaler: ReturnType<typeof cliContext>['config']['scaler']): SimulatorInput {
+/**
+ * The fleet's bounds, from the flags or else the scaler's settings.
+ * @throws UsageError when the fewest is above the most, naming where each came from.
+ */
+function fleetBounds(o: SimulateOptions, scaler: ScalerSettings): { minTasks: number; maxTasks: number } {
+  const minTasks = o.min ?? scaler.minTasks;
+  const maxTasks = o.max ?? scaler.maxTasks;
+  if (minTasks > maxTasks) {
+    const min = o.min === undefined ? `EBBFLOW_SCALER_MIN_TASKS (${minTasks})` : `--min ${minTasks}`;
+    const max = o.max === undefined ? `EBBFLOW_SCALER_MAX_TASKS (${maxTasks})` : `--max ${maxTasks}`;
+    throw new UsageError(`${min} is above ${max}: the fewest tasks cannot exceed the most`);
+  }
+  return { minTasks, maxTasks };
+}
+
+/** The task size from --vcpu and --memory, refused when Fargate does not run it. */
+function taskSize(o: { vcpu: number; memory: number }): TaskSize {
+  const size = { vcpu: o.vcpu, memoryGb: o.memory };
+  const problem = fargateSizeProblem(size);
+  if (problem) throw new UsageError(`--vcpu ${o.vcpu} --memory ${o.memory}: ${problem}`);
+  return size;
+}
+
+function simulatorInput(o: SimulateOptions, scaler: ScalerSettings): SimulatorInput {
   const base = FARGATE_PRICES[o.pricing];
+  const { minTasks, maxTasks } = fleetBounds(o, scaler);
   return {
     workload: workloadSpec(o),
     service: { mean: o.serviceTime, distribution: o.serviceDist },
@@ -109,8 +143,8 @@ function simulatorInput(o: SimulateOptions, scaler: ReturnType<typeof cliContext
     policies: policies(o),
     settings: {
       targetBacklogPerTask: o.target ?? scaler.targetBacklogPerTask,
-      minTasks: o.min ?? scaler.minTasks,
-      maxTasks: o.max ?? scaler.maxTasks,
+      minTasks,
+      maxTasks,
       scaleOutCooldown: o.scaleOutCooldown ?? scaler.scaleOutCooldown,
       scaleInCooldown: o.scaleInCooldown ?? scaler.scaleInCooldown,
       maxStep: o.maxStep ?? scaler.maxStep,
@@ -120,7 +154,7 @@ function simulatorInput(o: SimulateOptions, scaler: ReturnType<typeof cliContext
     fixedTasks: o.fixedTasks,
     startup: o.startup,
     concurrency: o.concurrency,
-    size: { vcpu: o.vcpu, memoryGb: o.memory },
+    size: taskSize(o),
     prices: { label: base.label, vcpuHour: o.vcpuPrice ?? base.vcpuHour, gbHour: o.gbPrice ?? base.gbHour },
     baseline: { label: `${o.ec2Instances} always-on instance(s)`, instances: o.ec2Instances, hourly: o.ec2Hourly },
   };
@@ -245,7 +279,7 @@ export function registerSimulateCommands(program: Command): void {
           markdown?: boolean;
         }) => {
           const prices = FARGATE_PRICES[opts.pricing];
-          const size = { vcpu: opts.vcpu, memoryGb: opts.memory };
+          const size = taskSize(opts);
           const { minutes, runs } = opts;
           const hourly = taskHourly(size, prices);
           const perRun = (hourly * Math.max(1, minutes)) / 60; // Fargate bills at least one minute

@@ -30,6 +30,41 @@ export interface TaskSize {
   memoryGb: number;
 }
 
+/** Memory sizes from `from` to `to` GB, `step` apart. */
+const gbRange = (from: number, to: number, step: number): number[] =>
+  Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+
+/** The task sizes Fargate runs (Linux): each vCPU count with the memory sizes it allows, GB. */
+const FARGATE_SIZES: ReadonlyMap<number, readonly number[]> = new Map([
+  [0.25, [0.5, 1, 2]],
+  [0.5, gbRange(1, 4, 1)],
+  [1, gbRange(2, 8, 1)],
+  [2, gbRange(4, 16, 1)],
+  [4, gbRange(8, 30, 1)],
+  [8, gbRange(16, 60, 4)],
+  [16, gbRange(32, 120, 8)],
+]);
+
+/** "a, b or c"; a long run of even steps as "a to z in steps of s". */
+function offered(values: readonly number[], unit: string): string {
+  const step = values[1]! - values[0]!;
+  const even = values.every((v, i) => i === 0 || v - values[i - 1]! === step);
+  if (values.length > 4 && even) return `${values[0]} to ${values.at(-1)} ${unit} in steps of ${step} ${unit}`;
+  return `${values.slice(0, -1).join(', ')} or ${values.at(-1)} ${unit}`;
+}
+
+/**
+ * Why Fargate would not run a task of this size (it runs only the sizes of its table: 0.5 vCPU with 1 to 4 GB, …),
+ * or undefined when it would. A price for a size that cannot be launched would mislead.
+ */
+export function fargateSizeProblem(size: TaskSize): string | undefined {
+  const memory = FARGATE_SIZES.get(size.vcpu);
+  if (!memory)
+    return `Fargate has no task of ${size.vcpu} vCPU: it offers ${offered([...FARGATE_SIZES.keys()], 'vCPU')}`;
+  if (memory.includes(size.memoryGb)) return undefined;
+  return `Fargate has no task of ${size.vcpu} vCPU with ${size.memoryGb} GB: with ${size.vcpu} vCPU it offers ${offered(memory, 'GB')}`;
+}
+
 /** The article's task: 0.5 vCPU and 1 GB. */
 export const ARTICLE_TASK: TaskSize = { vcpu: 0.5, memoryGb: 1 };
 

@@ -185,6 +185,22 @@ describe('the ebbflow program', () => {
       "option '--rate <rate>' argument 'fast' is invalid. expected a rate above 0 such as 50/s or 600/min.",
     ],
     [['backfill', 's3://b/p', '--rate', 'fast'], "option '--rate <rate>' argument 'fast' is invalid. expected a rate"],
+    [
+      ['simulate', '--min', '5', '--max', '2'],
+      'ebbflow: --min 5 is above --max 2: the fewest tasks cannot exceed the most',
+    ],
+    [
+      ['simulate', '--workload', 'csv', '--csv', '/nonexistent/arrivals.csv'],
+      'ebbflow: /nonexistent/arrivals.csv: no such file or folder',
+    ],
+    [
+      ['cost', '--vcpu', '3'],
+      'ebbflow: --vcpu 3 --memory 1: Fargate has no task of 3 vCPU: it offers 0.25, 0.5, 1, 2, 4, 8 or 16 vCPU',
+    ],
+    [
+      ['simulate', '--vcpu', '1', '--memory', '1'],
+      'ebbflow: --vcpu 1 --memory 1: Fargate has no task of 1 vCPU with 1 GB: with 1 vCPU it offers 2 to 8 GB in steps of 1 GB',
+    ],
   ])('refuses `ebbflow %j` with exit 2 and one line naming the option, no stack', async (args, refusal) => {
     const { code, stderr } = await runCli({}, ...args);
     expect(code).toBe(2);

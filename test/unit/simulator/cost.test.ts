@@ -4,6 +4,7 @@ import {
   FARGATE_PRICES,
   billedMs,
   cents,
+  fargateSizeProblem,
   money,
   taskCost,
   taskHourly,
@@ -16,6 +17,35 @@ const figure = (start: string) => {
 };
 
 describe('cost model and the article’s figures', () => {
+  it('knows the task sizes Fargate runs and names what it offers for the rest', () => {
+    for (const [vcpu, memoryGb] of [
+      [0.25, 0.5],
+      [0.25, 2],
+      [0.5, 1],
+      [0.5, 4],
+      [1, 8],
+      [2, 16],
+      [4, 30],
+      [8, 60],
+      [16, 32],
+      [16, 120],
+    ] as const) {
+      expect(fargateSizeProblem({ vcpu, memoryGb })).toBeUndefined();
+    }
+    expect(fargateSizeProblem({ vcpu: 0.25, memoryGb: 4 })).toBe(
+      'Fargate has no task of 0.25 vCPU with 4 GB: with 0.25 vCPU it offers 0.5, 1 or 2 GB',
+    );
+    expect(fargateSizeProblem({ vcpu: 8, memoryGb: 18 })).toBe(
+      'Fargate has no task of 8 vCPU with 18 GB: with 8 vCPU it offers 16 to 60 GB in steps of 4 GB',
+    );
+    expect(fargateSizeProblem({ vcpu: 4, memoryGb: 31 })).toMatch(/it offers 8 to 30 GB in steps of 1 GB$/);
+    expect(fargateSizeProblem({ vcpu: 1, memoryGb: 2.5 })).toMatch(/with 1 vCPU it offers 2 to 8 GB/);
+    expect(fargateSizeProblem({ vcpu: 3, memoryGb: 8 })).toBe(
+      'Fargate has no task of 3 vCPU: it offers 0.25, 0.5, 1, 2, 4, 8 or 16 vCPU',
+    );
+    expect(fargateSizeProblem(ARTICLE_TASK)).toBeUndefined();
+  });
+
   test.each([
     [246.849, '$246.85'],
     [1.18, '$1.18'],
