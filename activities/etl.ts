@@ -15,7 +15,7 @@ import {
 } from '../src/common/etl-types';
 import { EtlSourcesConfigError, PERMANENT_ETL_ERRORS } from '../src/etl/errors';
 import { runSourceEtl } from '../src/etl/pipeline';
-import { parseSourcesFile, validateSources, type EtlSourcesFile } from '../src/etl/sources';
+import { locateSourcesFile, parseSourcesFile, validateSources, type EtlSourcesFile } from '../src/etl/sources';
 import { Warehouse } from '../src/etl/warehouse';
 import type { ActivityDeps } from './deps';
 
@@ -50,12 +50,6 @@ export type LoadEtlSourceInput = Pick<
   resumeHint?: EtlCheckpoint;
 };
 
-/** `s3://bucket/key` or a key in the input bucket. */
-function locateConfig(ref: string, inputBucket: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref);
-  return match ? { bucket: match[1]!, key: match[2]! } : { bucket: inputBucket, key: ref };
-}
-
 /** Re-raises known permanent errors as non-retryable failures typed by their name. */
 function asFailure(err: unknown): unknown {
   const e = err as Error;
@@ -73,7 +67,7 @@ export function createEtlActivities(deps: ActivityDeps) {
     let pending = files.get(cacheKey);
     if (!pending) {
       pending = (async () => {
-        const { bucket, key } = locateConfig(ref, inputBucket);
+        const { bucket, key } = locateSourcesFile(ref, inputBucket);
         let object;
         try {
           object = await deps.aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { createAwsClients } from '../aws/clients';
@@ -15,7 +15,7 @@ import type { EtlFanOutInput } from '../common/etl-types';
 import { generateSampleSources, type EtlFault } from '../etl/generate';
 import { renderLedger, toleranceText } from '../etl/ledger-view';
 import { readEtlRun, redriveFailedSources, setEtlControls, startEtlRun, type RunView } from '../etl/runs';
-import { parseSourcesFile } from '../etl/sources';
+import { locateSourcesFile, parseSourcesFile } from '../etl/sources';
 import { sleep } from '../async';
 import { action, cliClient, cliContext, UsageError } from './context';
 import { formatBytes, table } from '../terminal/format';
@@ -25,10 +25,20 @@ const today = (): string => new Date().toISOString().slice(0, 10);
 
 /**
  * A local sources file is validated here (errors name the bad field) and uploaded to the input bucket under a key
- * derived from its content, so the run reads exactly what was checked. Anything else is taken as an S3 key.
+ * derived from its content, so the run reads exactly what was checked. Anything else is taken as an S3 key, which must
+ * exist: a run over a file that is nowhere would only fail.
  */
 async function sourcesKey(config: EbbflowConfig, ref: string): Promise<string> {
-  if (!existsSync(ref)) return ref;
+  if (!existsSync(ref)) {
+    const { bucket, key } = locateSourcesFile(ref, config.pipeline.inputBucket);
+    try {
+      await createAwsClients(config.aws).s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (err) {
+      if ((err as Error).name !== 'NotFound') throw err;
+      throw new UsageError(`no sources file ${ref}: not a local file, and s3://${bucket}/${key} does not exist`);
+    }
+    return ref;
+  }
   const text = readFileSync(ref, 'utf8');
   try {
     parseSourcesFile(text, ref);
@@ -46,7 +56,10 @@ async function sourcesKey(config: EbbflowConfig, ref: string): Promise<string> {
 function outcomeText(view: RunView): string | undefined {
   if (!view.outcome) return undefined;
   const text = view.outcome.status === 'succeeded' ? '✔ succeeded' : `✘ failed: ${view.outcome.message ?? ''}`;
-  return view.ledger.ledgerUrl ? `${text}\nledger: ${view.ledger.ledgerUrl}` : text;
+  const lines = [text];
+  if (view.ledger.ledgerUrl) lines.push(`ledger: ${view.ledger.ledgerUrl}`);
+  if (view.note) lines.push(view.note);
+  return lines.join('\n');
 }
 
 /** Prints the ledger, redrawing it in place on a terminal until the run closes. */

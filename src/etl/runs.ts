@@ -2,8 +2,11 @@
  * Client side of the fan-out ETL: start a run, read a run's ledger (live through the query, or from its result or
  * failure once it is closed), and redrive the failed sources of a run as a new run linked to the original.
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { countStatuses } from '../common/etl-ledger';
 import {
+  ETL_DEFAULTS,
   ETL_QUERY_LEDGER,
   type EtlFanOutInput,
   type EtlFanOutResult,
@@ -12,6 +15,7 @@ import {
 } from '../common/etl-types';
 import { ETL_UPDATE_SET, type EtlControls, type EtlSetRequest } from '../common/etl-controls';
 import { UsageError } from '../errors';
+import { failureReason } from '../temporal/failure-reason';
 
 /** Workflow type names, as registered by the worker. */
 const ETL_WORKFLOW = 'etlFanOutWorkflow';
@@ -43,6 +47,8 @@ export interface RunView {
   /** Set once the run is closed. */
   outcome?: { status: 'succeeded' | 'failed'; message?: string; sources?: EtlSourcesRef };
   running: boolean;
+  /** Why the ledger shown is not the run's own (no worker replayed the closed run to answer for it). */
+  note?: string;
 }
 
 /** The ledger of a run: from the query while it runs, from its result or failure details when it is closed. */
@@ -58,19 +64,64 @@ export async function readEtlRun(client: Client, workflowId: string): Promise<Ru
     return { ledger: result, running: false, outcome: { status: 'succeeded', sources: result.sources } };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = err.cause as { details?: unknown[]; message?: string } | undefined;
+    const cause = err.cause as { details?: unknown[] } | undefined;
     const result = cause?.details?.[0] as EtlFanOutResult | undefined;
     if (result?.entries) {
       return {
         ledger: result,
         running: false,
-        outcome: { status: 'failed', message: cause?.message, sources: result.sources },
+        outcome: { status: 'failed', message: failureReason(err), sources: result.sources },
       };
     }
-    // Failed before it had a ledger (e.g. an invalid sources file), or was terminated: the query still answers.
-    const ledger = await handle.query<EtlLedger>(ETL_QUERY_LEDGER);
-    return { ledger, running: false, outcome: { status: 'failed', message: cause?.message ?? err.message } };
+    // Failed before it had a ledger (e.g. an invalid sources file), or was terminated: the query still answers, when a
+    // worker replays the run for it.
+    const outcome = { status: 'failed', message: failureReason(err) } as const;
+    try {
+      const ledger = await client.withDeadline(Date.now() + CLOSED_RUN_QUERY_MS, () =>
+        handle.query<EtlLedger>(ETL_QUERY_LEDGER),
+      );
+      return { ledger, running: false, outcome };
+    } catch {
+      const note =
+        `no worker answered for the ledger within ${CLOSED_RUN_QUERY_MS / 1000} s ` +
+        '(a closed run is replayed on a worker to read it; a fleet at zero has none)';
+      const startedAt = description.startTime.getTime();
+      return { ledger: await ledgerFromStart(handle, workflowId, startedAt), running: false, outcome, note };
+    }
   }
+}
+
+/** How long the ledger of a closed run that did not record one is waited for. */
+const CLOSED_RUN_QUERY_MS = 5000;
+
+/** The ledger a run had before it read its sources: its date and settings from its start, no sources yet. */
+async function ledgerFromStart(handle: WorkflowHandle, workflowId: string, startedAt: number): Promise<EtlLedger> {
+  const history = await handle.fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0];
+  const input = payload ? defaultPayloadConverter.fromPayload<Partial<EtlFanOutInput>>(payload) : {};
+  return {
+    workflowId,
+    date: input.date ?? '',
+    ...(input.redriveOf ? { redriveOf: input.redriveOf } : {}),
+    total: 0,
+    counts: countStatuses([]),
+    inFlight: 0,
+    parallelism: input.parallelism ?? ETL_DEFAULTS.parallelism,
+    startedAt,
+    runs: 1,
+    settings: {
+      parallelism: input.parallelism ?? ETL_DEFAULTS.parallelism,
+      toleratedFailurePercent: input.toleratedFailurePercent,
+      toleratedFailureCount: input.toleratedFailureCount,
+      maxAttempts: input.maxAttempts,
+      retryInitialIntervalMs: input.retryInitialIntervalMs,
+      heartbeatTimeoutMs: input.heartbeatTimeoutMs,
+      attemptTimeoutMs: input.attemptTimeoutMs,
+      continueAsNewAfterEvents: input.continueAsNewAfterEvents,
+    },
+    entries: [],
+  };
 }
 
 /** Waits for a run and returns its ledger and outcome. */

@@ -181,6 +181,12 @@ export function parseSourcesFile(text: string, where = 'sources file'): EtlSourc
   return validateSources(document, where);
 }
 
+/** Where a sources file named by a run lives: `s3://bucket/key`, or else a key in the input bucket. */
+export function locateSourcesFile(ref: string, inputBucket: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref);
+  return match ? { bucket: match[1]!, key: match[2]! } : { bucket: inputBucket, key: ref };
+}
+
 export interface ColumnSpec {
   name: string;
   type: EtlColumnType;

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/client';
 import { addDays, assertTimeZone, isIsoDate, startOfLocalDay } from '../common/report-dates';
 import { ScheduleUsageError } from './errors';
+import { failureReason } from '../temporal/failure-reason';
 
 /** Jobs a schedule can run, by the name used on the command line. */
 export const SCHEDULED_JOBS = {
@@ -240,8 +241,7 @@ export class Schedules {
         try {
           await handle.result();
         } catch (err) {
-          const e = err as Error & { cause?: Error };
-          return { status: status.name, failure: e.cause?.message ?? e.message };
+          return { status: status.name, failure: failureReason(err) };
         }
       }
       return { status: status.name };

@@ -1,17 +1,22 @@
-/** `ebbflow etl run` as a person types it, against the dev server: an id that a running run holds is refused. */
+/**
+ * `ebbflow etl run` and `etl status` as a person types them, against the dev server, with no worker polling the task
+ * queue: a run started there stays running until it is terminated, as a run meets a fleet scaled to zero.
+ */
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../../src/temporal/connection';
 import { runCli } from '../../support/cli';
 import { createTestPipeline, uniqueName, type TestPipeline } from '../../support/stack';
+import { writeTwoRowSources } from './support';
 
 describe('ebbflow etl run', () => {
   let pipeline: TestPipeline;
   let client: Client;
+  let sourcesKey: string;
 
   beforeAll(async () => {
-    // No worker polls this pipeline's task queue: a run started on it stays running.
     pipeline = await createTestPipeline('etl-run');
     client = await connectClient(pipeline.config.temporal);
+    ({ key: sourcesKey } = await writeTwoRowSources(pipeline, uniqueName('etl-cli'), 2));
   });
   afterAll(async () => {
     await client?.connection.close();
@@ -20,7 +25,7 @@ describe('ebbflow etl run', () => {
   it('refuses in one line, exit 2, to start a run under the id of a running one', async () => {
     const id = uniqueName('etl-taken');
     const run = (): ReturnType<typeof runCli> =>
-      runCli(pipeline.env, 'etl', 'run', '--config', 'etl/config/none.yaml', '--id', id, '--no-watch');
+      runCli(pipeline.env, 'etl', 'run', '--config', sourcesKey, '--id', id, '--no-watch');
     expect((await run()).code).toBe(0);
     try {
       const again = await run();
@@ -30,5 +35,46 @@ describe('ebbflow etl run', () => {
     } finally {
       await client.workflow.getHandle(id).terminate('test done');
     }
+  });
+
+  it('refuses, exit 2, a sources file that is neither a local file nor an object in the input bucket', async () => {
+    const id = uniqueName('etl-nowhere');
+    const missing = `${uniqueName('etl-cli')}/sources.yaml`;
+    const out = await runCli(pipeline.env, 'etl', 'run', '--config', missing, '--id', id, '--no-watch');
+    expect(out.code).toBe(2);
+    expect(out.stderr.trimEnd()).toBe(
+      `ebbflow: no sources file ${missing}: not a local file, and s3://${pipeline.config.pipeline.inputBucket}/${missing} does not exist`,
+    );
+    // Nothing was started.
+    await expect(client.workflow.getHandle(id).describe()).rejects.toThrow(/not found/i);
+    // The same file named as an S3 location that exists starts a run.
+    const url = `s3://${pipeline.config.pipeline.inputBucket}/${sourcesKey}`;
+    const found = await runCli(pipeline.env, 'etl', 'run', '--config', url, '--id', id, '--no-watch');
+    expect(found.code).toBe(0);
+    await client.workflow.getHandle(id).terminate('test done');
+  });
+
+  it('shows a closed run no worker can replay: its failure, its date, and why its ledger is empty', async () => {
+    const id = uniqueName('etl-stopped');
+    const started = await runCli(
+      pipeline.env,
+      'etl',
+      'run',
+      '--config',
+      sourcesKey,
+      '--date',
+      '2026-03-01',
+      '--id',
+      id,
+      '--no-watch',
+    );
+    expect(started.code).toBe(0);
+    await client.workflow.getHandle(id).terminate('stopped by the operator');
+    const status = await runCli(pipeline.env, 'etl', 'status', id);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toBe('');
+    const lines = status.stdout.split('\n');
+    expect(lines[0]).toBe(`${id}  date 2026-03-01  ✘ failed: stopped by the operator`);
+    expect(lines[1]).toMatch(/^no worker answered for the ledger within 5 s /);
   });
 });
