@@ -17,7 +17,7 @@ import {
   type OverlapPolicyName,
 } from '../schedules/schedule-client';
 import { action, cliClient, cliContext, UsageError } from './context';
-import { table } from '../terminal/format';
+import { formatDuration, table } from '../terminal/format';
 import { choiceOption, isoDate, numberFrom, wholeNumber } from './options';
 
 const out = (line = ''): void => {
@@ -179,7 +179,7 @@ export function registerReportCommands(program: Command): void {
           out(`Schedule   ${d.scheduleId} (${d.workflowType ?? '?'})`);
           out(`Cron       ${d.cron ?? '(set outside ebbflow)'} in ${d.timezone ?? 'UTC'}`);
           out(
-            `Policies   overlap ${d.overlap}, catch-up window ${(d.catchupWindowMs / 3_600_000).toFixed(1)} h, ` +
+            `Policies   overlap ${d.overlap}, catch-up window ${formatDuration(d.catchupWindowMs)}, ` +
               `pause on failure ${d.pauseOnFailure ? 'yes' : 'no'}`,
           );
           out(`State      ${d.paused ? 'PAUSED' : 'active'}${d.note ? ` — ${d.note}` : ''}`);
