@@ -200,7 +200,9 @@ export function registerEtlCommands(program: Command): void {
         await withClient(config, async (client) => {
           if (opts.json) {
             const view = await readEtlRun(client, run);
-            process.stdout.write(JSON.stringify({ ...view.ledger, outcome: view.outcome }, null, 2) + '\n');
+            process.stdout.write(
+              JSON.stringify({ ...view.ledger, outcome: view.outcome, note: view.note }, null, 2) + '\n',
+            );
             exitFor(view);
             return;
           }

@@ -5,6 +5,7 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { countStatuses } from '../common/etl-ledger';
+import { expandEntry } from '../common/etl-ledger-codec';
 import {
   ETL_DEFAULTS,
   ETL_QUERY_LEDGER,
@@ -84,9 +85,9 @@ export async function readEtlRun(client: Client, workflowId: string): Promise<Ru
     } catch {
       const note =
         `no worker answered for the ledger within ${CLOSED_RUN_QUERY_MS / 1000} s ` +
-        '(a closed run is replayed on a worker to read it; a fleet at zero has none)';
-      const startedAt = description.startTime.getTime();
-      return { ledger: await ledgerFromStart(handle, workflowId, startedAt), running: false, outcome, note };
+        '(a closed run is replayed on a worker to read it; a fleet at zero has none): shown as the run started';
+      const ledger = await ledgerFromStart(handle, workflowId, description.startTime);
+      return { ledger, running: false, outcome, note };
     }
   }
 }
@@ -94,24 +95,29 @@ export async function readEtlRun(client: Client, workflowId: string): Promise<Ru
 /** How long the ledger of a closed run that did not record one is waited for. */
 const CLOSED_RUN_QUERY_MS = 5000;
 
-/** The ledger a run had before it read its sources: its date and settings from its start, no sources yet. */
-async function ledgerFromStart(handle: WorkflowHandle, workflowId: string, startedAt: number): Promise<EtlLedger> {
+/**
+ * The ledger a run started with, from its input: no sources for the first run of a chain, the sources as they stood at
+ * the continue-as-new for a later one.
+ */
+async function ledgerFromStart(handle: WorkflowHandle, workflowId: string, startTime: Date): Promise<EtlLedger> {
   const history = await handle.fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const payload = started?.input?.payloads?.[0];
   const input = payload ? defaultPayloadConverter.fromPayload<Partial<EtlFanOutInput>>(payload) : {};
+  const entries = input.carried?.ledger.map(expandEntry) ?? [];
+  const parallelism = input.parallelism ?? ETL_DEFAULTS.parallelism;
   return {
     workflowId,
-    date: input.date ?? '',
+    date: input.carried?.date ?? input.date ?? startTime.toISOString().slice(0, 10),
     ...(input.redriveOf ? { redriveOf: input.redriveOf } : {}),
-    total: 0,
-    counts: countStatuses([]),
+    total: entries.length,
+    counts: countStatuses(entries),
     inFlight: 0,
-    parallelism: input.parallelism ?? ETL_DEFAULTS.parallelism,
-    startedAt,
-    runs: 1,
+    parallelism,
+    startedAt: input.carried?.startedAt ?? startTime.getTime(),
+    runs: (input.carried?.continuedRuns ?? 0) + 1,
     settings: {
-      parallelism: input.parallelism ?? ETL_DEFAULTS.parallelism,
+      parallelism,
       toleratedFailurePercent: input.toleratedFailurePercent,
       toleratedFailureCount: input.toleratedFailureCount,
       maxAttempts: input.maxAttempts,
@@ -120,7 +126,7 @@ async function ledgerFromStart(handle: WorkflowHandle, workflowId: string, start
       attemptTimeoutMs: input.attemptTimeoutMs,
       continueAsNewAfterEvents: input.continueAsNewAfterEvents,
     },
-    entries: [],
+    entries,
   };
 }
 

@@ -3,6 +3,7 @@
  * queue: a run started there stays running until it is terminated, as a run meets a fleet scaled to zero.
  */
 import type { Client } from '@temporalio/client';
+import type { EtlCarriedState, EtlFanOutInput, EtlLedger } from '../../../src/common/etl-types';
 import { connectClient } from '../../../src/temporal/connection';
 import { runCli } from '../../support/cli';
 import { createTestPipeline, uniqueName, type TestPipeline } from '../../support/stack';
@@ -75,6 +76,45 @@ describe('ebbflow etl run', () => {
     expect(status.stderr).toBe('');
     const lines = status.stdout.split('\n');
     expect(lines[0]).toBe(`${id}  date 2026-03-01  ✘ failed: stopped by the operator`);
-    expect(lines[1]).toMatch(/^no worker answered for the ledger within 5 s /);
+    expect(lines[1]).toMatch(/^no worker answered for the ledger within 5 s .*: shown as the run started$/);
+  });
+
+  it('shows a later run of a continued chain no worker can replay with the sources it carried', async () => {
+    const id = uniqueName('etl-continued');
+    const carried: EtlCarriedState = {
+      date: '2026-03-02',
+      startedAt: Date.parse('2026-03-02T05:00:00Z'),
+      ledger: [
+        [0, 'orders', 2, 1, 120, 118, 2, 900],
+        [1, 'refunds', 3, 3, 0, 0, 0, 400, ['EtlSchemaError', 'column amount: not a number']],
+        [2, 'events', 0, 0, 0, 0, 0, 0],
+      ],
+      next: 2,
+      continuedRuns: 1,
+    };
+    const input: EtlFanOutInput = { sources: sourcesKey, date: '2026-03-02', parallelism: 4, carried };
+    await client.workflow.start('etlFanOutWorkflow', {
+      taskQueue: pipeline.config.temporal.taskQueue,
+      workflowId: id,
+      args: [input],
+    });
+    await client.workflow.getHandle(id).terminate('stopped by the operator');
+    const status = await runCli(pipeline.env, 'etl', 'status', id, '--json');
+    expect(status.code).toBe(1);
+    const ledger = JSON.parse(status.stdout) as EtlLedger & { outcome: { message: string }; note: string };
+    expect(ledger.outcome.message).toBe('stopped by the operator');
+    expect(ledger.note).toMatch(/^no worker answered/);
+    expect(ledger).toMatchObject({
+      date: '2026-03-02',
+      runs: 2,
+      parallelism: 4,
+      total: 3,
+      counts: { pending: 1, running: 0, succeeded: 1, failed: 1 },
+    });
+    expect(ledger.entries.map((e) => [e.name, e.status])).toEqual([
+      ['orders', 'succeeded'],
+      ['refunds', 'failed'],
+      ['events', 'pending'],
+    ]);
   });
 });
