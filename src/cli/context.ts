@@ -1,7 +1,8 @@
 /** What every command needs: the config and a logger, with errors turned into clear messages and exit codes. */
+import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type EbbflowConfig } from '../config';
-import { serviceErrorLine } from '../errors';
+import { serviceErrorLine, UsageError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { wakeOnStart } from '../bridge/wake';
 import { connectClient, GRPC_INVALID_ARGUMENT, grpcCode } from '../temporal/connection';
@@ -81,6 +82,19 @@ function fileProblem(e: Error & { code?: string; path?: string }): string | unde
   const reason = e.code ? FILE_REASONS[e.code] : undefined;
   if (!reason || typeof e.path !== 'string') return undefined;
   return `${e.path}: ${reason}`;
+}
+
+/**
+ * Reads a text file the command was given with `option`.
+ * @throws UsageError naming the option, the file and why it cannot be read.
+ */
+export function readGivenFile(file: string, option: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    throw new UsageError(`${option} ${file}: ${(e.code && FILE_REASONS[e.code]) ?? e.message}`);
+  }
 }
 
 /** The one line a failed command prints, and its exit code: 2 when the command or its settings are wrong, 1 else. */

@@ -3,7 +3,7 @@
  * failed sources of a finished run, and generate realistic sample sources into the input bucket.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
@@ -17,7 +17,7 @@ import { renderLedger, toleranceText } from '../etl/ledger-view';
 import { readEtlRun, redriveFailedSources, setEtlControls, startEtlRun, type RunView } from '../etl/runs';
 import { locateSourcesFile, parseSourcesFile } from '../etl/sources';
 import { sleep } from '../async';
-import { action, cliClient, cliContext, UsageError } from './context';
+import { action, cliClient, cliContext, readGivenFile, UsageError } from './context';
 import { formatBytes, table } from '../terminal/format';
 import { isoDate, numberFrom, wholeNumber, wholeRange } from './options';
 
@@ -39,7 +39,7 @@ async function sourcesKey(config: EbbflowConfig, ref: string): Promise<string> {
     }
     return ref;
   }
-  const text = readFileSync(ref, 'utf8');
+  const text = readGivenFile(ref, '--config');
   try {
     parseSourcesFile(text, ref);
   } catch (err) {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { renderArticleFigures } from '../simulator/article';
 import {
@@ -15,7 +15,7 @@ import { compactDuration, summaryMarkdown, summaryTable } from '../simulator/rep
 import { runSimulation, type SimulatorInput } from '../simulator/run';
 import { renderChart } from '../simulator/svg';
 import { parseArrivalsCsv, type ServiceDistribution, type WorkloadSpec } from '../simulator/workloads';
-import { UsageError, action, cliContext } from './context';
+import { UsageError, action, cliContext, readGivenFile } from './context';
 import { choiceOption, duration, numberFrom, wholeNumber } from './options';
 
 const WORKLOADS = ['burst', 'steady', 'alternating', 'daily', 'csv'] as const;
@@ -97,11 +97,14 @@ function workloadSpec(o: SimulateOptions): WorkloadSpec {
       return { kind: 'daily', perDay: o.perDay };
     case 'csv': {
       if (!o.csv) throw new UsageError('--workload csv needs --csv <file>');
-      return {
-        kind: 'arrivals',
-        times: parseArrivalsCsv(readFileSync(o.csv, 'utf8')),
-        label: `arrivals from ${o.csv}`,
-      };
+      const text = readGivenFile(o.csv, '--csv');
+      let times: number[];
+      try {
+        times = parseArrivalsCsv(text);
+      } catch (err) {
+        throw new UsageError(`--csv ${o.csv}: ${(err as Error).message}`);
+      }
+      return { kind: 'arrivals', times, label: `arrivals from ${o.csv}` };
     }
   }
 }

@@ -191,8 +191,15 @@ describe('the ebbflow program', () => {
     ],
     [
       ['simulate', '--workload', 'csv', '--csv', '/nonexistent/arrivals.csv'],
-      'ebbflow: /nonexistent/arrivals.csv: no such file or folder',
+      'ebbflow: --csv /nonexistent/arrivals.csv: no such file or folder',
     ],
+    [['simulate', '--workload', 'csv', '--csv', 'test'], 'ebbflow: --csv test: it is a folder, not a file'],
+    [
+      ['simulate', '--workload', 'csv', '--csv', 'package.json'],
+      // Its first line is taken for a header; the second is the first arrival.
+      'ebbflow: --csv package.json: line 2: "\"name\": \"ebbflow\"\" is neither seconds nor an ISO timestamp',
+    ],
+    [['etl', 'run', '--config', 'docs'], 'ebbflow: --config docs: it is a folder, not a file'],
     [
       ['cost', '--vcpu', '3'],
       'ebbflow: --vcpu 3 --memory 1: Fargate has no task of 3 vCPU: it offers 0.25, 0.5, 1, 2, 4, 8 or 16 vCPU',
