@@ -112,8 +112,10 @@ function assertNoRunningStack(stateDir: string): void {
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevState>;
     if (state.pid && state.pid !== process.pid && isAlive(state.pid)) {
+      const where = [`pid ${state.pid}`, `Temporal at ${state.temporalAddress}`];
+      if (state.temporalUiUrl) where.push(`UI ${state.temporalUiUrl}`);
       throw new StackError(
-        `ebbflow dev is already running (pid ${state.pid}, UI ${state.temporalUiUrl}). Stop it with Ctrl-C there, or use another EBBFLOW_STATE_DIR.`,
+        `ebbflow dev is already running (${where.join(', ')}). Stop it with Ctrl-C there, or use another EBBFLOW_STATE_DIR.`,
       );
     }
   } catch (err) {
