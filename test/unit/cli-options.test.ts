@@ -197,7 +197,7 @@ describe('the ebbflow program', () => {
     [
       ['simulate', '--workload', 'csv', '--csv', 'package.json'],
       // Its first line is taken for a header; the second is the first arrival.
-      'ebbflow: --csv package.json: line 2: "\"name\": \"ebbflow\"\" is neither seconds nor an ISO timestamp',
+      'ebbflow: --csv package.json: line 2: ""name": "ebbflow"" is neither seconds nor an ISO timestamp',
     ],
     [['etl', 'run', '--config', 'docs'], 'ebbflow: --config docs: it is a folder, not a file'],
     [
