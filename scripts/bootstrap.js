@@ -80,20 +80,46 @@ function findPython() {
   );
 }
 
+/**
+ * Whether the venv's Python still runs and finds the packages installed for it. A venv links to the interpreter it was
+ * made with: once that is removed (python3.11 uninstalled) its python no longer starts, and once `python3` is upgraded
+ * (3.11 to 3.12) it starts but looks in a lib/python3.12 the packages were never installed into.
+ */
+function venvUsable(venv) {
+  const probe = spawnSync(
+    path.join(venv, 'bin', 'python'),
+    ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
+    { encoding: 'utf8' },
+  );
+  if (probe.error || probe.status !== 0) return false;
+  return fs.existsSync(path.join(venv, 'lib', `python${probe.stdout.trim()}`, 'site-packages'));
+}
+
 /** Ensures the venv (.ebbflow/venv unless told) holds exactly-pinned `packages` (a superset is fine). */
 function ensurePythonPackages(packages, venv = VENV) {
-  const venvBin = path.join(venv, 'bin');
   const stampFile = path.join(venv, '.ebbflow-installed.json');
-  const installed = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : [];
+  const made = fs.existsSync(venv);
+  const usable = made && venvUsable(venv);
+  const installed = usable && fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : [];
   const missing = packages.filter((p) => !installed.includes(p));
-  if (missing.length === 0 && fs.existsSync(path.join(venvBin, 'python'))) return;
-  if (!fs.existsSync(path.join(venvBin, 'python'))) {
-    log(`creating ${path.relative(ROOT, venv)}…`);
-    fs.mkdirSync(TOOLS_DIR, { recursive: true });
-    run(findPython(), ['-m', 'venv', venv]);
+  if (usable && missing.length === 0) return;
+  if (!usable) {
+    log(`${made ? 'recreating' : 'creating'} ${path.relative(ROOT, venv)}…`);
+    fs.mkdirSync(path.dirname(venv), { recursive: true });
+    // --clear empties a venv whose interpreter has gone or changed version: what it held is installed again.
+    run(findPython(), ['-m', 'venv', '--clear', venv]);
   }
-  log(`installing ${missing.join(', ')} into ${path.relative(ROOT, venv)}…`);
-  run(path.join(venvBin, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...missing]);
+  if (missing.length > 0) {
+    log(`installing ${missing.join(', ')} into ${path.relative(ROOT, venv)}…`);
+    run(path.join(venv, 'bin', 'python'), [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      ...missing,
+    ]);
+  }
   fs.writeFileSync(stampFile, JSON.stringify([...new Set([...installed, ...missing])].sort(), null, 2));
 }
 
@@ -182,6 +208,7 @@ module.exports = {
   ensurePhotoCorpus,
   ensurePythonPackages,
   ensureDebianPackages,
+  venvUsable,
 };
 
 if (require.main === module) {
