@@ -75,14 +75,18 @@ async function runningWorkers(scalerUrl: string | undefined): Promise<number | u
   return scalerUrl ? (await readFleet(scalerUrl)).running : undefined;
 }
 
-/** What the workers cost between two readings of the scaler's meter, as the scaler prices a task. */
+/**
+ * What the workers cost between two readings of the scaler's meter, as the scaler prices a task: the batch's share. The
+ * workers stay up for the scale-in cooldown after it, and the meter charges a task's one-minute minimum when it stops.
+ */
 export function batchCost(before: CostReading, after: CostReading): string {
   const taskSeconds = after.taskSeconds - before.taskSeconds;
   const dollars = after.dollars - before.dollars;
   const p = after.price;
   return (
-    `Workers ran ${taskSeconds.toFixed(1)} task-seconds: about ${money(dollars)} as Fargate tasks of ` +
-    `${p.vcpu} vCPU and ${p.memoryGb} GB (${p.pricing}; ebbflow status shows the running total).`
+    `Workers ran ${taskSeconds.toFixed(1)} task-seconds during the batch: about ${money(dollars)} as Fargate tasks of ` +
+    `${p.vcpu} vCPU and ${p.memoryGb} GB (${p.pricing}). Fargate bills a task until it stops, at least a minute: ` +
+    'ebbflow status shows the running total, scale-in included.'
   );
 }
 

@@ -10,7 +10,8 @@ it('the demo says what its batch cost: the difference of two readings of the sca
     price,
   });
   expect(batchCost(reading(12.5), reading(48.5))).toBe(
-    'Workers ran 36.0 task-seconds: about $0.00025 as Fargate tasks of 0.5 vCPU and 1 GB ' +
-      '(on-demand; ebbflow status shows the running total).',
+    'Workers ran 36.0 task-seconds during the batch: about $0.00025 as Fargate tasks of 0.5 vCPU and 1 GB ' +
+      '(on-demand). Fargate bills a task until it stops, at least a minute: ebbflow status shows the running total, ' +
+      'scale-in included.',
   );
 });
