@@ -67,7 +67,15 @@ function withActOptions(command: Command, rateHelp: string): Command {
     .option('--rate <rate>', rateHelp, perSecond, DEFAULT_BACKFILL_RATE);
 }
 
+/** @throws UsageError for a window no run can start in (--since at or after --until). */
 function filterOf(options: FilterOptions): RunFilter {
+  const { since, until } = options;
+  if (since && until && since.getTime() >= until.getTime()) {
+    throw new UsageError(
+      `--since (${since.toISOString()}) is not before --until (${until.toISOString()}): no run starts in that window ` +
+        '(a span ago counts back from now: --since 3h --until 2h)',
+    );
+  }
   return {
     workflows: options.workflow,
     statuses: options.status,

@@ -185,6 +185,11 @@ describe('the ebbflow program', () => {
       "option '--rate <rate>' argument 'fast' is invalid. expected a rate above 0 such as 50/s or 600/min.",
     ],
     [['backfill', 's3://b/p', '--rate', 'fast'], "option '--rate <rate>' argument 'fast' is invalid. expected a rate"],
+    [['runs', 'list', '--since', '2h', '--until', '3h'], 'is not before --until ('],
+    [
+      ['runs', 'terminate', '--since', '2026-12-05T10:00:00Z', '--until', '2026-12-05T10:00:00Z'],
+      'ebbflow: --since (2026-12-05T10:00:00.000Z) is not before --until (2026-12-05T10:00:00.000Z): no run starts',
+    ],
     [
       ['simulate', '--min', '5', '--max', '2'],
       'ebbflow: --min 5 is above --max 2: the fewest tasks cannot exceed the most',
