@@ -140,7 +140,7 @@ export class Schedules {
     validateScheduleSpec(options.cron, timezone);
     const scheduleId = options.scheduleId ?? options.job;
     const memo: ScheduleMemo = { job: options.job, cron: options.cron, timezone };
-    return this.client.schedule
+    const handle = await this.client.schedule
       .create({
         scheduleId,
         spec: { cronExpressions: [options.cron], timezone },
@@ -165,6 +165,14 @@ export class Schedules {
         if (err.name === 'TypeError') throw new ScheduleUsageError(`--cron '${options.cron}': ${err.message}`);
         throw err;
       });
+    // The server accepts a cron no date matches (the 30th of February): such a schedule would never run.
+    if ((await handle.describe()).info.nextActionTimes.length === 0) {
+      await handle.delete();
+      throw new ScheduleUsageError(
+        `--cron '${options.cron}' never fires: no date matches it (a day the month named does not have?); nothing was created`,
+      );
+    }
+    return handle;
   }
 
   async list(): Promise<ScheduleListItem[]> {

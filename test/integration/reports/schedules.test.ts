@@ -97,6 +97,20 @@ describe('report schedules', () => {
     await expect(create({ timezone: 'Mars/Olympus' })).rejects.toThrow(/unknown time zone/);
   });
 
+  it('refuses a cron that never fires, and leaves no schedule behind', async () => {
+    const scheduleId = uniqueName('never');
+    await expect(
+      schedules.create({
+        job: 'daily-sales',
+        scheduleId,
+        cron: '0 6 31 4,6 *',
+        timezone: 'UTC',
+        taskQueue: pipeline.config.temporal.taskQueue,
+      }),
+    ).rejects.toThrow(/^--cron '0 6 31 4,6 \*' never fires: no date matches it/);
+    await expect(schedules.describe(scheduleId)).rejects.toThrow(/not found/i);
+  });
+
   it('reports a triggered run on the day before its scheduled time, and describes its result', async () => {
     const id = await create();
     await schedules.trigger(id);
