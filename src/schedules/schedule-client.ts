@@ -169,7 +169,7 @@ export class Schedules {
     if ((await handle.describe()).info.nextActionTimes.length === 0) {
       await handle.delete();
       throw new ScheduleUsageError(
-        `--cron '${options.cron}' never fires: no date matches it (a day the month named does not have?); nothing was created`,
+        `--cron '${options.cron}' never fires: no date matches it (such as the 31st of a month of 30 days); nothing was created`,
       );
     }
     return handle;
