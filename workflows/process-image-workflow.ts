@@ -81,15 +81,19 @@ function describeFailure(err: unknown, maxAttempts: number): { reason: string; e
  * about a third less CPU per image. A worker that dies mid-way is then noticed when the workflow task times out
  * (10 s). Images of unknown size (started by hand) and larger ones keep the regular, heartbeating activity.
  *
- * After the last failed attempt the original message goes to the DLQ with the reason, error type, workflow id and
- * attempts, and the workflow fails with that reason. The history is a handful of events, so there is no
+ * After the last failed attempt the original message (for a run started by hand, an envelope of its input) goes to
+ * the DLQ with the reason, error type, workflow id and attempts, and the workflow fails with that reason. The history is a handful of events, so there is no
  * continue-as-new.
  *
  * Search attributes EbbflowSourceBucket/EbbflowSourceKey must be registered on the namespace (`ebbflow dev` does it);
  * start with `"searchAttributes": false` on a namespace without them, or the workflow task fails until they exist.
  */
 export async function processImageWorkflow(input: ProcessImageInput): Promise<ProcessImageResult> {
-  const body = input?.message ?? JSON.stringify(input);
+  // What the DLQ keeps: the message the bridge started this run from, or else (a run started by hand) an envelope of
+  // this run's input, which the bridge starts again when the letter is redriven.
+  const body =
+    input?.message ??
+    JSON.stringify({ workflow: 'processImageWorkflow', id: workflowInfo().workflowId, input: input ?? null });
   const deadLetter = async (reason: string, errorType: string, attempts: number): Promise<never> => {
     try {
       await sendToDeadLetterQueue({ body, reason, errorType, workflowId: workflowInfo().workflowId, attempts });

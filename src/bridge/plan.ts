@@ -118,7 +118,8 @@ export function planMessage(parsed: ParsedMessage, options: PlanOptions): Messag
     starts.push({
       workflowType,
       workflowId: envelopeWorkflowId(item, options.body),
-      input: item.input,
+      // An image run dead-letters the message it came from, so that a redrive sends the envelope itself again.
+      input: workflowType === IMAGE_WORKFLOW ? { ...item.input, message: options.body } : item.input,
       item: describeItem(item),
     });
   }

@@ -7,6 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { DeadLetterInput } from '../../../activities/dead-letter';
+import { parseMessage } from '../../../src/bridge/messages';
 import type { ProcessImageInput, ProcessImageResult, ResizeImageInput } from '../../../src/common/image-variants';
 import { createTimeSkippingEnv } from '../../support/time-skipping';
 
@@ -141,7 +142,7 @@ describe.each([
     expect(resizeCalls.get(k('bomb.png'))).toHaveLength(1);
   });
 
-  it('honours maxAttempts, then dead-letters the input as JSON with the attempts made', async () => {
+  it('honours maxAttempts, then dead-letters an envelope of the input the bridge can start again', async () => {
     const failure = await failureOf(
       run(
         k('flaky.jpg'),
@@ -159,7 +160,17 @@ describe.each([
     expect(failure).toMatchObject({ message: 'S3 down (attempt 5)', type: 'S3ServiceException' });
     const [letter] = letterFor(k('flaky.jpg'));
     expect(letter).toMatchObject({ errorType: 'S3ServiceException', attempts: 5 });
-    expect(JSON.parse(letter!.body)).toMatchObject({ bucket: 'in', key: k('flaky.jpg'), maxAttempts: 5 });
+    expect(JSON.parse(letter!.body)).toMatchObject({
+      workflow: 'processImageWorkflow',
+      id: `retries-${k('flaky.jpg')}`,
+      input: { bucket: 'in', key: k('flaky.jpg'), maxAttempts: 5 },
+    });
+    // As the bridge reads it when the letter is redriven: one start of the image workflow with that input.
+    const parsed = parseMessage(letter!.body);
+    expect(parsed).toMatchObject({
+      kind: 'items',
+      items: [{ kind: 'envelope', workflow: 'processImageWorkflow', input: { bucket: 'in', key: k('flaky.jpg') } }],
+    });
   });
 
   it('times out a hung attempt, retries it up to maxAttempts, then dead-letters a Timeout', async () => {

@@ -139,6 +139,18 @@ describe('planMessage', () => {
     });
   });
 
+  it('gives an image run started from an envelope that envelope as its message, so its dead letter redrives', () => {
+    const body = JSON.stringify({ workflow: IMAGE_WORKFLOW, id: 'upload-7', input: { bucket: 'in', key: 'a.jpg' } });
+    expect(planMessage(parseMessage(body), options(body))).toMatchObject({
+      kind: 'start',
+      starts: [{ workflowType: IMAGE_WORKFLOW, input: { bucket: 'in', key: 'a.jpg', message: body } }],
+    });
+    // Other workflows get their input as sent.
+    const echo = JSON.stringify({ workflow: 'echoWorkflow', id: '1', input: { day: 'x' } });
+    const echoPlan = planMessage(parseMessage(echo), options(echo));
+    expect(echoPlan.kind === 'start' && echoPlan.starts[0]!.input).toEqual({ day: 'x' });
+  });
+
   it('rejects an envelope naming an unknown workflow, listing the known ones', () => {
     const body = JSON.stringify({ workflow: 'nopeWorkflow', id: '1', input: {} });
     expect(planMessage(parseMessage(body), options(body))).toEqual({
