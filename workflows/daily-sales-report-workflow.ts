@@ -5,7 +5,6 @@ import {
   type Duration,
   type RetryPolicy,
 } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
 import {
   ApplicationFailure,
   condition,
@@ -17,8 +16,13 @@ import {
   type ActivityFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { wholeNumberProblem } from '../src/common/bounds';
 import { assertTimeZone, dailySalesReportKey, isIsoDate, reportDateFor } from '../src/common/report-dates';
+import {
+  REPORT_RETRY_DEFAULTS,
+  reportRetry,
+  reportRetryProblem,
+  type ReportRetryBounds,
+} from '../src/common/report-retry';
 
 /** Set by Temporal on every run a schedule starts (including triggered and backfilled ones). */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -43,7 +47,7 @@ export interface DailySalesReportInput {
    * Bounds of the retries of each step: 1 to 100 attempts, a first interval above zero and a longest one no shorter.
    * @defaultValue 5 attempts, 2 s first interval, doubling, at most 1 min
    */
-  retry?: { maximumAttempts?: number; initialInterval?: Duration; maximumInterval?: Duration };
+  retry?: ReportRetryBounds;
 }
 
 export interface DailySalesReportResult {
@@ -88,58 +92,21 @@ function resolveDate(input: DailySalesReportInput, timezone: string): string {
   return reportDateFor(scheduledStartTime() ?? workflowInfo().startTime, timezone);
 }
 
-/** Most attempts a step may be given: retries stay bounded. */
-const MAX_STEP_ATTEMPTS = 100;
-
 /** The steps' retry policy without any of the input's bounds; also what notifies a failure when those are unusable. */
 const DEFAULT_RETRY = {
-  maximumAttempts: 5,
-  initialInterval: '2s',
-  maximumInterval: '1m',
+  ...REPORT_RETRY_DEFAULTS,
   backoffCoefficient: 2,
   nonRetryableErrorTypes: ['InvalidInput'],
 } satisfies RetryPolicy;
-
-/** A duration of the input in ms, or a non-retryable InvalidInput naming the field. */
-function inputDuration(value: Duration, field: string): number {
-  let ms: number;
-  try {
-    ms = msToNumber(value);
-  } catch {
-    ms = NaN;
-  }
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw ApplicationFailure.nonRetryable(
-      `${field} must be a duration above zero ("30s", "2m" or milliseconds), got ${JSON.stringify(value)}`,
-      'InvalidInput',
-    );
-  }
-  return ms;
-}
 
 /**
  * The steps' retry policy from the input's bounds, checked as Temporal would check them when the first step is
  * scheduled (where a refusal would also take the failure notification with it).
  */
-function stepRetry(bounds: DailySalesReportInput['retry'] = {}): RetryPolicy & { maximumAttempts: number } {
-  const retry = {
-    ...DEFAULT_RETRY,
-    maximumAttempts: bounds.maximumAttempts ?? DEFAULT_RETRY.maximumAttempts,
-    initialInterval: bounds.initialInterval ?? DEFAULT_RETRY.initialInterval,
-    maximumInterval: bounds.maximumInterval ?? DEFAULT_RETRY.maximumInterval,
-  };
-  const attempts = wholeNumberProblem(retry.maximumAttempts, 1, MAX_STEP_ATTEMPTS, 'retry.maximumAttempts');
-  if (attempts) throw ApplicationFailure.nonRetryable(attempts, 'InvalidInput');
-  const initial = inputDuration(retry.initialInterval, 'retry.initialInterval');
-  const longest = inputDuration(retry.maximumInterval, 'retry.maximumInterval');
-  if (longest < initial) {
-    throw ApplicationFailure.nonRetryable(
-      `retry.maximumInterval (${String(retry.maximumInterval)}) must not be shorter than retry.initialInterval ` +
-        `(${String(retry.initialInterval)})`,
-      'InvalidInput',
-    );
-  }
-  return retry;
+function stepRetry(bounds: ReportRetryBounds = {}): RetryPolicy & { maximumAttempts: number } {
+  const problem = reportRetryProblem(bounds);
+  if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidInput');
+  return { ...DEFAULT_RETRY, ...reportRetry(bounds) };
 }
 
 function failureReason(err: unknown, maximumAttempts: number): string {

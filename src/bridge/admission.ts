@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import type { EbbflowConfig } from '../config';
 import { validateSources } from '../etl/sources';
+import { assertTimeZone, isIsoDate } from '../common/report-dates';
+import { reportRetryProblem, type ReportRetryBounds } from '../common/report-retry';
 import { RESIZE_LIMITS, resolveVariants } from '../common/image-variants';
 import { PROCESS_IMAGE_WORKFLOW } from '../images/workflow-input';
 
@@ -83,19 +85,35 @@ const imageInputSchema = z
 
 const reportInputSchema = z
   .object({
-    date: isoDate.optional(),
-    timezone: z.string().min(1).max(64).optional(),
+    date: isoDate.refine(isIsoDate, 'expected a calendar date').optional(),
+    timezone: z
+      .string()
+      .min(1)
+      .max(64)
+      .superRefine((zone, ctx) => {
+        try {
+          assertTimeZone(zone);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      })
+      .optional(),
     outputBucket: z.string().min(1).optional(),
     notificationTopicArn: z.string().min(1).optional(),
     holdForApproval: z.boolean().optional(),
     approvalTimeout: duration.optional(),
     retry: z
       .object({
-        maximumAttempts: z.number().int().min(1).max(20).optional(),
+        maximumAttempts: z.number().optional(),
         initialInterval: duration.optional(),
         maximumInterval: duration.optional(),
       })
       .strict()
+      // The workflow's own check of the bounds: an input it would refuse is refused here, before its id is used up.
+      .superRefine((retry, ctx) => {
+        const problem = reportRetryProblem(retry as ReportRetryBounds);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
   })
   .strict();

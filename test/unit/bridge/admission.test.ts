@@ -66,6 +66,30 @@ describe('admission at the bridge', () => {
     expect(image({ variants: ['thumbnail', { name: 'square', width: 512, height: 512 }] }).kind).toBe('start');
   });
 
+  it('refuses every report input the workflow would refuse: dates off the calendar, unknown zones, unusable retries', () => {
+    const report = (input: object) => plan({ workflow: 'dailySalesReportWorkflow', id: '1', input });
+    const refused: [object, RegExp][] = [
+      [{ date: '2026-02-30' }, /input\.date: expected a calendar date/],
+      [{ timezone: 'Mars/Olympus' }, /input\.timezone: unknown time zone "Mars\/Olympus"/],
+      [{ retry: { maximumAttempts: 0 } }, /retry\.maximumAttempts must be a whole number from 1 to 100, got 0/],
+      [{ retry: { initialInterval: 'soon' } }, /retry\.initialInterval must be a duration above zero/],
+      // Against the default longest wait (1m), as the workflow checks it.
+      [
+        { retry: { initialInterval: '5m' } },
+        /retry\.maximumInterval \(1m\) must not be shorter than retry\.initialInterval/,
+      ],
+    ];
+    for (const [input, reason] of refused) {
+      expect(report(input)).toMatchObject({ kind: 'reject', errorType: 'InvalidInput', reason });
+    }
+    const good = {
+      date: '2028-02-29',
+      timezone: 'Europe/Berlin',
+      retry: { maximumAttempts: 50, initialInterval: '5m', maximumInterval: '10m' },
+    };
+    expect(report(good).kind).toBe('start');
+  });
+
   it('reads an ETL sources file only from a bucket it may read, and takes the tolerated failure count', () => {
     const etl = (input: object) => plan({ workflow: 'etlFanOutWorkflow', id: '1', input });
     expect(etl({ sources: 's3://theirs/sources.yaml' })).toMatchObject({
