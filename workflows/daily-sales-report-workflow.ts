@@ -10,6 +10,7 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -20,6 +21,7 @@ import { assertTimeZone, dailySalesReportKey, isIsoDate, reportDateFor } from '.
 import {
   REPORT_RETRY_DEFAULTS,
   reportRetry,
+  positiveDurationProblem,
   reportRetryProblem,
   type ReportRetryBounds,
 } from '../src/common/report-retry';
@@ -155,6 +157,11 @@ export async function dailySalesReportWorkflow(input: DailySalesReportInput = {}
       throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidInput');
     }
     date = resolveDate(input, timezone);
+    // Runs recorded before this check replay without it (one with a bad timeout failed later, after the upload).
+    if (input.approvalTimeout !== undefined && patched('report-approval-timeout-check')) {
+      const problem = positiveDurationProblem(input.approvalTimeout, 'approvalTimeout');
+      if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidInput');
+    }
     const metrics = await steps.queryDailySalesMetrics({ date, timezone });
     stage = 'rendering';
     const report = await steps.renderDailySalesReport({

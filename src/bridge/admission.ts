@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { EbbflowConfig } from '../config';
 import { validateSources } from '../etl/sources';
 import { assertTimeZone, isIsoDate } from '../common/report-dates';
-import { reportRetryProblem, type ReportRetryBounds } from '../common/report-retry';
+import { positiveDurationProblem, reportRetryProblem, type ReportRetryBounds } from '../common/report-retry';
 import { RESIZE_LIMITS, resolveVariants } from '../common/image-variants';
 import { PROCESS_IMAGE_WORKFLOW } from '../images/workflow-input';
 
@@ -101,7 +101,12 @@ const reportInputSchema = z
     outputBucket: z.string().min(1).optional(),
     notificationTopicArn: z.string().min(1).optional(),
     holdForApproval: z.boolean().optional(),
-    approvalTimeout: duration.optional(),
+    approvalTimeout: duration
+      .superRefine((value, ctx) => {
+        const problem = positiveDurationProblem(value, 'approvalTimeout');
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     retry: z
       .object({
         maximumAttempts: z.number().optional(),

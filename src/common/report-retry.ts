@@ -1,7 +1,7 @@
 /**
- * The daily report's retry bounds: what its steps get unless the input says otherwise, and the check of an input's
- * bounds, shared by the workflow (which fails a run it cannot use them for) and the bridge (which refuses such an
- * envelope before its id is used up). Pure: safe in workflows/.
+ * The daily report's retry bounds and durations: what its steps get unless the input says otherwise, and the checks of
+ * an input's bounds and durations, shared by the workflow (which fails a run it cannot use them for) and the bridge
+ * (which refuses such an envelope before its id is used up). Pure: safe in workflows/.
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
@@ -40,6 +40,12 @@ function positiveMs(value: Duration): number | undefined {
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
+/** Why `value` is not a duration above zero, naming it `field`; undefined when it is. */
+export function positiveDurationProblem(value: Duration, field: string): string | undefined {
+  if (positiveMs(value) !== undefined) return undefined;
+  return `${field} must be a duration above zero ("30s", "2m" or milliseconds), got ${JSON.stringify(value)}`;
+}
+
 /**
  * Why the bounds cannot be used, naming the field, checked as Temporal would check them when the first step is
  * scheduled; undefined when they can.
@@ -50,9 +56,8 @@ export function reportRetryProblem(bounds: ReportRetryBounds = {}): string | und
   if (attempts) return attempts;
   const intervals = { initialInterval: retry.initialInterval, maximumInterval: retry.maximumInterval };
   for (const [field, value] of Object.entries(intervals)) {
-    if (positiveMs(value) === undefined) {
-      return `retry.${field} must be a duration above zero ("30s", "2m" or milliseconds), got ${JSON.stringify(value)}`;
-    }
+    const problem = positiveDurationProblem(value, `retry.${field}`);
+    if (problem) return problem;
   }
   if (positiveMs(retry.maximumInterval)! < positiveMs(retry.initialInterval)!) {
     return (

@@ -63,11 +63,11 @@ describe('dailySalesReportWorkflow when the database is unreachable', () => {
   });
 
   it('refuses retry bounds the steps cannot use, and still notifies the failure', async () => {
-    const refused = async (workflowId: string, retry: Record<string, unknown>) => {
+    const refused = async (workflowId: string, retry: Record<string, unknown>, more: object = {}) => {
       const handle = await client.workflow.start('dailySalesReportWorkflow', {
         taskQueue: pipeline.config.temporal.taskQueue,
         workflowId,
-        args: [{ date: '2026-03-09', retry }],
+        args: [{ date: '2026-03-09', retry, ...more }],
       });
       const error = await handle.result().then(
         () => undefined,
@@ -86,6 +86,15 @@ describe('dailySalesReportWorkflow when the database is unreachable', () => {
     expect(unbounded).toContain('retry.maximumAttempts must be a whole number from 1 to 100, got 0');
     const nonsense = await refused('daily-sales-retry-nonsense', { initialInterval: 'soon' });
     expect(nonsense).toContain('retry.initialInterval must be a duration above zero');
+    // An approval timeout it could not wait for is refused before the report is made, not after its upload.
+    const approval = await refused(
+      'daily-sales-retry-approval',
+      {},
+      { holdForApproval: true, approvalTimeout: 'soon' },
+    );
+    expect(approval).toContain(
+      'approvalTimeout must be a duration above zero ("30s", "2m" or milliseconds), got "soon"',
+    );
 
     // The failure notification went out although the input's bounds could not be used for it.
     const seen = new Map<string, Record<string, unknown>>();
@@ -93,7 +102,7 @@ describe('dailySalesReportWorkflow when the database is unreachable', () => {
       for (const m of await receiveNotifications(pipeline.aws, notifications)) {
         if (String(m.workflowId).startsWith('daily-sales-retry-')) seen.set(String(m.workflowId), m);
       }
-      return seen.size === 3 ? [...seen.values()] : undefined;
+      return seen.size === 4 ? [...seen.values()] : undefined;
     });
     expect(received.every((m) => m.outcome === 'failed')).toBe(true);
   });

@@ -73,6 +73,7 @@ describe('admission at the bridge', () => {
       [{ timezone: 'Mars/Olympus' }, /input\.timezone: unknown time zone "Mars\/Olympus"/],
       [{ retry: { maximumAttempts: 0 } }, /retry\.maximumAttempts must be a whole number from 1 to 100, got 0/],
       [{ retry: { initialInterval: 'soon' } }, /retry\.initialInterval must be a duration above zero/],
+      [{ holdForApproval: true, approvalTimeout: 0 }, /approvalTimeout must be a duration above zero/],
       // Against the default longest wait (1m), as the workflow checks it.
       [
         { retry: { initialInterval: '5m' } },
