@@ -2,6 +2,7 @@
  * Connections to Temporal built from config: the local dev server, a self-hosted cluster (TLS, mTLS) or Temporal Cloud
  * (mTLS or API key) by configuration alone.
  */
+import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import {
   Client,
@@ -71,10 +72,34 @@ function connectFailure(err: unknown): string {
   return message.split('\n')[0]!;
 }
 
+/** The host of a `host:port` address (`[v6]:port` too), or the address as it is when it names no port. */
+export function addressHost(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  const parts = address.split(':');
+  return parts.length === 2 ? parts[0]! : address;
+}
+
+/**
+ * Why a connection failed. grpc-js reports a host name that does not resolve as a connection that did not succeed
+ * before the deadline, so a failure of that kind is told apart by looking the host up.
+ */
+async function connectFailureOf(config: TemporalConfig, err: unknown): Promise<string> {
+  const reason = connectFailure(err);
+  if (!reason.startsWith('could not connect')) return reason;
+  try {
+    await lookup(addressHost(config.address));
+    return reason;
+  } catch (lookupError) {
+    const code = (lookupError as NodeJS.ErrnoException).code;
+    return code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the host name does not resolve' : reason;
+  }
+}
+
 /** The error for a server that cannot be reached: where ebbflow looked, why it failed, and what to set. */
-export function unreachable(config: TemporalConfig, err: unknown): TemporalUnreachableError {
+export async function unreachable(config: TemporalConfig, err: unknown): Promise<TemporalUnreachableError> {
   return new TemporalUnreachableError(
-    `cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${connectFailure(err)}. ` +
+    `cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${await connectFailureOf(config, err)}. ` +
       'Start the local stack with `ebbflow dev`, or set TEMPORAL_ADDRESS (and TLS or TEMPORAL_API_KEY for a cluster ' +
       'or Temporal Cloud); `ebbflow config` shows what is in effect.',
     { cause: err },
@@ -95,7 +120,7 @@ export async function connectClient(
       interceptors: { workflow: options.interceptors ?? [] },
     });
   } catch (err) {
-    throw unreachable(config, err);
+    throw await unreachable(config, err);
   }
 }
 
@@ -104,14 +129,14 @@ export async function connectWorker(config: TemporalConfig): Promise<NativeConne
   try {
     return await NativeConnection.connect(options);
   } catch (err) {
-    throw unreachable(config, err);
+    throw await unreachable(config, err);
   }
 }
 
-/** The gRPC status code of a Temporal service error, or of the error it wraps; undefined for anything else. */
 /** The gRPC status of a request the server refuses for what it asked: a bad argument, not a failure to retry. */
 export const GRPC_INVALID_ARGUMENT = 3;
 
+/** The gRPC status code of a Temporal service error, or of the error it wraps; undefined for anything else. */
 export function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (isGrpcServiceError(e)) return e.code;

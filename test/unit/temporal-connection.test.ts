@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/dev/processes';
 import {
+  addressHost,
   connectClient,
   connectionOptions,
   connectWorker,
@@ -76,21 +77,35 @@ describe('tlsOptions', () => {
 });
 
 describe('an unreachable server', () => {
-  it('is named with where ebbflow looked, why it failed and what to set', () => {
+  it('is named with where ebbflow looked, why it failed and what to set', async () => {
     const cause = new Error('Failed to connect before the deadline');
-    const err = unreachable(
-      temporal({ TEMPORAL_ADDRESS: 'temporal.internal:7233', TEMPORAL_NAMESPACE: 'batch' }),
-      cause,
-    );
+    const err = await unreachable(temporal({ TEMPORAL_ADDRESS: '127.0.0.1:7299', TEMPORAL_NAMESPACE: 'batch' }), cause);
     expect(err.name).toBe('TemporalUnreachableError');
-    expect(err.message).toContain('cannot reach Temporal at temporal.internal:7233 (namespace batch)');
+    expect(err.message).toContain('cannot reach Temporal at 127.0.0.1:7299 (namespace batch)');
     expect(err.message).toContain('could not connect within 10 s');
     expect(err.message).toContain('TEMPORAL_ADDRESS');
     expect(err.cause).toBe(cause);
   });
 
-  it('keeps the first line of a reason it does not know', () => {
-    const err = unreachable(temporal({}), new Error('tls handshake: bad certificate\n  at somewhere'));
+  it('says a host name does not resolve where grpc-js only says the deadline passed', async () => {
+    const cause = new Error('Failed to connect before the deadline');
+    for (const address of ['temporal.no-such-host.invalid:7233', 'no-such-host.invalid']) {
+      const err = await unreachable(temporal({ TEMPORAL_ADDRESS: address }), cause);
+      expect(err.message).toContain(
+        `cannot reach Temporal at ${address} (namespace default): the host name does not resolve.`,
+      );
+    }
+  });
+
+  it('takes the host out of an address', () => {
+    expect(addressHost('temporal.internal:7233')).toBe('temporal.internal');
+    expect(addressHost('[::1]:7233')).toBe('::1');
+    expect(addressHost('localhost')).toBe('localhost');
+    expect(addressHost('::1')).toBe('::1');
+  });
+
+  it('keeps the first line of a reason it does not know', async () => {
+    const err = await unreachable(temporal({}), new Error('tls handshake: bad certificate\n  at somewhere'));
     expect(err.message).toContain(': tls handshake: bad certificate. Start');
   });
 
