@@ -255,6 +255,13 @@ export function registerEtlCommands(program: Command): void {
               if (e.name === 'WorkflowUpdateFailedError') {
                 throw new UsageError(`etl set ${run}: ${e.cause?.message ?? e.message}`);
               }
+              // The server answers an update of a closed run as not found, with this message.
+              if (e.name === 'WorkflowNotFoundError' && /already completed/i.test(e.message)) {
+                throw new UsageError(
+                  `etl set ${run}: the run has finished, there is nothing to change; ` +
+                    `\`ebbflow etl redrive ${run} --only-failed\` reruns its failed sources`,
+                );
+              }
               throw err;
             }
             if (opts.json) {

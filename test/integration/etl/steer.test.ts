@@ -109,6 +109,13 @@ describe('etl set', () => {
     ).toBe(true);
     const status = await runCli(h.pipeline.env, 'etl', 'status', id, '--once');
     expect(status.stdout).toContain(`ledger: s3://${bucket}/${ledgerKey}`);
+    // A finished run has nothing to steer: said so, and what to do instead.
+    const late = await runCli(h.pipeline.env, 'etl', 'set', id, '--parallelism', '2');
+    expect(late.code).toBe(2);
+    expect(late.stderr.trimEnd()).toBe(
+      `ebbflow: etl set ${id}: the run has finished, there is nothing to change; ` +
+        `\`ebbflow etl redrive ${id} --only-failed\` reruns its failed sources`,
+    );
 
     const events = (await handle.fetchHistory()).events ?? [];
     const accepted = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
