@@ -298,7 +298,8 @@ export function registerEtlCommands(program: Command): void {
             process.stdout.write(`no failed sources in ${run}: nothing to redrive\n`);
             return;
           }
-          process.stderr.write(`started ${redrive.workflowId}: ${redrive.sources.length} failed sources of ${run}\n`);
+          const n = redrive.sources.length;
+          process.stderr.write(`started ${redrive.workflowId}: ${n} failed source${n === 1 ? '' : 's'} of ${run}\n`);
           if (!opts.watch) {
             process.stdout.write(`${redrive.workflowId}\n`);
             return;
