@@ -63,7 +63,7 @@ export function registerReportCommands(program: Command): void {
         const database = openDatabase<SalesDatabase>(config.database.url);
         try {
           await migrateSalesDatabase(database.db);
-          out(`Seeding ${days} days ending ${endDate} into ${redactUrl(config.database.url)}`);
+          out(`Seeding ${days} day${days === 1 ? '' : 's'} ending ${endDate} into ${redactUrl(config.database.url)}`);
           const started = Date.now();
           const result = await seedSalesData(database.db, {
             days,
