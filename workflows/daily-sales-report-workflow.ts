@@ -19,9 +19,9 @@ import {
 import type { Activities } from '../activities';
 import { assertTimeZone, dailySalesReportKey, isIsoDate, reportDateFor } from '../src/common/report-dates';
 import {
+  positiveDurationProblem,
   REPORT_RETRY_DEFAULTS,
   reportRetry,
-  positiveDurationProblem,
   reportRetryProblem,
   type ReportRetryBounds,
 } from '../src/common/report-retry';

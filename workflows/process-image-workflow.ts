@@ -82,8 +82,8 @@ function describeFailure(err: unknown, maxAttempts: number): { reason: string; e
  * (10 s). Images of unknown size (started by hand) and larger ones keep the regular, heartbeating activity.
  *
  * After the last failed attempt the original message (for a run started by hand, an envelope of its input) goes to
- * the DLQ with the reason, error type, workflow id and attempts, and the workflow fails with that reason. The history is a handful of events, so there is no
- * continue-as-new.
+ * the DLQ with the reason, error type, workflow id and attempts, and the workflow fails with that reason. The history
+ * is a handful of events, so there is no continue-as-new.
  *
  * Search attributes EbbflowSourceBucket/EbbflowSourceKey must be registered on the namespace (`ebbflow dev` does it);
  * start with `"searchAttributes": false` on a namespace without them, or the workflow task fails until they exist.
@@ -93,7 +93,7 @@ export async function processImageWorkflow(input: ProcessImageInput): Promise<Pr
   // this run's input, which the bridge starts again when the letter is redriven.
   const body =
     input?.message ??
-    JSON.stringify({ workflow: 'processImageWorkflow', id: workflowInfo().workflowId, input: input ?? null });
+    JSON.stringify({ workflow: workflowInfo().workflowType, id: workflowInfo().workflowId, input: input ?? null });
   const deadLetter = async (reason: string, errorType: string, attempts: number): Promise<never> => {
     try {
       await sendToDeadLetterQueue({ body, reason, errorType, workflowId: workflowInfo().workflowId, attempts });
