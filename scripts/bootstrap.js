@@ -95,11 +95,15 @@ function venvUsable(venv) {
   return fs.existsSync(path.join(venv, 'lib', `python${probe.stdout.trim()}`, 'site-packages'));
 }
 
+/** Venvs this process has found usable or made: each is probed once, however often its tools are asked for. */
+const checkedVenvs = new Set();
+
 /** Ensures the venv (.ebbflow/venv unless told) holds exactly-pinned `packages` (a superset is fine). */
 function ensurePythonPackages(packages, venv = VENV) {
   const stampFile = path.join(venv, '.ebbflow-installed.json');
   const made = fs.existsSync(venv);
-  const usable = made && venvUsable(venv);
+  const usable = made && (checkedVenvs.has(venv) || venvUsable(venv));
+  if (usable) checkedVenvs.add(venv);
   const installed = usable && fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : [];
   const missing = packages.filter((p) => !installed.includes(p));
   if (usable && missing.length === 0) return;
@@ -121,6 +125,7 @@ function ensurePythonPackages(packages, venv = VENV) {
     ]);
   }
   fs.writeFileSync(stampFile, JSON.stringify([...new Set([...installed, ...missing])].sort(), null, 2));
+  checkedVenvs.add(venv);
 }
 
 function ensureDebianPackages(packages) {
