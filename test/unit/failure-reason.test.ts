@@ -5,7 +5,7 @@ import { failureReason } from '../../src/temporal/failure-reason';
 describe('failureReason', () => {
   const missing = ApplicationFailure.nonRetryable('no sources file at s3://in/nope.yaml', 'EtlSourcesError');
   /** As the client throws a closed run's failure, and the SDK wraps what failed in an activity. */
-  const closed = (cause?: Error, state = RetryState.NON_RETRYABLE_FAILURE): WorkflowFailedError =>
+  const closed = (cause?: Error, state: RetryState = RetryState.NON_RETRYABLE_FAILURE): WorkflowFailedError =>
     new WorkflowFailedError('Workflow execution failed', cause, state);
   const activityFailed = (type: string, state: RetryState): ActivityFailure =>
     new ActivityFailure('Activity task failed', type, '1', state, undefined, missing);
