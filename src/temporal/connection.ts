@@ -63,14 +63,8 @@ export function connectionOptions(config: TemporalConfig): {
 
 const CONNECT_TIMEOUT_S = 10;
 
-/** Why a connection failed, in a few words: the transport errors of grpc-js and of the SDK core are long. */
-function connectFailure(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  if (/connection refused/i.test(message)) return 'connection refused';
-  if (/before the deadline|timed? ?out/i.test(message)) return `could not connect within ${CONNECT_TIMEOUT_S} s`;
-  if (/dns|name resolution|ENOTFOUND|EAI_AGAIN/i.test(message)) return 'the host name does not resolve';
-  return message.split('\n')[0]!;
-}
+const TIMED_OUT = `could not connect within ${CONNECT_TIMEOUT_S} s`;
+const NO_SUCH_HOST = 'the host name does not resolve';
 
 /** The host of a `host:port` address (`[v6]:port` too), or the address as it is when it names no port. */
 export function addressHost(address: string): string {
@@ -80,26 +74,33 @@ export function addressHost(address: string): string {
   return parts.length === 2 ? parts[0]! : address;
 }
 
-/**
- * Why a connection failed. grpc-js reports a host name that does not resolve as a connection that did not succeed
- * before the deadline, so a failure of that kind is told apart by looking the host up.
- */
-async function connectFailureOf(config: TemporalConfig, err: unknown): Promise<string> {
-  const reason = connectFailure(err);
-  if (!reason.startsWith('could not connect')) return reason;
+/** False when looking the host up says it does not exist; true otherwise, a lookup that fails for another reason too. */
+async function resolves(host: string): Promise<boolean> {
   try {
-    await lookup(addressHost(config.address));
-    return reason;
-  } catch (lookupError) {
-    const code = (lookupError as NodeJS.ErrnoException).code;
-    return code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the host name does not resolve' : reason;
+    await lookup(host);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code !== 'ENOTFOUND' && code !== 'EAI_AGAIN';
   }
+}
+
+/** Why a connection failed, in a few words: the transport errors of grpc-js and of the SDK core are long. */
+async function connectFailure(config: TemporalConfig, err: unknown): Promise<string> {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/connection refused/i.test(message)) return 'connection refused';
+  if (/before the deadline|timed? ?out/i.test(message)) {
+    // grpc-js reports a host name that does not resolve as a connection that did not succeed before the deadline.
+    return (await resolves(addressHost(config.address))) ? TIMED_OUT : NO_SUCH_HOST;
+  }
+  if (/dns|name resolution|ENOTFOUND|EAI_AGAIN/i.test(message)) return NO_SUCH_HOST;
+  return message.split('\n')[0]!;
 }
 
 /** The error for a server that cannot be reached: where ebbflow looked, why it failed, and what to set. */
 export async function unreachable(config: TemporalConfig, err: unknown): Promise<TemporalUnreachableError> {
   return new TemporalUnreachableError(
-    `cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${await connectFailureOf(config, err)}. ` +
+    `cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${await connectFailure(config, err)}. ` +
       'Start the local stack with `ebbflow dev`, or set TEMPORAL_ADDRESS (and TLS or TEMPORAL_API_KEY for a cluster ' +
       'or Temporal Cloud); `ebbflow config` shows what is in effect.',
     { cause: err },
